@@ -1,0 +1,278 @@
+"""The `cbom` command: scan, collectors, validate, report, diff.
+
+Exit codes: 0 success; 2 usage error or unreadable input; 3 scan finished but
+some collectors were partial/failed or a file could not be written;
+`validate` returns 1 for an invalid document; `diff` follows diff(1).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import List, Optional, Sequence, Type
+
+from . import __version__
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+log = logging.getLogger("cbom")
+
+
+def _csv(value: str) -> List[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentParser:
+    from .output import WRITERS
+
+    p = argparse.ArgumentParser(prog="cbom", description="Offline CBOM scanner: inventories this machine into CycloneDX.")
+    p.add_argument("--version", action="version", version=f"cbom {__version__}")
+    p.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("scan", help="inventory this machine and write the CBOM")
+    s.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
+    s.add_argument("--format", type=_csv, default=["json", "yaml"],
+                   help=f"comma-separated formats among {','.join(WRITERS)} (cbom.cdx.json is always written)")
+    s.add_argument("--only", type=_csv, default=[], metavar="A,B", help="run only these collectors")
+    s.add_argument("--skip", type=_csv, default=[], metavar="A,B", help="do not run these collectors")
+    s.add_argument("--operator", default="", help="name of the person running the scan")
+    s.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
+    s.add_argument("--root", default="/", metavar="DIR",
+                   help="inventory a mounted disk image or chroot at DIR instead of the running system")
+    s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX version (default 1.6)")
+    s.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of the PDF report")
+    s.add_argument("--collector-timeout", type=float, default=None, metavar="S",
+                   help="override every collector's time limit (seconds)")
+    seen = set()
+    for cls in collector_classes:
+        for flags, kwargs in getattr(cls, "cli_options", ()):
+            if any(f in seen for f in flags):
+                continue  # two plug-ins declaring one flag: the first wins
+            seen.update(flags)
+            s.add_argument(*flags, **dict(kwargs, help=f"[{cls.name}] {kwargs.get('help', '')}"))
+
+    c = sub.add_parser("collectors", help="list collectors and whether they can run here")
+    c.add_argument("--root", default="/", metavar="DIR", help=argparse.SUPPRESS)
+
+    v = sub.add_parser("validate", help="schema-validate a CycloneDX JSON file (0 valid, 1 invalid, 2 unreadable)")
+    v.add_argument("file")
+
+    r = sub.add_parser("report", help="render the PDF/HTML report from a saved cbom.cdx.json")
+    r.add_argument("file", metavar="SCAN.cdx.json")
+    r.add_argument("-o", "--output", metavar="DIR", help="output folder (default: the file's folder)")
+    r.add_argument("--format", type=_csv, default=["pdf", "html"], help="pdf,html (default both)")
+    r.add_argument("--paper", choices=["A4", "Letter"], default="A4")
+
+    d = sub.add_parser("diff", help="what changed between two scans (exit 0 same, 1 different, 2 error)")
+    d.add_argument("old")
+    d.add_argument("new")
+    d.add_argument("--format", choices=["text", "json", "html", "pdf"], default="text")
+    d.add_argument("-o", "--output", metavar="FILE")
+    d.add_argument("--all", action="store_true", help="also compare volatile fields (times, counters)")
+    d.add_argument("--force", action="store_true", help="diff even when the two scans are of different machines")
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    from .collector import load_collectors
+
+    classes, load_errors = load_collectors()
+    parser = build_parser(classes)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO,
+        format="%(message)s", stream=sys.stderr,
+    )
+    for err in load_errors:
+        log.warning("warning: %s", err)
+    if args.command == "scan":
+        return cmd_scan(args, classes)
+    if args.command == "collectors":
+        return cmd_collectors(args, classes)
+    if args.command == "validate":
+        return cmd_validate(args)
+    if args.command == "report":
+        return cmd_report(args)
+    if args.command == "diff":
+        from .diff import command
+
+        return command(args)
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _host_name(root: Path) -> str:
+    if root != Path("/"):
+        try:
+            name = (root / "etc/hostname").read_text(encoding="utf-8", errors="replace").strip()
+            if name:
+                return name.split()[0]
+        except OSError:
+            pass
+        return root.resolve().name or "image"
+    return socket.gethostname() or "unknown"  # local name only: no DNS lookup
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "host"
+
+
+def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
+    from . import output, runner
+    from .collector import ScanContext
+
+    unknown = [f for f in args.format if f not in output.WRITERS]
+    if unknown:
+        log.error("cbom scan: unknown format(s) %s (choose from %s)", ",".join(unknown), ",".join(output.WRITERS))
+        return EXIT_USAGE
+    root = Path(args.root)
+    if not root.is_dir():
+        log.error("cbom scan: --root %s is not a folder", root)
+        return EXIT_USAGE
+    try:
+        chosen = runner.select(classes, args.only, args.skip)
+    except runner.SelectionError as exc:
+        log.error("cbom scan: %s", exc)
+        return EXIT_USAGE
+    known = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
+             "spec_version", "collector_timeout", "paper"}
+    options = {k: v for k, v in vars(args).items() if k not in known}
+    if args.collector_timeout:
+        options.update({"timeout_" + c.name: args.collector_timeout for c in chosen})
+    ctx = ScanContext(root=root, options=options)
+    host = _host_name(root)
+    started = datetime.now(timezone.utc)
+    out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
+
+    props = [("cbom:scan:root", str(root))] if root != Path("/") else []
+    if args.site:
+        props.append(("cbom:site", args.site))
+    if not ctx.admin:
+        props.append(("cbom:scan:privilege", "unprivileged"))
+    log.info("cbom %s: scanning %s with %s", __version__, host, ", ".join(c.name for c in chosen) or "no collector")
+    if not ctx.admin:
+        log.info("running without root/Administrator: some collectors will be limited")
+
+    def progress(run) -> None:
+        extra = f"  {run.reason}" if run.reason else ""
+        log.info("  %-10s %-8s %7.2f s %6d components%s", run.name, run.status.value, run.duration, run.components, extra)
+
+    t0 = time.monotonic()
+    scan = runner.scan(chosen, ctx, host_name=host, operator=args.operator, properties=tuple(props), progress=progress)
+    document, schema_errors = output.build(scan, args.spec_version)
+    for err in schema_errors:
+        log.error("schema error (please report this bug): %s", err)
+    try:
+        document.options["paper"] = args.paper
+        paths, problems = output.write(document, out_dir, ["json"] + args.format)
+    except OSError as exc:
+        log.error("cbom scan: cannot write to %s: %s", out_dir, exc.strerror or exc)
+        return EXIT_INCOMPLETE
+    for problem in problems:
+        log.error("%s", problem)
+    _summary(scan, time.monotonic() - t0)
+    log.info("wrote %s", out_dir)
+    for p in paths:
+        log.info("  %s", p.name)
+    incomplete = scan.status.value in ("partial", "failed") or schema_errors or problems
+    return EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+def _summary(scan, seconds: float) -> None:
+    from collections import Counter
+
+    counts = Counter(c.category.value for c in scan.components)
+    log.info("%d components (%s), %d findings in %.1f s",
+             len(scan.components), ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none",
+             len(scan.findings), seconds)
+    not_ok = [r for r in scan.runs if r.status.value != "ok"]
+    if not_ok:
+        log.info("not fully collected:")
+        for r in not_ok:
+            log.info("  %-10s %-8s %s", r.name, r.status.value, r.reason)
+            for g in r.gaps[1:]:
+                log.info("  %-10s %-8s %s", "", "", g)
+
+
+def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:
+    from .collector import ScanContext
+
+    ctx = ScanContext(root=Path(args.root))
+    print(f"{'name':<10} {'default':<8} {'platforms':<22} status")
+    for cls in classes:
+        why = cls.unavailable(ctx)
+        platforms = ",".join(sorted(p.value for p in cls.platforms))
+        print(f"{cls.name:<10} {'yes' if cls.default else 'no':<8} {platforms:<22} {'can run' if not why else 'cannot run: ' + why}")
+        if cls.description:
+            print(f"{'':<10} {cls.description}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from . import validate
+
+    try:
+        with open(args.file, "rb") as f:
+            doc = json.loads(f.read().decode("utf-8-sig"))
+    except OSError as exc:
+        print(f"cbom validate: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        print(f"cbom validate: {args.file}: not valid JSON: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        print(f"cbom validate: {args.file}: invalid: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
+        return EXIT_INVALID
+    try:
+        errors = validate.errors(doc)
+    except validate.SchemaUnavailable as exc:
+        print(f"cbom validate: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if errors:
+        print(f"{args.file}: invalid CycloneDX {doc.get('specVersion')} ({len(errors)} errors shown)")
+        for e in errors:
+            print(f"  {e}")
+        return EXIT_INVALID
+    print(f"{args.file}: valid CycloneDX {doc.get('specVersion')}")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from . import cyclonedx, output
+
+    try:
+        scan = cyclonedx.load(args.file)
+        with open(args.file, encoding="utf-8-sig") as f:
+            text = f.read()
+    except OSError as exc:
+        print(f"cbom report: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except cyclonedx.ReadError as exc:
+        print(f"cbom report: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    unknown = [f for f in args.format if f not in ("pdf", "html") or f not in output.WRITERS]
+    if unknown:
+        print(f"cbom report: format(s) not available: {','.join(unknown)}", file=sys.stderr)
+        return EXIT_USAGE
+    out_dir = Path(args.output) if args.output else Path(args.file).resolve().parent
+    document = output.Document(scan, json.loads(text), text)
+    document.options["paper"] = args.paper
+    try:
+        paths, problems = output.write(document, out_dir, args.format)
+    except OSError as exc:
+        print(f"cbom report: cannot write to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    for p in problems:
+        print(f"cbom report: {p}", file=sys.stderr)
+    for path in paths:
+        print(path)
+    return EXIT_INCOMPLETE if problems else EXIT_OK

@@ -1,0 +1,345 @@
+"""CycloneDX JSON from the model, and back.
+
+The document is built directly from the model as plain dicts (cyclonedx-python-lib
+takes seconds for thousands of components, see README "Design"); it is
+validated against the library's own schema files, and tests load it with the
+library's deserializer and strict validator.
+
+Mapping (all custom names in the `cbom:` namespace):
+- metadata.component: the machine (device); serial in `cdx:device:serialNumber`.
+- metadata.authors: the operator.
+- metadata.properties: scan facts, and one group per collector run:
+  `cbom:collector:<name>:status|duration|reason|components|gap`.
+- components: every Component, `cbom:category` first among its properties.
+- dependencies: Component.depends_on (e.g. firmware → the hardware it runs on).
+- vulnerabilities: Findings (source `cbom`, one rating with the severity,
+  evidence as `cbom:evidence` properties).
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import Any, Dict, FrozenSet, List, Tuple
+
+from .model import (
+    Category, CollectorRun, Component, Finding, Host, Kind, Scan, Severity, Status,
+)
+
+DEFAULT_SPEC = "1.6"
+SPECS = ("1.6", "1.7")
+TOOL = "cbom"
+SERIAL = "cdx:device:serialNumber"
+MODEL = "cbom:model"
+FINISHED = "cbom:scan:finished"
+RUN_PREFIX = "cbom:collector:"
+RUN_FIELDS = ("status", "duration", "reason", "components", "gap")
+
+
+class ReadError(ValueError):
+    """The file is not a CycloneDX document cbom can read; the message says why in one line."""
+
+
+def _ts(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _props(pairs) -> List[Dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in pairs]
+
+
+@lru_cache(maxsize=1)
+def _spdx_ids() -> FrozenSet[str]:
+    from .validate import _load
+
+    return frozenset(_load("spdx.SNAPSHOT.schema.json")["enum"])
+
+
+def _licenses(values: Tuple[str, ...]) -> List[dict]:
+    if len(values) == 1 and any(op in values[0] for op in (" AND ", " OR ", " WITH ")):
+        return [{"expression": values[0]}]
+    ids = _spdx_ids()
+    return [{"license": {"id": v}} if v in ids else {"license": {"name": v}} for v in values]
+
+
+def component_dict(c: Component) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"type": c.kind.value, "bom-ref": c.ref}
+    if c.supplier:
+        d["supplier"] = {"name": c.supplier}
+    if c.manufacturer:
+        d["manufacturer"] = {"name": c.manufacturer}
+    if c.publisher:
+        d["publisher"] = c.publisher
+    if c.group:
+        d["group"] = c.group
+    d["name"] = c.name
+    if c.version:
+        d["version"] = c.version
+    if c.description:
+        d["description"] = c.description
+    if c.hashes:
+        d["hashes"] = [{"alg": a, "content": h} for a, h in c.hashes]
+    if c.licenses:
+        d["licenses"] = _licenses(c.licenses)
+    if c.cpe:
+        d["cpe"] = c.cpe
+    if c.purl:
+        d["purl"] = c.purl
+    d["properties"] = _props((("cbom:category", c.category.value),) + c.properties)
+    return d
+
+
+def _host_dict(h: Host) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"type": "device", "bom-ref": h.ref}
+    if h.manufacturer:
+        d["manufacturer"] = {"name": h.manufacturer}
+    d["name"] = h.name
+    props = []
+    if h.model:
+        props.append((MODEL, h.model))
+    if h.serial:
+        props.append((SERIAL, h.serial))
+    props.extend(h.properties)
+    if props:
+        d["properties"] = _props(props)
+    return d
+
+
+def _run_props(run: CollectorRun) -> List[Tuple[str, str]]:
+    p = f"{RUN_PREFIX}{run.name}:"
+    out = [(p + "status", run.status.value), (p + "duration", f"{run.duration:.3f}")]
+    if run.reason:
+        out.append((p + "reason", run.reason))
+    out.append((p + "components", str(run.components)))
+    out.extend((p + "gap", g) for g in run.gaps)
+    return out
+
+
+def _finding_dict(f: Finding) -> Dict[str, Any]:
+    d: Dict[str, Any] = {
+        "bom-ref": f.ref,
+        "id": f.id,
+        "source": {"name": TOOL},
+        "ratings": [{"severity": f.severity.value, "method": "other"}],
+        "description": f.title,
+    }
+    if f.detail:
+        d["detail"] = f.detail
+    if f.refs:
+        d["affects"] = [{"ref": r} for r in f.refs]
+    props = [("cbom:evidence", e) for e in f.evidence]
+    if f.collector:
+        props.append(("cbom:collector", f.collector))
+    if props:
+        d["properties"] = _props(props)
+    return d
+
+
+def to_dict(scan: Scan, spec: str = DEFAULT_SPEC) -> Dict[str, Any]:
+    """The CycloneDX document (as plain JSON-able dicts) for `scan`."""
+    if spec not in SPECS:
+        raise ValueError(f"CycloneDX {spec} is not written (choose {' or '.join(SPECS)})")
+    meta: Dict[str, Any] = {
+        "timestamp": _ts(scan.started),
+        "lifecycles": [{"phase": "operations"}],
+        "tools": {"components": [{"type": "application", "name": TOOL, "version": scan.tool_version}]},
+    }
+    if scan.operator:
+        meta["authors"] = [{"name": scan.operator}]
+    meta["component"] = _host_dict(scan.host)
+    props: List[Tuple[str, str]] = []
+    if scan.finished:
+        props.append((FINISHED, _ts(scan.finished)))
+    props.extend(scan.properties)
+    for run in scan.runs:
+        props.extend(_run_props(run))
+    if props:
+        meta["properties"] = _props(props)
+    doc: Dict[str, Any] = {
+        "$schema": f"http://cyclonedx.org/schema/bom-{spec}.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": spec,
+        "serialNumber": scan.id,
+        "version": 1,
+        "metadata": meta,
+        "components": [component_dict(c) for c in scan.components],
+    }
+    deps = [{"ref": c.ref, "dependsOn": list(c.depends_on)} for c in scan.components if c.depends_on]
+    if deps:
+        doc["dependencies"] = deps
+    if scan.findings:
+        doc["vulnerabilities"] = [_finding_dict(f) for f in scan.findings]
+    return doc
+
+
+def dumps(doc: Dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def load(path: str) -> Scan:
+    """Read a cbom.cdx.json file into the model. Raises ReadError (one clear line) or OSError."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise ReadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        what = "truncated" if exc.pos >= len(raw.rstrip()) - 1 else "not valid JSON"
+        raise ReadError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    return from_dict(doc, source=path)
+
+
+def from_dict(doc: Any, source: str = "document") -> Scan:
+    """The Scan a CycloneDX JSON document describes (components of other tools included)."""
+    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
+        raise ReadError(f"{source}: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
+    spec = str(doc.get("specVersion", ""))
+    try:
+        meta = doc.get("metadata") or {}
+        host = _read_host(meta.get("component") or {})
+        tools = meta.get("tools") or {}
+        tool_list = tools.get("components", []) if isinstance(tools, dict) else tools
+        tool_version = next((t.get("version", "") for t in tool_list if t.get("name") == TOOL), "")
+        authors = meta.get("authors") or []
+        props = [(p["name"], p.get("value", "")) for p in meta.get("properties") or []]
+        finished = next((_parse_ts(v) for k, v in props if k == FINISHED), None)
+        runs, rest = _read_runs(props)
+        deps = {d["ref"]: tuple(d.get("dependsOn") or ()) for d in doc.get("dependencies") or []}
+        components = tuple(_read_component(c, deps) for c in _flatten(doc.get("components") or []))
+        findings = tuple(_read_finding(v) for v in doc.get("vulnerabilities") or [])
+        return Scan(
+            id=doc.get("serialNumber", ""),
+            started=_parse_ts(meta["timestamp"]) if meta.get("timestamp") else datetime.fromtimestamp(0, timezone.utc),
+            tool_version=tool_version,
+            host=host,
+            operator=authors[0].get("name", "") if authors else "",
+            finished=finished,
+            components=components,
+            findings=findings,
+            runs=runs,
+            properties=tuple(rest),
+        )
+    except ReadError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise ReadError(f"{source}: malformed CycloneDX {spec or '(no specVersion)'}: {type(exc).__name__}: {exc}") from None
+
+
+def _parse_ts(value: str) -> datetime:
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _flatten(components: List[dict]) -> List[dict]:
+    out = []
+    for c in components:
+        out.append(c)
+        out.extend(_flatten(c.get("components") or []))
+    return out
+
+
+def _name(entity: Any) -> str:
+    return entity.get("name", "") if isinstance(entity, dict) else ""
+
+
+def _read_host(d: dict) -> Host:
+    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
+    model = next((v for k, v in props if k == MODEL), "")
+    serial = next((v for k, v in props if k == SERIAL), "")
+    rest = tuple((k, v) for k, v in props if k not in (MODEL, SERIAL))
+    return Host(name=d.get("name", ""), manufacturer=_name(d.get("manufacturer")), model=model, serial=serial, properties=rest)
+
+
+def _read_runs(props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], List[Tuple[str, str]]]:
+    fields: Dict[str, Dict[str, Any]] = {}
+    rest = []
+    for k, v in props:
+        if k == FINISHED:
+            continue
+        if k.startswith(RUN_PREFIX) and k.rsplit(":", 1)[-1] in RUN_FIELDS:
+            name, field = k[len(RUN_PREFIX):].rsplit(":", 1)
+            entry = fields.setdefault(name, {"gap": []})
+            if field == "gap":
+                entry["gap"].append(v)
+            else:
+                entry[field] = v
+        else:
+            rest.append((k, v))
+    runs = tuple(
+        CollectorRun(
+            name=name,
+            status=Status(f.get("status", "failed")),
+            duration=float(f.get("duration", 0) or 0),
+            reason=f.get("reason", ""),
+            components=int(f.get("components", 0) or 0),
+            gaps=tuple(f["gap"]),
+        )
+        for name, f in fields.items()
+    )
+    return runs, rest
+
+
+def _category(props: List[Tuple[str, str]], kind: Kind) -> Category:
+    value = next((v for k, v in props if k == "cbom:category"), "")
+    try:
+        return Category(value)
+    except ValueError:
+        pass
+    # Documents of other tools (Syft, Trivy, cyclonedx-py) carry no category: infer it from the type.
+    return {
+        Kind.DEVICE: Category.HARDWARE,
+        Kind.FIRMWARE: Category.FIRMWARE,
+        Kind.OPERATING_SYSTEM: Category.OPERATING_SYSTEM,
+        Kind.CRYPTOGRAPHIC_ASSET: Category.CRYPTO,
+    }.get(kind, Category.SOFTWARE)
+
+
+def _read_license(entry: dict) -> str:
+    if "expression" in entry:
+        return entry["expression"]
+    lic = entry.get("license") or {}
+    return lic.get("id") or lic.get("name") or ""
+
+
+def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
+    kind = Kind(d.get("type", "library"))
+    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
+    ref = d.get("bom-ref") or ""
+    return Component(
+        category=_category(props, kind),
+        kind=kind,
+        name=d.get("name", ""),
+        version=d.get("version", "") or "",
+        ref=ref,
+        group=d.get("group", "") or "",
+        manufacturer=_name(d.get("manufacturer")),
+        supplier=_name(d.get("supplier")),
+        publisher=d.get("publisher", "") or "",
+        description=d.get("description", "") or "",
+        purl=d.get("purl", "") or "",
+        cpe=d.get("cpe", "") or "",
+        licenses=tuple(x for x in (_read_license(e) for e in d.get("licenses") or []) if x),
+        hashes=tuple((h["alg"], h["content"]) for h in d.get("hashes") or []),
+        properties=tuple((k, v) for k, v in props if k != "cbom:category"),
+        depends_on=deps.get(ref, ()),
+    )
+
+
+def _read_finding(d: dict) -> Finding:
+    ratings = d.get("ratings") or [{}]
+    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
+    return Finding(
+        id=d.get("id", ""),
+        title=d.get("description", ""),
+        severity=Severity(ratings[0].get("severity", "unknown")),
+        detail=d.get("detail", ""),
+        evidence=tuple(v for k, v in props if k == "cbom:evidence"),
+        refs=tuple(a["ref"] for a in d.get("affects") or []),
+        collector=next((v for k, v in props if k == "cbom:collector"), ""),
+        ref=d.get("bom-ref", ""),
+    )
+

@@ -1,0 +1,134 @@
+"""Selects, orders and runs collectors, containing every failure.
+
+Each collector runs in its own daemon thread under its time limit. Whatever
+it yielded before raising or timing out is kept; the run is recorded with a
+status and a one-line reason, and the scan always goes on.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Type
+
+from . import __version__
+from .collector import Collector, ScanContext
+from .model import (
+    CollectorRun, Component, Finding, Gap, Host, HostFact, Props, Scan, Status, sort_components,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SelectionError(ValueError):
+    """--only/--skip named a collector that does not exist."""
+
+
+def select(
+    available: Sequence[Type[Collector]], only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> List[Type[Collector]]:
+    """Collectors to run: `only` (or every default one), minus `skip`, in name order."""
+    names = {c.name for c in available}
+    unknown = sorted((set(only) | set(skip)) - names)
+    if unknown:
+        raise SelectionError(
+            f"unknown collector(s): {', '.join(unknown)} (available: {', '.join(sorted(names))})"
+        )
+    chosen = [c for c in available if (c.name in only if only else c.default)]
+    return [c for c in chosen if c.name not in skip]
+
+
+@dataclass
+class _Outcome:
+    items: list = field(default_factory=list)
+    error: Optional[BaseException] = None
+    done: bool = False
+
+
+def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]:
+    """Run one collector under its time limit; never raises."""
+    start = time.monotonic()
+    why_not = cls.unavailable(ctx)
+    if why_not:
+        return CollectorRun(cls.name, Status.SKIPPED, 0.0, why_not), []
+    limit = float(ctx.options.get("timeout_" + cls.name) or cls.timeout)
+    outcome = _Outcome()
+
+    def work() -> None:
+        try:
+            for item in cls().collect(ctx):
+                outcome.items.append(item)
+        except BaseException as exc:  # one broken collector never kills the scan
+            outcome.error = exc
+        finally:
+            outcome.done = True
+
+    thread = threading.Thread(target=work, name=f"cbom-{cls.name}", daemon=True)
+    thread.start()
+    thread.join(limit)
+    duration = time.monotonic() - start
+    items = list(outcome.items)  # a snapshot: a hung thread may still append
+    gaps = tuple(dict.fromkeys(i.reason for i in items if isinstance(i, Gap)))
+    count = sum(isinstance(i, Component) for i in items)
+    if not outcome.done:
+        status, reason = Status.FAILED, f"timed out after {limit:g} s ({count} components kept)"
+    elif outcome.error is not None:
+        err = outcome.error
+        status = Status.FAILED
+        reason = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+        if count:
+            reason += f" ({count} components kept)"
+        log.debug("collector %s raised", cls.name, exc_info=err)
+    elif gaps:
+        status, reason = Status.PARTIAL, gaps[0] if len(gaps) == 1 else f"{len(gaps)} gaps: {gaps[0]}; …"
+    else:
+        status, reason = Status.OK, ""
+    return CollectorRun(cls.name, status, round(duration, 3), reason, count, gaps), items
+
+
+def scan(
+    collectors: Iterable[Type[Collector]],
+    ctx: ScanContext,
+    host_name: str,
+    operator: str = "",
+    properties: Props = (),
+    progress: Optional[Callable[[CollectorRun], None]] = None,
+) -> Scan:
+    """Run every collector in turn and assemble the Scan."""
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    components: dict = {}
+    findings: dict = {}
+    facts: List[HostFact] = []
+    runs: List[CollectorRun] = []
+    for cls in collectors:
+        run, items = run_one(cls, ctx)
+        for item in items:
+            if isinstance(item, Component):
+                # Same ref twice: the first wins; a later duplicate adds nothing new.
+                components.setdefault(item.ref, item)
+            elif isinstance(item, Finding):
+                findings.setdefault(item.ref, item if item.collector else _with_collector(item, cls.name))
+            elif isinstance(item, HostFact):
+                facts.append(item)
+        runs.append(run)
+        if progress:
+            progress(run)
+    return Scan(
+        id=f"urn:uuid:{uuid.uuid4()}",
+        started=started,
+        finished=datetime.now(timezone.utc).replace(microsecond=0),
+        tool_version=__version__,
+        operator=operator,
+        host=Host(name=host_name).with_facts(facts),
+        components=sort_components(components.values()),
+        findings=tuple(sorted(findings.values(), key=lambda f: (f.severity_rank, f.id, f.ref))),
+        runs=tuple(runs),
+        properties=properties,
+    )
+
+
+def _with_collector(finding: Finding, name: str) -> Finding:
+    return replace(finding, collector=name)

@@ -1,0 +1,9 @@
+"""Placeholder: being written."""
+from cbom.collector import Collector
+
+
+class OsCollector(Collector):
+    name = "os"
+
+    def collect(self, ctx):
+        return []
