@@ -188,7 +188,9 @@ def load(path: str) -> Scan:
     except UnicodeDecodeError as exc:
         raise ReadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        what = "truncated" if exc.pos >= len(raw.rstrip()) - 1 else "not valid JSON"
+        # Hitting the end of the text (or a string running to it) means the file was cut short.
+        cut = exc.pos >= len(raw.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+        what = "truncated" if cut else "not valid JSON"
         raise ReadError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     return from_dict(doc, source=path)
 

@@ -1,0 +1,180 @@
+"""Streaming readers for classic pcap and pcapng files, and a classic-pcap writer.
+
+Both readers yield `(timestamp, linktype, frame, wire_length)` tuples and
+never load the whole file: the file is memory-mapped and walked record by
+record, so memory stays flat for any file size. A truncated last record or a
+garbled block ends the walk and is reported through `PcapError`/`.problem`
+instead of an exception escaping to the caller.
+
+Formats: libpcap `pcap-savefile(5)` (both byte orders, micro- and
+nanosecond magics) and IETF draft-ietf-opsawg-pcapng (SHB, IDB with
+`if_tsresol`, EPB, SPB, obsolete Packet Block; several sections and
+interfaces; other block types are skipped).
+"""
+from __future__ import annotations
+
+import mmap
+import struct
+from typing import BinaryIO, Iterator, List, Optional, Tuple
+
+Record = Tuple[float, int, bytes, int]
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+# A frame larger than this is not a frame (pcap's own limit is 256 KiB for most link types).
+MAX_SNAP = 1 << 20
+
+
+class PcapError(ValueError):
+    """The file is not a capture this reader understands (one-line reason)."""
+
+
+def sniff_format(head: bytes) -> str:
+    """'pcap', 'pcapng' or '' from the first 4 bytes of a file."""
+    if head[:4] in PCAP_MAGICS:
+        return "pcap"
+    if head[:4] == PCAPNG_SHB:
+        return "pcapng"
+    return ""
+
+
+class CaptureFile:
+    """An open capture file; iterate it for records. `.problem` says why a walk stopped early."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        try:
+            self._mm: Optional[mmap.mmap] = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._buf = self._mm
+        except (ValueError, OSError):  # empty file, or a stream that cannot be mapped
+            self._mm = None
+            self._buf = f.read()  # type: ignore[assignment]
+        self.format = sniff_format(bytes(self._buf[:4]))
+        if not self.format:
+            raise PcapError("not a pcap or pcapng file (unknown magic %r)" % bytes(self._buf[:4]))
+        self.problem = ""
+        self.linktypes: List[int] = []
+
+    def close(self) -> None:
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
+
+    def __enter__(self) -> "CaptureFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Record]:
+        if self.format == "pcap":
+            return self._pcap()
+        return self._pcapng()
+
+    def _pcap(self) -> Iterator[Record]:
+        buf = self._buf
+        size = len(buf)
+        if size < 24:
+            self.problem = "pcap header truncated"
+            return
+        order, unit = PCAP_MAGICS[bytes(buf[:4])]
+        snaplen, linktype = struct.unpack_from(order + "II", buf, 16)
+        linktype &= 0xFFFF  # upper bits carry FCS info (pcap-linktype(7))
+        self.linktypes.append(linktype)
+        rec = struct.Struct(order + "IIII").unpack_from
+        off = 24
+        while off + 16 <= size:
+            sec, frac, incl, orig = rec(buf, off)
+            off += 16
+            if incl > MAX_SNAP:
+                self.problem = "garbled record header at byte %d (length %d)" % (off - 16, incl)
+                return
+            end = off + incl
+            if end > size:
+                self.problem = "last record truncated at byte %d" % (off - 16)
+                return
+            yield sec + frac * unit, linktype, buf[off:end], orig
+            off = end
+        if off != size:
+            self.problem = "trailing %d bytes after the last record" % (size - off)
+
+    def _pcapng(self) -> Iterator[Record]:
+        buf = self._buf
+        size = len(buf)
+        off = 0
+        order = "<"
+        ifaces: List[Tuple[int, float]] = []  # (linktype, seconds per tick) per interface of this section
+        while off + 12 <= size:
+            btype_raw = bytes(buf[off:off + 4])
+            if btype_raw == PCAPNG_SHB:
+                bom = bytes(buf[off + 8:off + 12])
+                order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">" if bom == b"\x1a\x2b\x3c\x4d" else ""
+                if not order:
+                    self.problem = "bad byte-order magic in section header at byte %d" % off
+                    return
+                ifaces = []
+            btype, blen = struct.unpack_from(order + "II", buf, off)
+            if blen < 12 or blen % 4 or off + blen > size:
+                self.problem = "garbled or truncated block at byte %d" % off
+                return
+            body = off + 8
+            if btype == 1:  # Interface Description Block
+                linktype = struct.unpack_from(order + "H", buf, body)[0]
+                ifaces.append((linktype, _tsresol(buf, body + 8, off + blen - 4, order)))
+                self.linktypes.append(linktype)
+            elif btype == 6 or btype == 2:  # Enhanced Packet Block / obsolete Packet Block
+                if btype == 6:
+                    ifid, hi, lo, incl, orig = struct.unpack_from(order + "IIIII", buf, body)
+                else:
+                    ifid, _drops, hi, lo, incl, orig = struct.unpack_from(order + "HHIIII", buf, body)
+                start = body + 20
+                if ifid >= len(ifaces) or start + incl > off + blen:
+                    self.problem = "packet block for an undeclared interface or overlong at byte %d" % off
+                    return
+                linktype, unit = ifaces[ifid]
+                yield ((hi << 32) | lo) * unit, linktype, buf[start:start + incl], orig
+            elif btype == 3:  # Simple Packet Block: interface 0, no timestamp
+                if not ifaces:
+                    self.problem = "simple packet block before any interface at byte %d" % off
+                    return
+                orig = struct.unpack_from(order + "I", buf, body)[0]
+                incl = min(orig, blen - 16)
+                yield 0.0, ifaces[0][0], buf[body + 4:body + 4 + incl], orig
+            off += blen
+        if off != size:
+            self.problem = "trailing %d bytes after the last block" % (size - off)
+
+
+def _tsresol(buf: object, off: int, end: int, order: str) -> float:
+    """Seconds per timestamp tick from an IDB's options (default microseconds)."""
+    while off + 4 <= end:
+        code, length = struct.unpack_from(order + "HH", buf, off)  # type: ignore[arg-type]
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = buf[off + 4]  # type: ignore[index]
+            return 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+        off += 4 + ((length + 3) & ~3)
+    return 1e-6
+
+
+class PcapWriter:
+    """Writes classic pcap (microseconds, little-endian): what `--pcap-out` keeps."""
+
+    def __init__(self, f: BinaryIO, linktype: int = 1, snaplen: int = 262144) -> None:
+        self._f = f
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
+        self._rec = struct.Struct("<IIII").pack
+
+    def write(self, ts: float, frame: bytes, wirelen: int = 0) -> None:
+        sec = int(ts)
+        usec = int(round((ts - sec) * 1e6))
+        if usec >= 1000000:
+            sec, usec = sec + 1, usec - 1000000
+        self._f.write(self._rec(sec, usec, len(frame), wirelen or len(frame)))
+        self._f.write(frame)

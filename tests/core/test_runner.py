@@ -1,0 +1,149 @@
+"""Collector failures are contained: real throwaway plug-ins registered through entry points."""
+from __future__ import annotations
+
+import textwrap
+import time
+
+import pytest
+from conftest import load_json, run_cbom
+
+from cbom import runner
+from cbom.collector import Collector, ScanContext, load_collectors
+from cbom.model import Category, Component, Gap, Kind, Status
+
+PLUGIN = '''
+import time
+from cbom.collector import Collector
+from cbom.model import Category, Component, Gap, Kind
+
+
+def _c(name):
+    return Component(category=Category.SOFTWARE, kind=Kind.APPLICATION, name=name, version="1")
+
+
+class Boom(Collector):
+    name = "boom"
+    default = False
+    def collect(self, ctx):
+        yield _c("before-boom")
+        raise RuntimeError("simulated parser crash")
+
+
+class Hang(Collector):
+    name = "hang"
+    default = False
+    timeout = 1.0
+    def collect(self, ctx):
+        yield _c("before-hang")
+        time.sleep(3600)
+
+
+class NoTool(Collector):
+    name = "notool"
+    default = False
+    requires = frozenset({"cbom-no-such-tool"})
+    def collect(self, ctx):
+        yield _c("never")
+
+
+class Limited(Collector):
+    name = "limited"
+    default = False
+    def collect(self, ctx):
+        yield _c("visible")
+        yield Gap("3 files unreadable without root")
+'''
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory):
+    """A real installed-looking distribution: a module plus dist-info with entry points."""
+    root = tmp_path_factory.mktemp("plugins")
+    (root / "cbom_test_plugins.py").write_text(PLUGIN)
+    info = root / "cbom_test_plugins-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: cbom-test-plugins\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(textwrap.dedent("""\
+        [cbom.collectors]
+        boom = cbom_test_plugins:Boom
+        hang = cbom_test_plugins:Hang
+        notool = cbom_test_plugins:NoTool
+        limited = cbom_test_plugins:Limited
+        broken = cbom_test_plugins_missing:Nothing
+        """))
+    return root
+
+
+def test_failures_are_recorded_and_report_still_valid(plugin_path, tmp_path):
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    proc = run_cbom("scan", "--only", "boom,hang,notool,limited,os", "-o", str(out),
+                    env={"PYTHONPATH": str(plugin_path)})
+    assert time.monotonic() - t0 < 30
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "collector plug-in 'broken'" in proc.stderr  # a plug-in that cannot load is reported
+    doc = load_json(out / "cbom.cdx.json")
+    props = {p["name"]: p["value"] for p in doc["metadata"]["properties"]}
+    assert props["cbom:collector:boom:status"] == "failed"
+    assert props["cbom:collector:boom:reason"].startswith("RuntimeError: simulated parser crash")
+    assert props["cbom:collector:hang:status"] == "failed"
+    assert props["cbom:collector:hang:reason"].startswith("timed out after 1 s")
+    assert props["cbom:collector:notool:status"] == "skipped"
+    assert "cbom-no-such-tool" in props["cbom:collector:notool:reason"]
+    assert props["cbom:collector:limited:status"] == "partial"
+    assert props["cbom:collector:limited:gap"] == "3 files unreadable without root"
+    assert props["cbom:collector:os:status"] in ("ok", "partial")
+    names = {c["name"] for c in doc["components"]}
+    # What was collected before a crash or a hang is kept.
+    assert {"before-boom", "before-hang", "visible"} <= names and "never" not in names
+    assert run_cbom("validate", str(out / "cbom.cdx.json")).returncode == 0
+    for name in ("boom", "hang", "notool", "limited"):
+        assert any(line.split()[:1] == [name] for line in proc.stderr.splitlines()), proc.stderr
+
+
+def test_collectors_command_lists_plugins(plugin_path):
+    proc = run_cbom("collectors", env={"PYTHONPATH": str(plugin_path)})
+    assert proc.returncode == 0
+    lines = {line.split()[0]: line for line in proc.stdout.splitlines()[1:] if line.strip() and not line[0].isspace()}
+    assert "cannot run: needs cbom-no-such-tool" in lines["notool"]
+    assert "can run" in lines["os"]
+
+
+def test_in_process_run_one_statuses():
+    class Ok(Collector):
+        name = "okc"
+
+        def collect(self, ctx):
+            yield Component(category=Category.SOFTWARE, kind=Kind.LIBRARY, name="a")
+
+    class Part(Collector):
+        name = "partc"
+
+        def collect(self, ctx):
+            yield Gap("first")
+            yield Gap("second")
+
+    class Admin(Collector):
+        name = "adminc"
+        requires_admin = True
+
+        def collect(self, ctx):
+            return []
+
+    run, items = runner.run_one(Ok, ScanContext())
+    assert (run.status, run.components, run.reason) == (Status.OK, 1, "")
+    run, _ = runner.run_one(Part, ScanContext())
+    assert run.status == Status.PARTIAL and run.gaps == ("first", "second")
+    run, _ = runner.run_one(Admin, ScanContext(admin=False))
+    assert (run.status, run.reason) == (Status.SKIPPED, "needs root/Administrator")
+
+
+def test_selection():
+    classes, errors = load_collectors()
+    names = [c.name for c in runner.select(classes)]
+    assert "os" in names and "network" in names
+    assert [c.name for c in runner.select(classes, only=["os"])] == ["os"]
+    assert "os" not in [c.name for c in runner.select(classes, skip=["os"])]
+    with pytest.raises(runner.SelectionError, match="unknown collector"):
+        runner.select(classes, only=["nope"])
