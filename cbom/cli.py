@@ -76,6 +76,9 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     d.add_argument("-o", "--output", metavar="FILE")
     d.add_argument("--all", action="store_true", help="also compare volatile fields (times, counters)")
     d.add_argument("--force", action="store_true", help="diff even when the two scans are of different machines")
+
+    b = sub.add_parser("verify-bundle", help="check a USB bundle against its SHA256SUMS (0 intact, 1 altered, 2 unreadable)")
+    b.add_argument("dir", nargs="?", default=None, help="bundle folder (default: the one this cbom runs from)")
     return p
 
 
@@ -106,6 +109,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .diff import command
 
         return command(args)
+    if args.command == "verify-bundle":
+        from .bundle import command as verify
+
+        return verify(args)
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

@@ -68,12 +68,18 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
 
     thread = threading.Thread(target=work, name=f"cbom-{cls.name}", daemon=True)
     thread.start()
-    thread.join(limit)
+    interrupted = False
+    try:
+        thread.join(limit)
+    except KeyboardInterrupt:  # Ctrl-C: keep what was collected, the caller writes it
+        interrupted = True
     duration = time.monotonic() - start
     items = list(outcome.items)  # a snapshot: a hung thread may still append
     gaps = tuple(dict.fromkeys(i.reason for i in items if isinstance(i, Gap)))
     count = sum(isinstance(i, Component) for i in items)
-    if not outcome.done:
+    if interrupted:
+        status, reason = Status.FAILED, f"interrupted by the user after {duration:.1f} s ({count} components kept)"
+    elif not outcome.done:
         status, reason = Status.FAILED, f"timed out after {limit:g} s ({count} components kept)"
     elif outcome.error is not None:
         err = outcome.error
@@ -103,12 +109,16 @@ def scan(
     findings: dict = {}
     facts: List[HostFact] = []
     runs: List[CollectorRun] = []
+    interrupted = False
     for cls in collectors:
+        if interrupted:
+            runs.append(CollectorRun(cls.name, Status.SKIPPED, 0.0, "not run: scan interrupted by the user"))
+            continue
         run, items = run_one(cls, ctx)
+        interrupted = run.reason.startswith("interrupted by the user")
         for item in items:
             if isinstance(item, Component):
-                # Same ref twice: the first wins; a later duplicate adds nothing new.
-                components.setdefault(item.ref, item)
+                _add(components, item)
             elif isinstance(item, Finding):
                 findings.setdefault(item.ref, item if item.collector else _with_collector(item, cls.name))
             elif isinstance(item, HostFact):
@@ -128,6 +138,18 @@ def scan(
         runs=tuple(runs),
         properties=properties,
     )
+
+
+def _add(components: dict, item: Component) -> None:
+    """Add a component; an exact duplicate is dropped, a different one with the same ref is kept."""
+    n = 1
+    ref = item.ref
+    while ref in components:
+        if components[ref] == item or replace(components[ref], ref=item.ref) == item:
+            return
+        n += 1
+        ref = f"{item.ref}~{n}"
+    components[ref] = item if ref == item.ref else replace(item, ref=ref)
 
 
 def _with_collector(finding: Finding, name: str) -> Finding:

@@ -40,3 +40,49 @@ def core_scan_dir(tmp_path_factory) -> Path:
     proc = run_cbom("scan", "--only", "os,network", "-o", str(out), "--operator", "Test Operator")
     assert proc.returncode in (0, 3), proc.stderr
     return out
+
+
+def debian_mirror() -> str:
+    """The Debian mirror this machine's apt already uses (never a hard-coded host)."""
+    import glob
+    import re
+
+    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+        try:
+            text = open(path, encoding="utf-8").read()
+        except OSError:
+            continue
+        for m in re.finditer(r"^(?:URIs:\s*(\S+)|deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s)", text, re.M):
+            uri = m.group(1) or m.group(2)
+            if "security" not in uri and path.endswith((".list", ".sources")):
+                return uri
+    return ""
+
+
+@pytest.fixture(scope="session")
+def debootstrap_root() -> Path:
+    """A Debian 12 minbase root (no Python), built once and kept in tests/.cache/ inside the clone.
+
+    Shared by every test that needs a second, real, Python-less root (software --root, USB bundle).
+    Skips with the reason when not root or when debootstrap/the mirror is unavailable.
+    """
+    import shutil
+
+    if not is_root():
+        pytest.skip("debootstrap needs root")
+    if not shutil.which("debootstrap"):
+        pytest.skip("debootstrap is not installed (apt-get install debootstrap)")
+    root = REPO / "tests" / ".cache" / "debootstrap-bookworm-minbase"
+    if (root / "var/lib/dpkg/status").is_file() and (root / ".cbom-complete").is_file():
+        return root
+    mirror = debian_mirror()
+    if not mirror:
+        pytest.skip("no Debian mirror found in /etc/apt/sources.list*")
+    shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["debootstrap", "--variant=minbase", "bookworm", str(root), mirror],
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        pytest.skip(f"debootstrap failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+    (root / ".cbom-complete").write_text("built by tests/conftest.py\n")
+    return root

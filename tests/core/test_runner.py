@@ -38,6 +38,15 @@ class Hang(Collector):
         time.sleep(3600)
 
 
+class Slow(Collector):
+    name = "aslow"  # sorts before "os", so os is still to run when Ctrl-C arrives
+    default = False
+    timeout = 120.0
+    def collect(self, ctx):
+        yield _c("before-ctrl-c")
+        time.sleep(120)
+
+
 class NoTool(Collector):
     name = "notool"
     default = False
@@ -69,6 +78,7 @@ def plugin_path(tmp_path_factory):
         hang = cbom_test_plugins:Hang
         notool = cbom_test_plugins:NoTool
         limited = cbom_test_plugins:Limited
+        aslow = cbom_test_plugins:Slow
         broken = cbom_test_plugins_missing:Nothing
         """))
     return root
@@ -147,3 +157,28 @@ def test_selection():
     assert "os" not in [c.name for c in runner.select(classes, skip=["os"])]
     with pytest.raises(runner.SelectionError, match="unknown collector"):
         runner.select(classes, only=["nope"])
+
+
+def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
+    """Ctrl-C during a long collector: the report is still written, the rest marked not run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "cbom", "scan", "--only", "aslow,os", "-o", str(out)],
+                            cwd=REPO, env=dict(os.environ, PYTHONPATH=str(plugin_path)),
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2)  # start-up, then inside the slow collector
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    doc = load_json(out / "cbom.cdx.json")
+    props = {p["name"]: p["value"] for p in doc["metadata"]["properties"]}
+    assert props["cbom:collector:aslow:reason"].startswith("interrupted by the user")
+    assert props["cbom:collector:os:status"] == "skipped"
+    assert "before-ctrl-c" in {c["name"] for c in doc["components"]}
