@@ -83,6 +83,14 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("cbom: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Optional[Sequence[str]] = None) -> int:
     from .collector import load_collectors
 
     classes, load_errors = load_collectors()

@@ -172,7 +172,10 @@ def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "cbom", "scan", "--only", "aslow,os", "-o", str(out)],
                             cwd=REPO, env=dict(os.environ, PYTHONPATH=str(plugin_path)),
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(2)  # start-up, then inside the slow collector
+    # "cbom X: scanning HOST with ..." is printed just before the collectors run.
+    while "scanning" not in proc.stderr.readline():
+        assert proc.poll() is None
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 3, err
