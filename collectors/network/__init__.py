@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Dict, Iterable, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 from cbom.collector import Collector, ScanContext
 from cbom.model import Component, Gap, HostFact, Item, Platform
@@ -22,7 +22,7 @@ from ._common import UNKNOWN_PROCESS, InterfaceInfo, Socket, normalize_mac, serv
 from ._linux import (
     Route, classify_link, parse_ipv6_route, parse_proc_route, parse_resolv_conf, parse_uevent, pci_address,
 )
-from ._windows import components_from_ipconfig, facts_from_ipconfig, parse_ipconfig
+from ._windows import components_from_ipconfig, facts_from_ipconfig, interfaces_from_ipconfig, parse_ipconfig
 
 __all__ = ["NetworkCollector", "components_from_ipconfig", "parse_ipconfig"]
 
@@ -76,6 +76,8 @@ def _linux_routes(ctx: ScanContext) -> Iterator[Item]:
         try:
             text = ctx.read(path)
         except OSError as exc:
+            if not ctx.live and isinstance(exc, FileNotFoundError):
+                continue  # a mounted image has no /proc: its routes are simply not there
             # No IPv6 in the kernel (ipv6.disable=1) leaves no ipv6_route: nothing to report.
             if not (path.endswith("ipv6_route") and not os.path.exists(ctx.path("/proc/net/if_inet6"))):
                 yield Gap(f"routes not read: {path}: {exc.strerror or exc}")
@@ -105,12 +107,12 @@ def _windows_ipconfig(ctx: ScanContext) -> Iterator[Item]:
 
 
 def _add_ipconfig_routes(infos: List[InterfaceInfo], ipconfig) -> None:
-    from ._windows import interfaces_from_ipconfig
-
+    """Gateways, DNS servers and descriptions that psutil lacks on Windows, matched by adapter name."""
     by_name = {i.name: i for i in interfaces_from_ipconfig(ipconfig)}
     for info in infos:
         if info.name in by_name:
             info.routes += by_name[info.name].routes
+            info.extra += by_name[info.name].extra  # DNS servers, DHCP
             info.description = info.description or by_name[info.name].description
 
 
@@ -128,6 +130,12 @@ def _live_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
         yield Gap(f"interface state/MTU/speed not read: {type(exc).__name__}: {exc}")
         stats = {}
     link_family = getattr(psutil, "AF_LINK", None)
+    # Linux IPv4 alias labels ("eth0:1", set by ifconfig or `ip addr add ... label`) are
+    # addresses of eth0, not interfaces: getifaddrs() reports them under the label.
+    for label in [n for n in addrs if ":" in n and n.split(":", 1)[0] in addrs]:
+        base = addrs[label.split(":", 1)[0]]
+        addrs[label.split(":", 1)[0]] = list(base) + [a for a in addrs.pop(label) if a.family == socket.AF_INET]
+        stats.pop(label, None)
     infos = []
     for name in sorted(set(addrs) | set(stats)):
         info = InterfaceInfo(name=name)
@@ -190,8 +198,9 @@ def _live_services(ctx: ScanContext, interfaces: List[Component]) -> Iterator[It
     try:
         conns = psutil.net_connections(kind="inet")
     except Exception as exc:  # macOS: AccessDenied unless root
+        detail = f"{type(exc).__name__}: {exc}" if str(exc).strip() else type(exc).__name__
         hint = "" if ctx.admin else " (run as root/Administrator)"
-        yield Gap(f"listening services not read: {type(exc).__name__}: {exc}{hint}".replace(":  (", " ("))
+        yield Gap(f"listening services not read: {detail}{hint}")
         return
     procs: Dict[int, Tuple[str, str, str]] = {}
     sockets: List[Socket] = []
