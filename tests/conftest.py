@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,20 +43,25 @@ def core_scan_dir(tmp_path_factory) -> Path:
     return out
 
 
-def debian_mirror() -> str:
-    """The Debian mirror this machine's apt already uses (never a hard-coded host)."""
-    import glob
-    import re
-
-    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*")):
+def debian_mirror(suite: str = "bookworm") -> str:
+    """The Debian mirror this machine's apt already uses for `suite` ('' if none; never a hard-coded host)."""
+    files = [Path("/etc/apt/sources.list")] + sorted(Path("/etc/apt/sources.list.d").glob("*.list")) + sorted(
+        Path("/etc/apt/sources.list.d").glob("*.sources"))
+    for f in files:
         try:
-            text = open(path, encoding="utf-8").read()
+            text = f.read_text()
         except OSError:
             continue
-        for m in re.finditer(r"^(?:URIs:\s*(\S+)|deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s)", text, re.M):
-            uri = m.group(1) or m.group(2)
-            if "security" not in uri and path.endswith((".list", ".sources")):
-                return uri
+        if f.suffix == ".sources":
+            for stanza in re.split(r"\n\s*\n", text):
+                fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.M))
+                if "deb" in fields.get("Types", "").split() and suite in fields.get("Suites", "").split():
+                    return fields.get("URIs", "").split()[0]
+        else:
+            for line in text.splitlines():
+                m = re.match(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+(\S+)", line.strip())
+                if m and m.group(2) == suite:
+                    return m.group(1)
     return ""
 
 

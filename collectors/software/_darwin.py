@@ -1,0 +1,148 @@
+"""macOS: application bundles, pkgutil receipts and Homebrew kegs.
+
+Live scans read bundle `Info.plist` files under /Applications (fast, exact,
+no `system_profiler` run that takes minutes); `parse_sp_applications` reads
+the same facts from a recorded `system_profiler -xml SPApplicationsDataType`,
+which is what the tests use. Receipts are the plists in /var/db/receipts;
+Homebrew kegs are the <name>/<version> directories of its Cellar.
+"""
+from __future__ import annotations
+
+import plistlib
+import re
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+from cbom.collector import ScanContext
+from cbom.model import Category, Component, Gap, Item, Kind, make_ref
+
+from ._common import P_DATE, P_MANAGER, summarise
+
+APP_DIRS = ("/Applications", "/Applications/Utilities", "/System/Applications", "/System/Applications/Utilities")
+RECEIPTS = "/var/db/receipts"
+CELLARS = ("/opt/homebrew/Cellar", "/usr/local/Cellar")
+
+_DEVELOPER_ID = re.compile(r"^Developer ID Application: (.+?)(?: \([A-Z0-9]{10}\))?$")
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        when = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ""
+
+
+def app_component(name: str, version: str, path: str, bundle_id: str = "", obtained_from: str = "",
+                  signed_by: Tuple[str, ...] = (), modified: str = "") -> Component:
+    """One application bundle; identity is its path (two copies of an app are two components)."""
+    publisher = ""
+    if signed_by:
+        m = _DEVELOPER_ID.match(signed_by[0])
+        publisher = m.group(1) if m else ("Apple Inc." if obtained_from == "apple" else "")
+    props: List[Tuple[str, str]] = [(P_MANAGER, "macos-app"), ("cbom:macos:path", path)]
+    if bundle_id:
+        props.append(("cbom:macos:bundle-id", bundle_id))
+    if obtained_from:
+        props.append(("cbom:macos:obtained-from", obtained_from))
+    if signed_by:
+        props.append(("cbom:macos:signed-by", signed_by[0]))
+    if modified:
+        props.append(("cbom:macos:last-modified", modified))
+    return Component(
+        category=Category.SOFTWARE, kind=Kind.APPLICATION, name=name, version=version, publisher=publisher,
+        ref=make_ref(Category.SOFTWARE.value, "macos-app", path), properties=tuple(props),
+    )
+
+
+def parse_sp_applications(data: bytes) -> Tuple[List[Component], List[str]]:
+    """Applications of `system_profiler -xml SPApplicationsDataType` output."""
+    try:
+        doc = plistlib.loads(data)
+        items = doc[0]["_items"]
+    except Exception as exc:  # plistlib raises several kinds on damaged XML
+        return [], [f"not a system_profiler plist: {type(exc).__name__}: {exc}"]
+    out: List[Component] = []
+    problems: List[str] = []
+    for i, item in enumerate(items):
+        name, path = item.get("_name", ""), item.get("path", "")
+        if not name or not path:
+            problems.append(f"item {i}: no name or path")
+            continue
+        out.append(app_component(
+            name, str(item.get("version", "")), path, obtained_from=item.get("obtained_from", ""),
+            signed_by=tuple(item.get("signed_by") or ()), modified=_iso(item.get("lastModified")),
+        ))
+    return out, problems
+
+
+def parse_info_plist(data: bytes) -> Dict[str, Any]:
+    """Name, version and id of a bundle's Contents/Info.plist (XML or binary). Raises ValueError."""
+    try:
+        d = plistlib.loads(data)
+    except Exception as exc:
+        raise ValueError(f"unreadable Info.plist: {type(exc).__name__}") from None
+    if not isinstance(d, dict):
+        raise ValueError("Info.plist is not a dictionary")
+    return {
+        "name": d.get("CFBundleDisplayName") or d.get("CFBundleName") or "",
+        "version": str(d.get("CFBundleShortVersionString") or d.get("CFBundleVersion") or ""),
+        "id": d.get("CFBundleIdentifier", ""),
+    }
+
+
+def parse_receipt(data: bytes) -> Optional[Component]:
+    """A pkgutil receipt (/var/db/receipts/<id>.plist) as a component, or None when unusable."""
+    try:
+        d = plistlib.loads(data)
+    except Exception:
+        return None
+    pkg_id = d.get("PackageIdentifier") if isinstance(d, dict) else None
+    if not pkg_id:
+        return None
+    props: List[Tuple[str, str]] = [(P_MANAGER, "pkgutil")]
+    if _iso(d.get("InstallDate")):
+        props.append((P_DATE, _iso(d.get("InstallDate"))))
+    if d.get("InstallProcessName"):
+        props.append(("cbom:macos:install-process", str(d["InstallProcessName"])))
+    return Component(
+        category=Category.SOFTWARE, kind=Kind.APPLICATION, name=pkg_id, version=str(d.get("PackageVersion", "")),
+        ref=make_ref(Category.SOFTWARE.value, "pkgutil", pkg_id), properties=tuple(props),
+    )
+
+
+def collect_darwin(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - macOS only
+    problems: List[str] = []
+    for base in APP_DIRS:
+        folder = ctx.path(base)
+        if not folder.is_dir():
+            continue
+        for bundle in sorted(folder.glob("*.app")):
+            path = f"{base}/{bundle.name}"
+            try:
+                info = parse_info_plist((bundle / "Contents" / "Info.plist").read_bytes())
+            except (OSError, ValueError) as exc:
+                problems.append(f"{path}: {exc}")
+                continue
+            yield app_component(info["name"] or bundle.name[:-4], info["version"], path, bundle_id=info["id"])
+    receipts = ctx.path(RECEIPTS)
+    if receipts.is_dir():
+        for plist in sorted(receipts.glob("*.plist")):
+            try:
+                comp = parse_receipt(plist.read_bytes())
+            except OSError as exc:
+                problems.append(f"{RECEIPTS}/{plist.name}: {exc.strerror or exc}")
+                continue
+            if comp:
+                yield comp
+    for cellar in CELLARS:
+        folder = ctx.path(cellar)
+        if not folder.is_dir():
+            continue
+        for keg in sorted(p for p in folder.glob("*/*") if p.is_dir()):
+            yield Component(
+                category=Category.SOFTWARE, kind=Kind.APPLICATION, name=keg.parent.name, version=keg.name,
+                ref=make_ref(Category.SOFTWARE.value, "homebrew", cellar, keg.parent.name, keg.name),
+                properties=((P_MANAGER, "homebrew"), ("cbom:homebrew:cellar", cellar)),
+            )
+    if problems:
+        yield Gap(summarise("macOS applications", problems))

@@ -1,0 +1,288 @@
+"""Windows: installed programs from the registry Uninstall keys, and installed hotfixes.
+
+The Uninstall keys are what "Programs and Features" lists: HKLM in the native
+(64-bit) and WOW6432Node (32-bit) views, and HKCU for per-user installs. The
+parsers take the text of a `reg export` file (regedit format 5.00) so tests
+run on real exports; on a live machine the same records come from `winreg`.
+Hotfixes come from Win32_QuickFixEngineering (`wmic qfe` table or PowerShell CSV).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Dict, Iterator, List, Optional, Tuple, Union
+
+from cbom.collector import ScanContext
+from cbom.model import Category, Component, Gap, Item, Kind, make_ref
+
+from ._common import P_DATE, P_MANAGER, P_SIZE, summarise
+
+RegValue = Union[str, int, bytes, Tuple[str, ...]]
+RegKey = Tuple[str, Dict[str, RegValue]]
+
+UNINSTALL = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
+UNINSTALL_32 = r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall"
+UPDATE_TYPES = ("security update", "update", "hotfix", "service pack", "update rollup", "critical update")
+
+_NEXT_VALUE = re.compile(r'^(@|"[^"\\]*")=')
+_VALUE = re.compile(r'^(@|"(?:[^"\\]|\\.)*")=(.*)$', re.S)
+
+
+def _closed(data: str) -> bool:
+    """True when a quoted value ends with an unescaped quote."""
+    return bool(re.fullmatch(r'"(?:[^"\\]|\\.)*"', data, re.S))
+
+
+def _unescape(s: str) -> str:
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def _hex_bytes(data: str) -> bytes:
+    return bytes(int(b, 16) for b in data.replace(" ", "").split(",") if b)
+
+
+def _reg_value(data: str) -> RegValue:
+    """One value's data as written by regedit (`"text"`, `dword:`, `hex(N):`)."""
+    if data.startswith('"') and data.endswith('"') and len(data) >= 2:
+        return _unescape(data[1:-1])
+    if data.startswith("dword:"):
+        return int(data[6:], 16)
+    if data.startswith("hex"):
+        kind, _, raw = data.partition(":")
+        blob = _hex_bytes(raw)
+        if kind == "hex(2)":  # REG_EXPAND_SZ, UTF-16LE, NUL-terminated
+            return blob.decode("utf-16-le", "replace").rstrip("\x00")
+        if kind == "hex(7)":  # REG_MULTI_SZ
+            return tuple(s for s in blob.decode("utf-16-le", "replace").split("\x00") if s)
+        if kind == "hex(b)":  # REG_QWORD, little endian
+            return int.from_bytes(blob, "little")
+        return blob
+    raise ValueError(f"unknown value data {data[:20]!r}")
+
+
+def parse_reg_export(text: str) -> Tuple[List[RegKey], List[str]]:
+    """(key path, {value name: data}) of every key in a regedit export, and unreadable lines."""
+    keys: List[RegKey] = []
+    problems: List[str] = []
+    values: Optional[Dict[str, RegValue]] = None
+    pending = ""
+    pending_line = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if pending.endswith("\n") and (raw.startswith("[") or _NEXT_VALUE.match(raw)):
+            # The open string was damage, not a line break: report it and read on normally.
+            problems.append(f"line {pending_line}: unterminated string")
+            pending = ""
+        if pending:
+            line = pending + (raw.strip() if not pending.endswith("\n") else raw)
+        else:
+            line, pending_line = raw.strip(), number
+        if line.endswith("\\") and not line.startswith("["):
+            pending = line[:-1]  # hex data goes on after a trailing backslash
+            continue
+        m = _VALUE.match(line)
+        if m and m.group(2).startswith('"') and not _closed(m.group(2)):
+            pending = line + "\n"  # a REG_SZ holding a line break
+            continue
+        pending = ""
+        if not line or line.startswith(";") or line.startswith("Windows Registry Editor") or line == "REGEDIT4":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            values = {}
+            keys.append((line[1:-1], values))
+            continue
+        m = _VALUE.match(line)
+        if not m or values is None:
+            problems.append(f"line {pending_line}: {line[:40]!r}")
+            continue
+        name = "" if m.group(1) == "@" else _unescape(m.group(1)[1:-1])
+        if m.group(2) == "-":
+            continue  # deletion marker of a .reg patch, not data
+        try:
+            values[name] = _reg_value(m.group(2))
+        except ValueError as exc:
+            problems.append(f"line {pending_line}: {exc}")
+    if pending:
+        problems.append(f"line {pending_line}: value cut short at end of file")
+    elif text and not text.endswith(("\n", "\r")):
+        problems.append("file does not end with a line break (truncated?)")
+    return keys, problems
+
+
+def _view(key: str) -> str:
+    upper = key.upper()
+    if upper.startswith(("HKEY_CURRENT_USER", "HKCU", "HKEY_USERS", "HKU")):
+        return "user"
+    if "\\WOW6432NODE\\" in upper:
+        return "32-bit"
+    return "native"
+
+
+def _install_date(value: RegValue) -> str:
+    """InstallDate is 'YYYYMMDD' by convention; anything else is kept out of the ISO field."""
+    s = str(value).strip()
+    if re.fullmatch(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", s):
+        return f"{s[:4]}-{s[4:6]}-{s[6:]}"
+    return ""
+
+
+def uninstall_components(keys: List[RegKey]) -> Iterator[Component]:
+    """Programs (and updates listed beside them) of the Uninstall subkeys that have a DisplayName."""
+    for key, values in keys:
+        parent, _, sub = key.rpartition("\\")
+        if not parent.upper().endswith("\\UNINSTALL"):
+            continue  # the Uninstall key itself, or deeper subkeys
+        name = values.get("DisplayName")
+        if not isinstance(name, str) or not name.strip():
+            continue  # Windows does not list entries without a display name either
+        version = values.get("DisplayVersion", "")
+        props: List[Tuple[str, str]] = [
+            (P_MANAGER, "windows-registry"),
+            ("cbom:windows:uninstall-key", key),
+            ("cbom:windows:registry-view", _view(key)),
+        ]
+        date = _install_date(values.get("InstallDate", ""))
+        if date:
+            props.append((P_DATE, date))
+        size = values.get("EstimatedSize")
+        if isinstance(size, int) and size > 0:
+            props.append((P_SIZE, str(size * 1024)))  # EstimatedSize is in KiB
+        location = values.get("InstallLocation")
+        if isinstance(location, str) and location:
+            props.append(("cbom:windows:install-location", location))
+        release = values.get("ReleaseType")
+        parent_name = values.get("ParentDisplayName")
+        if isinstance(release, str) and release:
+            props.append(("cbom:windows:release-type", release))
+        if isinstance(parent_name, str) and parent_name:
+            props.append(("cbom:windows:update-of", parent_name))
+        if values.get("SystemComponent") == 1:
+            props.append(("cbom:windows:system-component", "true"))
+        if values.get("WindowsInstaller") == 1:
+            props.append(("cbom:windows:msi-product-code", sub))
+        publisher = values.get("Publisher", "")
+        yield Component(
+            category=Category.SOFTWARE,
+            kind=Kind.APPLICATION,
+            name=name.strip(),
+            version=str(version).strip() if isinstance(version, (str, int)) else "",
+            publisher=publisher.strip() if isinstance(publisher, str) else "",
+            ref=make_ref(Category.SOFTWARE.value, "windows-uninstall", _view(key), sub.lower()),
+            properties=tuple(props),
+        )
+
+
+# --- hotfixes ------------------------------------------------------------------------------------
+
+
+def parse_wmic_qfe(text: str) -> Tuple[List[Dict[str, str]], List[str]]:
+    """Rows of `wmic qfe` default table output (fixed-width columns under the header)."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines()]
+    header_no = next((i for i, ln in enumerate(lines) if "HotFixID" in ln), None)
+    if header_no is None:
+        return [], ["no header with HotFixID"]
+    # First run of wmic on a machine prints this banner (ANSI, no line break) before the table.
+    header = lines[header_no].split("Please wait while WMIC is being installed.")[-1]
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    names = header.split()
+    rows: List[Dict[str, str]] = []
+    problems: List[str] = []
+    for number, line in enumerate(lines[header_no + 1:], header_no + 2):
+        if not line.strip():
+            continue
+        row = {}
+        for i, name in enumerate(names):
+            end = starts[i + 1] if i + 1 < len(starts) else len(line)
+            row[name] = line[starts[i]:end].strip()
+        if not row.get("HotFixID"):
+            problems.append(f"line {number}: no HotFixID")
+            continue
+        rows.append(row)
+    return rows, problems
+
+
+def parse_qfe_csv(text: str) -> Tuple[List[Dict[str, str]], List[str]]:
+    """Rows of `Get-CimInstance Win32_QuickFixEngineering | ConvertTo-Csv -NoTypeInformation`."""
+    rows = [r for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
+    good = [r for r in rows if (r.get("HotFixID") or "").strip()]
+    return good, [f"row {i}: no HotFixID" for i, r in enumerate(rows, 2) if r not in good]
+
+
+def hotfix_components(rows: List[Dict[str, str]]) -> Iterator[Component]:
+    seen = set()
+    for row in rows:
+        kb = row["HotFixID"].strip()
+        # Windows XP lists one "File 1" row per file of some updates: no identity of their own.
+        if kb.lower().startswith("file ") or kb.upper() in seen:
+            continue
+        seen.add(kb.upper())
+        props: List[Tuple[str, str]] = [(P_MANAGER, "windows-hotfix")]
+        for field, prop in (("InstalledOn", "cbom:windows:installed-on"), ("InstalledBy", "cbom:windows:installed-by"),
+                            ("Caption", "cbom:windows:hotfix-url")):
+            if row.get(field, "").strip():
+                props.append((prop, row[field].strip()))
+        yield Component(
+            category=Category.SOFTWARE,
+            kind=Kind.APPLICATION,
+            name=kb,
+            description=(row.get("Description") or "").strip(),
+            publisher="Microsoft Corporation",
+            ref=make_ref(Category.SOFTWARE.value, "windows-hotfix", kb.upper()),
+            properties=tuple(props),
+        )
+
+
+# --- live ----------------------------------------------------------------------------------------
+
+
+def _read_winreg_uninstall() -> Tuple[List[RegKey], List[str]]:  # pragma: no cover - Windows only
+    import winreg
+
+    keys: List[RegKey] = []
+    problems: List[str] = []
+    views = (
+        (winreg.HKEY_LOCAL_MACHINE, "HKEY_LOCAL_MACHINE", UNINSTALL, winreg.KEY_WOW64_64KEY),
+        (winreg.HKEY_LOCAL_MACHINE, "HKEY_LOCAL_MACHINE", UNINSTALL_32, 0),
+        (winreg.HKEY_CURRENT_USER, "HKEY_CURRENT_USER", UNINSTALL, 0),
+    )
+    for hive, hive_name, path, flag in views:
+        try:
+            root = winreg.OpenKey(hive, path, 0, winreg.KEY_READ | flag)
+        except OSError:
+            continue  # no 32-bit view on 32-bit Windows, no per-user installs
+        with root:
+            count = winreg.QueryInfoKey(root)[0]
+            for i in range(count):
+                try:
+                    sub = winreg.EnumKey(root, i)
+                    with winreg.OpenKey(root, sub) as k:
+                        values: Dict[str, RegValue] = {}
+                        for j in range(winreg.QueryInfoKey(k)[1]):
+                            name, data, _ = winreg.EnumValue(k, j)
+                            values[name] = tuple(data) if isinstance(data, list) else data
+                except OSError as exc:
+                    problems.append(f"{hive_name}\\{path}\\{i}: {exc}")
+                    continue
+                keys.append((f"{hive_name}\\{path}\\{sub}", values))
+    return keys, problems
+
+
+def collect_windows(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - Windows only
+    if ctx.live:
+        keys, problems = _read_winreg_uninstall()
+        if problems:
+            yield Gap(summarise("registry Uninstall keys", problems))
+        yield from uninstall_components(keys)
+        result = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-Command",
+                          "Get-CimInstance Win32_QuickFixEngineering | Select-Object HotFixID,Description,"
+                          "InstalledOn,InstalledBy,Caption | ConvertTo-Csv -NoTypeInformation"], timeout=60)
+        if not result.ok:
+            yield Gap(f"hotfixes not read: {result.why()}")
+            return
+        rows, problems = parse_qfe_csv(result.stdout)
+        if problems:
+            yield Gap(summarise("Win32_QuickFixEngineering", problems))
+        yield from hotfix_components(rows)
+    else:
+        # An offline Windows disk needs its SOFTWARE hive parsed; not implemented yet.
+        yield Gap("Windows software under --root is not read (offline registry hives are not parsed)")
