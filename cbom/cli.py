@@ -213,9 +213,8 @@ def _summary(scan, seconds: float) -> None:
     if not_ok:
         log.info("not fully collected:")
         for r in not_ok:
-            log.info("  %-10s %-8s %s", r.name, r.status.value, r.reason)
-            for g in r.gaps[1:]:
-                log.info("  %-10s %-8s %s", "", "", g)
+            for i, line in enumerate(r.gaps or (r.reason,)):
+                log.info("  %-10s %-8s %s", r.name if i == 0 else "", r.status.value if i == 0 else "", line)
 
 
 def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:

@@ -1,0 +1,186 @@
+"""macOS hardware from `system_profiler` (JSON on 10.15+, XML plist on older systems, text as kept in recordings).
+
+`parse_sp_structured` turns JSON or XML into {data type: items}; `parse_sp_text`
+turns the human text into nested dicts by indentation. Components are built
+from either form.
+"""
+from __future__ import annotations
+
+import json
+import plistlib
+import re
+from typing import Any, Dict, Iterator, List, Tuple
+
+from cbom.collector import ScanContext
+from cbom.model import Gap, HostFact, Item
+
+from .. import _ids
+from . import _refs
+from ._common import SERIAL, Redactor, clean, device, props
+
+DATA_TYPES = ("SPHardwareDataType", "SPSerialATADataType", "SPNVMeDataType", "SPUSBDataType", "SPDisplaysDataType")
+Items = Dict[str, List[Dict[str, Any]]]
+
+
+def parse_sp_structured(text: str) -> Items:
+    """`system_profiler -json …` or `-xml …` output → {data type: items}. Raises ValueError when garbled."""
+    s = text.lstrip()
+    if s.startswith("{"):
+        data = json.loads(s)
+        return {k: v for k, v in data.items() if isinstance(v, list)} if isinstance(data, dict) else {}
+    try:
+        plist = plistlib.loads(s.encode("utf-8"))
+    except Exception as exc:  # plistlib raises several types (ExpatError, InvalidFileException…)
+        raise ValueError(f"not a system_profiler plist: {exc}") from exc
+    out: Items = {}
+    for entry in plist if isinstance(plist, list) else []:
+        if isinstance(entry, dict) and "_dataType" in entry:
+            out[str(entry["_dataType"])] = list(entry.get("_items", []))
+    return out
+
+
+def parse_sp_text(text: str) -> Dict[str, Any]:
+    """Human `system_profiler` output → nested dicts ('Heading:' opens a level, 'Key: value' sets one)."""
+    root: Dict[str, Any] = {}
+    stack: List[Tuple[int, Dict[str, Any]]] = [(-1, root)]
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        if not raw.strip():
+            continue
+        indent = len(raw) - len(raw.lstrip(" "))
+        line = raw.strip()
+        while len(stack) > 1 and indent <= stack[-1][0]:
+            stack.pop()
+        parent = stack[-1][1]
+        if line.endswith(":") and ": " not in line:
+            child: Dict[str, Any] = {}
+            parent[line[:-1]] = child
+            stack.append((indent, child))
+        else:
+            key, _, value = line.partition(": ")
+            parent[key.strip()] = value.strip()
+    return root
+
+
+def _bytes(value: str) -> str:
+    """'320,07 GB (320 072 933 376 bytes)' → '320072933376'."""
+    m = re.search(r"\(([\d\s\u202f.,]+) bytes\)", value or "")
+    return re.sub(r"\D", "", m.group(1)) if m else ""
+
+
+def hardware_overview(hw: Dict[str, str], redact: Redactor) -> Iterator[Item]:
+    """System, CPU and memory from the Hardware Overview (text labels or JSON keys)."""
+    g = lambda *keys: next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+    name, ident = g("Model Name", "machine_name"), g("Model Identifier", "machine_model")
+    serial = redact(g("Serial Number (system)", "Serial Number", "serial_number"))
+    if name or ident:
+        yield HostFact("manufacturer", "Apple")
+        yield HostFact("model", ident or name)
+        if serial:
+            yield HostFact("serial", serial)
+        yield device(_refs.system_ref(), name=name or ident, manufacturer="Apple", version=ident,
+                     properties=props(("cbom:device-type", "system"), (SERIAL, serial),
+                                      ("cbom:uuid", redact(g("Hardware UUID", "platform_UUID")))))
+    cpu = g("Chip", "chip_type", "Processor Name", "cpu_type")
+    if cpu:
+        cores = g("Total Number of Cores", "Total Number Of Cores", "number_processors")
+        yield device(_refs.cpu_ref("0"), name=cpu, manufacturer="Apple" if cpu.startswith("Apple") else (
+            "Intel" if "Intel" in cpu else ("IBM" if "PowerPC" in cpu else "")),
+            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:cores", cores.split(" ")[0] if cores else ""),
+                             ("cbom:cpu:packages", g("Number Of Processors", "Number Of CPUs", "packages")),
+                             ("cbom:cpu:speed", g("Processor Speed", "current_processor_speed"))))
+    mem = g("Memory", "physical_memory")
+    if mem:
+        yield device(_refs.memory_ref(), name="System memory", description=mem,
+                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total", mem)))
+
+
+def text_components(tree: Dict[str, Any], redact: Redactor) -> Iterator[Item]:
+    hw = tree.get("Hardware", {}).get("Hardware Overview", {})
+    if hw:
+        yield from hardware_overview(hw, redact)
+    for section in ("Serial-ATA", "SATA/SATA Express", "SATA", "NVMExpress", "ATA"):
+        for ctrl in tree.get(section, {}).values():
+            if not isinstance(ctrl, dict):
+                continue
+            for dname, disk in ctrl.items():
+                if isinstance(disk, dict) and ("Model" in disk or "Revision" in disk):
+                    yield _disk(disk.get("Model", dname), disk.get("Revision", ""), disk.get("Serial Number", ""),
+                                _bytes(disk.get("Capacity", "")), disk.get("BSD Name", ""), section, redact)
+
+
+def _disk(model: str, revision: str, serial: str, size: str, bsd: str, bus: str, redact: Redactor):
+    model = " ".join(model.split())
+    return device(_refs.disk_ref(f"{bus}:{model}:{bsd}"), name=model or bsd or "disk",
+                  properties=props(("cbom:device-type", "storage"), ("cbom:storage:kernel-name", bsd),
+                                   ("cbom:storage:size-bytes", size), ("cbom:storage:transport", bus),
+                                   ("cbom:storage:firmware-revision", revision.strip()),
+                                   (SERIAL, redact(serial.strip()))))
+
+
+def disk_identity(bus: str, model: str, bsd: str) -> str:
+    return f"{bus}:{' '.join(model.split())}:{bsd}"
+
+
+def structured_components(data: Items, redact: Redactor) -> Iterator[Item]:
+    for hw in data.get("SPHardwareDataType", [])[:1]:
+        yield from hardware_overview({k: str(v) for k, v in hw.items()}, redact)
+    for dtype, bus in (("SPSerialATADataType", "Serial-ATA"), ("SPNVMeDataType", "NVMExpress")):
+        for ctrl in data.get(dtype, []):
+            for disk in ctrl.get("_items", []) if isinstance(ctrl, dict) else []:
+                yield _disk(str(disk.get("device_model", disk.get("_name", ""))), str(disk.get("device_revision", "")),
+                            str(disk.get("device_serial", "")), str(disk.get("size_in_bytes", "")),
+                            str(disk.get("bsd_name", "")), bus, redact)
+    for bus in data.get("SPUSBDataType", []):
+        yield from _usb_tree(bus.get("_items", []) if isinstance(bus, dict) else [], redact)
+
+
+def _usb_id(value: object) -> Tuple[str, str]:
+    """'0x0a5c  (Broadcom Corp.)' → ('0a5c', 'Broadcom Corp.'); 'apple_vendor_id' → ('05ac', 'Apple Inc.')."""
+    v = str(value or "")
+    if v == "apple_vendor_id":
+        return "05ac", "Apple Inc."
+    m = re.match(r"^0x([0-9a-fA-F]{1,4})\s*(?:\((.*)\))?", v)
+    return (m.group(1).lower().zfill(4), (m.group(2) or "").strip()) if m else ("", "")
+
+
+def _usb_tree(items: List[Any], redact: Redactor) -> Iterator[Item]:
+    db = _ids.load("usb")
+    for it in items:
+        if not isinstance(it, dict):
+            continue
+        vid, vname = _usb_id(it.get("vendor_id"))
+        pid, _ = _usb_id(it.get("product_id"))
+        if vid:
+            port = str(it.get("location_id", "")).split(" ")[0]
+            yield device(
+                _refs.usb_ref(port, vid, pid), name=str(it.get("_name", "")) or db.device(vid, pid) or "USB device",
+                manufacturer=db.vendor(vid) or vname or str(it.get("manufacturer", "")),
+                version=str(it.get("bcd_device", "")),
+                properties=props(("cbom:device-type", "usb"), ("cbom:bus", "usb"), ("cbom:usb:port", port),
+                                 ("cbom:usb:id", f"{vid}:{pid}"), (SERIAL, redact(str(it.get("serial_num", "")))))
+            )
+        yield from _usb_tree(it.get("_items", []), redact)
+
+
+def firmware_values(hw: Dict[str, Any]) -> Dict[str, str]:
+    """Boot ROM / System Firmware and SMC versions from a Hardware Overview (text or JSON)."""
+    g = lambda *keys: next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+    return {"boot_rom": g("System Firmware Version", "Boot ROM Version", "boot_rom_version"),
+            "smc": g("SMC Version (system)", "SMC Version", "SMC_version_system"),
+            "os_loader": g("OS Loader Version", "os_loader_version")}
+
+
+def collect(ctx: ScanContext) -> Iterator[Item]:
+    redact = Redactor.from_options(ctx.options)
+    res = ctx.run(["system_profiler", "-json", "-detailLevel", "full", *DATA_TYPES], timeout=60)
+    if not res.ok:  # macOS < 10.15 has no -json
+        res = ctx.run(["system_profiler", "-xml", "-detailLevel", "full", *DATA_TYPES], timeout=60)
+    if not res.ok:
+        yield Gap(f"system_profiler failed ({res.why()}): hardware not collected")
+        return
+    try:
+        data = parse_sp_structured(res.stdout)
+    except ValueError:
+        yield Gap("system_profiler output could not be parsed: hardware not collected")
+        return
+    yield from structured_components(data, redact)

@@ -1,0 +1,1142 @@
+"""Linux hardware: DMI (sysfs, dmidecode), /proc/cpuinfo, sysfs PCI/USB/block/net/TPM.
+
+Pure parsers (`parse_*`) take the text of one source; `collect_*` functions read
+through the ScanContext so `--root` redirects every path. sysfs is the primary
+source (readable without root, no tool needed on a bare plant PC); commands
+(`dmidecode`, `lsblk`, `ethtool`) only add what sysfs does not expose.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from cbom.collector import ScanContext
+from cbom.model import Component, Finding, Gap, HostFact, Item, Severity
+
+from .. import _ids
+from . import _refs
+from ._common import SERIAL, Redactor, clean, device, human_bytes, props
+
+# ---------------------------------------------------------------- dmidecode
+
+
+@dataclass
+class DmiRecord:
+    """One SMBIOS structure as printed by dmidecode."""
+
+    handle: str
+    type: int
+    title: str
+    fields: Dict[str, str] = field(default_factory=dict)
+    lists: Dict[str, List[str]] = field(default_factory=dict)
+
+    def get(self, *names: str) -> str:
+        """First non-placeholder value among `names` (aliases across dmidecode versions)."""
+        for n in names:
+            v = clean(self.fields.get(n, ""))
+            if v:
+                return v
+        return ""
+
+
+_HANDLE = re.compile(r"^Handle (0x[0-9A-Fa-f]+)(?:, DMI type (\d+))?")
+_TYPE = re.compile(r"DMI type (\d+)")
+# dmidecode < 2.7 (RHEL 2.1, ESX 2.5 era) used other labels for the same fields.
+_OLD_ALIASES = {"Vendor": "Manufacturer", "Product": "Product Name", "Release": "Release Date"}
+
+
+def parse_dmidecode(text: str) -> List[DmiRecord]:
+    """Every structure in dmidecode output, old (2.x) and new (3.x) layouts, CRLF or LF."""
+    records: List[DmiRecord] = []
+    blocks: List[List[str]] = []
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if line.startswith("Handle 0x"):
+            blocks.append([line])
+        elif blocks:
+            blocks[-1].append(line)
+    for block in blocks:
+        m = _HANDLE.match(block[0])
+        if not m:
+            continue
+        handle, dtype = m.group(1), m.group(2)
+        body = block[1:]
+        if dtype is None:  # old layout: "\tDMI type 0, 20 bytes." on the next line
+            for i, line in enumerate(body):
+                t = _TYPE.search(line)
+                if t:
+                    dtype = t.group(1)
+                    body = body[i + 1:]
+                    break
+        if dtype is None:
+            continue
+        rec = _parse_body(handle, int(dtype), body)
+        if rec:
+            records.append(rec)
+    return records
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip("\t"))
+
+
+def _parse_body(handle: str, dtype: int, body: List[str]) -> Optional[DmiRecord]:
+    lines = [ln.rstrip() for ln in body if ln.strip()]
+    if not lines:
+        return DmiRecord(handle, dtype, "")
+    title = lines[0].strip()
+    base = _indent(lines[0])
+    old = title.endswith(" Block") or base > 0
+    rec = DmiRecord(handle, dtype, title)
+    key = ""
+    for line in lines[1:]:
+        depth = _indent(line) - base
+        text = line.strip()
+        if depth <= 1 and ":" in text:
+            key, _, value = text.partition(":")
+            key = key.strip()
+            if old:
+                key = _OLD_ALIASES.get(key, key)
+            rec.fields[key] = value.strip()
+        elif depth <= 1 and key == "" and ":" not in text:
+            continue
+        elif key:
+            rec.lists.setdefault(key, []).append(text)
+    return rec
+
+
+def dmi_by_type(records: List[DmiRecord], dtype: int) -> List[DmiRecord]:
+    return [r for r in records if r.type == dtype]
+
+
+def dmi_size_bytes(value: str) -> int:
+    """'4096 MB', '16 GB', '256Mbyte', '8192 kB' → bytes; 0 when empty/not installed."""
+    m = re.match(r"^\s*(\d+)\s*(k|m|g|t)?\s*(?:b|byte|bytes)?\s*$", value or "", re.IGNORECASE)
+    if not m:
+        return 0
+    mult = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[(m.group(2) or "").lower()]
+    return int(m.group(1)) * mult
+
+
+def dmi_components(records: List[DmiRecord], redact: Redactor) -> Iterator[Item]:
+    """System, baseboard, chassis, memory modules and slots from dmidecode records."""
+    for rec in dmi_by_type(records, 1)[:1]:
+        yield from _system(
+            vendor=rec.get("Manufacturer"), product=rec.get("Product Name"), version=rec.get("Version"),
+            serial=rec.get("Serial Number"), uuid=rec.get("UUID"), sku=rec.get("SKU Number"),
+            family=rec.get("Family"), redact=redact,
+        )
+    for rec in dmi_by_type(records, 2)[:1]:
+        if not (rec.get("Manufacturer") or rec.get("Product Name")):
+            continue
+        yield _board(rec.get("Manufacturer"), rec.get("Product Name"), rec.get("Version"),
+                     rec.get("Serial Number"), rec.get("Asset Tag"), redact)
+    for rec in dmi_by_type(records, 3)[:1]:
+        yield _chassis(rec.get("Manufacturer"), rec.get("Type", "Chassis Type"), rec.get("Version"),
+                       rec.get("Serial Number"), rec.get("Asset Tag"), redact)
+    for rec in dmi_by_type(records, 17):
+        size = dmi_size_bytes(rec.fields.get("Size", ""))
+        if not size:
+            continue  # "No Module Installed"
+        locator = " / ".join(x for x in (rec.get("Locator"), rec.get("Bank Locator")) if x) or rec.handle
+        part = rec.get("Part Number")
+        yield device(
+            _refs.memory_module_ref(locator),
+            name=part or f"{rec.get('Type') or 'Memory'} module",
+            manufacturer=rec.get("Manufacturer"),
+            description=f"{human_bytes(size)} {rec.get('Type')} {rec.get('Form Factor')} in {locator}".replace("  ", " "),
+            properties=props(
+                ("cbom:device-type", "memory-module"),
+                ("cbom:memory:size-bytes", str(size)),
+                ("cbom:memory:type", rec.get("Type")),
+                ("cbom:memory:form-factor", rec.get("Form Factor")),
+                ("cbom:memory:speed", rec.get("Configured Memory Speed", "Configured Clock Speed", "Speed")),
+                ("cbom:memory:locator", locator),
+                ("cbom:part-number", part),
+                (SERIAL, redact(rec.get("Serial Number"))),
+            ),
+        )
+    for rec in dmi_by_type(records, 9):
+        name = rec.get("Designation")
+        if not name:
+            continue
+        yield device(
+            _refs.slot_ref(name),
+            name=name,
+            properties=props(
+                ("cbom:device-type", "slot"),
+                ("cbom:slot:type", rec.get("Type")),
+                ("cbom:slot:usage", rec.get("Current Usage")),
+                ("cbom:slot:bus-address", rec.get("Bus Address")),
+            ),
+        )
+
+
+def dmi_processors(records: List[DmiRecord]) -> List[DmiRecord]:
+    """Populated processor sockets (type 4), in table order."""
+    out = []
+    for rec in dmi_by_type(records, 4):
+        status = rec.fields.get("Status", "")
+        if "Unpopulated" in status or rec.fields.get("Processor Type", "").startswith("Unknown"):
+            continue
+        out.append(rec)
+    return out
+
+
+def _system(vendor: str, product: str, version: str, serial: str, uuid: str, sku: str, family: str,
+            redact: Redactor) -> Iterator[Item]:
+    vendor, product, version = clean(vendor), clean(product), clean(version)
+    serial_out, uuid_out = redact(serial), redact(uuid)
+    if not (vendor or product):
+        return
+    if vendor:
+        yield HostFact("manufacturer", vendor)
+    if product:
+        yield HostFact("model", product)
+    if serial_out:
+        yield HostFact("serial", serial_out)
+    yield device(
+        _refs.system_ref(),
+        name=product or "System",
+        manufacturer=vendor,
+        version=version,
+        properties=props(
+            ("cbom:device-type", "system"),
+            (SERIAL, serial_out),
+            ("cbom:uuid", uuid_out),
+            ("cbom:sku", sku),
+            ("cbom:family", family),
+        ),
+    )
+
+
+def _board(vendor: str, product: str, version: str, serial: str, asset: str, redact: Redactor) -> Component:
+    return device(
+        _refs.baseboard_ref(),
+        name=clean(product) or "Baseboard",
+        manufacturer=vendor,
+        version=version,
+        properties=props(("cbom:device-type", "baseboard"), (SERIAL, redact(serial)), ("cbom:asset-tag", asset)),
+    )
+
+
+def _chassis(vendor: str, ctype: str, version: str, serial: str, asset: str, redact: Redactor) -> Component:
+    return device(
+        _refs.chassis_ref(),
+        name=(clean(ctype) if "chassis" in clean(ctype).lower() else f"{clean(ctype)} chassis") if clean(ctype) else "Chassis",
+        manufacturer=vendor,
+        version=version,
+        properties=props(("cbom:device-type", "chassis"), ("cbom:chassis:type", ctype),
+                         (SERIAL, redact(serial)), ("cbom:asset-tag", asset)),
+    )
+
+
+# Kernel DMI attribute names (drivers/firmware/dmi-id.c), as read from /sys/class/dmi/id.
+DMI_SYSFS = (
+    "bios_vendor", "bios_version", "bios_date", "bios_release", "ec_firmware_release",
+    "sys_vendor", "product_name", "product_version", "product_serial", "product_uuid", "product_sku",
+    "product_family", "board_vendor", "board_name", "board_version", "board_serial", "board_asset_tag",
+    "chassis_vendor", "chassis_type", "chassis_version", "chassis_serial", "chassis_asset_tag",
+)
+
+# SMBIOS 3.x table 17 (System Enclosure or Chassis Types); the kernel exposes the number.
+CHASSIS_TYPES = {
+    1: "Other", 2: "Unknown", 3: "Desktop", 4: "Low Profile Desktop", 5: "Pizza Box", 6: "Mini Tower",
+    7: "Tower", 8: "Portable", 9: "Laptop", 10: "Notebook", 11: "Hand Held", 12: "Docking Station",
+    13: "All In One", 14: "Sub Notebook", 15: "Space-saving", 16: "Lunch Box", 17: "Main Server Chassis",
+    18: "Expansion Chassis", 19: "Sub Chassis", 20: "Bus Expansion Chassis", 21: "Peripheral Chassis",
+    22: "RAID Chassis", 23: "Rack Mount Chassis", 24: "Sealed-case PC", 25: "Multi-system",
+    26: "CompactPCI", 27: "AdvancedTCA", 28: "Blade", 29: "Blade Enclosure", 30: "Tablet",
+    31: "Convertible", 32: "Detachable", 33: "IoT Gateway", 34: "Embedded PC", 35: "Mini PC", 36: "Stick PC",
+}
+
+
+def read_dmi_sysfs(ctx: ScanContext) -> Dict[str, str]:
+    """Readable /sys/class/dmi/id attributes (serials and UUID are root-only: absent otherwise)."""
+    out: Dict[str, str] = {}
+    for name in DMI_SYSFS:
+        try:
+            out[name] = ctx.read(f"/sys/class/dmi/id/{name}").strip()
+        except OSError:
+            pass
+    return out
+
+
+def dmi_sysfs_components(dmi: Dict[str, str], redact: Redactor) -> Iterator[Item]:
+    """System, baseboard and chassis from /sys/class/dmi/id attribute values."""
+    yield from _system(
+        vendor=dmi.get("sys_vendor", ""), product=dmi.get("product_name", ""),
+        version=dmi.get("product_version", ""), serial=dmi.get("product_serial", ""),
+        uuid=dmi.get("product_uuid", ""), sku=dmi.get("product_sku", ""), family=dmi.get("product_family", ""),
+        redact=redact,
+    )
+    if clean(dmi.get("board_vendor")) or clean(dmi.get("board_name")):
+        yield _board(dmi.get("board_vendor", ""), dmi.get("board_name", ""), dmi.get("board_version", ""),
+                     dmi.get("board_serial", ""), dmi.get("board_asset_tag", ""), redact)
+    ctype = dmi.get("chassis_type", "")
+    if ctype.isdigit():
+        ctype = CHASSIS_TYPES.get(int(ctype), "")
+    if clean(dmi.get("chassis_vendor")) or clean(ctype):
+        yield _chassis(dmi.get("chassis_vendor", ""), ctype, dmi.get("chassis_version", ""),
+                       dmi.get("chassis_serial", ""), dmi.get("chassis_asset_tag", ""), redact)
+
+
+# ---------------------------------------------------------------- /proc/cpuinfo
+
+# Flags an auditor of crypto and platform security asks about (x86 names; ARM 'Features').
+CPU_FLAGS_OF_INTEREST = (
+    "aes", "vaes", "pclmulqdq", "vpclmulqdq", "sha_ni", "sha1", "sha2", "sha3", "sha512", "pmull", "rdrand",
+    "rdseed", "avx", "avx2", "avx512f", "smep", "smap", "nx", "sgx", "sme", "sev", "tme", "ibt", "user_shstk",
+    "hypervisor", "vmx", "svm",
+)
+
+
+@dataclass
+class CpuPackage:
+    """One physical processor as /proc/cpuinfo describes it."""
+
+    physical_id: str
+    vendor: str = ""
+    model_name: str = ""
+    family: str = ""
+    model: str = ""
+    stepping: str = ""
+    microcode: str = ""
+    cores: int = 0
+    threads: int = 0
+    flags: Tuple[str, ...] = ()
+    architecture: str = ""
+    extra: Dict[str, str] = field(default_factory=dict)
+
+
+# ARM "CPU implementer" codes (arch/arm64/include/asm/cputype.h).
+ARM_IMPLEMENTERS = {
+    "0x41": "ARM", "0x42": "Broadcom", "0x43": "Cavium", "0x46": "Fujitsu", "0x48": "HiSilicon",
+    "0x4e": "NVIDIA", "0x50": "APM", "0x51": "Qualcomm", "0x61": "Apple", "0x69": "Intel", "0xc0": "Ampere",
+}
+_X86_VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "CentaurHauls": "Centaur",
+                "HygonGenuine": "Hygon", "  Shanghai  ": "Zhaoxin", "GenuineTMx86": "Transmeta"}
+
+
+def parse_cpuinfo(text: str) -> List[CpuPackage]:
+    """Processor packages from /proc/cpuinfo (x86, ARM, POWER, s390x, SPARC, MIPS, Alpha, IA-64)."""
+    blocks: List[Dict[str, str]] = []
+    header: Dict[str, str] = {}
+    cur: Dict[str, str] = {}
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            if cur:
+                blocks.append(cur)
+                cur = {}
+            continue
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip(), value.strip()
+        if key in ("processor",) and cur.get("processor") is not None:
+            blocks.append(cur)
+            cur = {}
+        cur[key] = value
+    if cur:
+        blocks.append(cur)
+    cpus = [b for b in blocks if "processor" in b and b.get("processor", "").split()[0:1] != []
+            and b["processor"].split()[0].isdigit()]
+    others = [b for b in blocks if b not in cpus]
+    for b in others:
+        header.update(b)
+    if not cpus and header:  # s390x/alpha/sparc: one machine-wide block
+        cpus = [header]
+    packages: Dict[str, CpuPackage] = {}
+    for b in cpus:
+        merged = dict(header)
+        merged.update(b)
+        pid = merged.get("physical id", "0")
+        pkg = packages.get(pid)
+        if pkg is None:
+            pkg = packages[pid] = _package(pid, merged)
+        pkg.threads += 1
+        if "cpu cores" in merged and merged["cpu cores"].isdigit():
+            pkg.cores = int(merged["cpu cores"])
+    for pkg in packages.values():
+        if not pkg.cores:
+            pkg.cores = pkg.threads
+        if len(cpus) == 1 and header is cpus[0]:
+            # machine-wide block: the count is in the text (s390x "# processors", alpha "cpus detected")
+            n = header.get("# processors") or header.get("cpus detected") or header.get("ncpus active") or ""
+            if n.isdigit():
+                pkg.threads = pkg.cores = int(n)
+    return [packages[k] for k in sorted(packages, key=lambda s: (len(s), s))]
+
+
+def _package(pid: str, b: Dict[str, str]) -> CpuPackage:
+    flags = tuple((b.get("flags") or b.get("Features") or b.get("features") or "").split())
+    vendor_raw = b.get("vendor_id") or b.get("vendor") or b.get("CPU implementer") or ""
+    vendor = _X86_VENDORS.get(vendor_raw) or ARM_IMPLEMENTERS.get(vendor_raw.lower(), "") or vendor_raw
+    if vendor_raw.startswith("IBM/S390"):
+        vendor = "IBM"
+    name = (b.get("model name") or b.get("cpu model") or b.get("Processor") or b.get("cpu") or b.get("uarch")
+            or b.get("family") or "")
+    if not name and "CPU part" in b:
+        name = f"{vendor} CPU part {b['CPU part']}".strip()
+    if not name and b.get("Hardware"):
+        name = b["Hardware"]
+    arch = ""
+    if "CPU architecture" in b:
+        arch = "arm64" if b["CPU architecture"] in ("8", "AArch64") else "arm"
+    elif "vendor_id" in b and vendor in ("Intel", "AMD", "Hygon", "Centaur", "Zhaoxin"):
+        arch = "x86"
+    return CpuPackage(
+        physical_id=pid,
+        vendor=vendor,
+        model_name=" ".join(name.split()),
+        family=b.get("cpu family", b.get("CPU variant", "")),
+        model=b.get("model", "") if b.get("model", "").isdigit() else b.get("CPU part", ""),
+        stepping=b.get("stepping", b.get("CPU revision", "")),
+        microcode=b.get("microcode", ""),
+        flags=flags,
+        architecture=arch,
+        extra={k: b[k] for k in ("bugs", "Hardware", "Revision", "Serial", "machine", "cpu MHz") if k in b},
+    )
+
+
+def cpu_components(packages: List[CpuPackage], vulnerabilities: Dict[str, str],
+                   dmi_cpus: Optional[List[DmiRecord]] = None) -> Iterator[Item]:
+    """One component per processor package, and a finding per vulnerability the kernel reports."""
+    dmi_cpus = dmi_cpus or []
+    refs = []
+    for i, pkg in enumerate(packages):
+        ref = _refs.cpu_ref(pkg.physical_id)
+        refs.append(ref)
+        interesting = [f for f in CPU_FLAGS_OF_INTEREST if f in pkg.flags]
+        socket = dmi_cpus[i] if i < len(dmi_cpus) else None
+        pairs = [
+            ("cbom:device-type", "cpu"),
+            ("cbom:cpu:vendor", pkg.vendor),
+            ("cbom:cpu:family", pkg.family),
+            ("cbom:cpu:model", pkg.model),
+            ("cbom:cpu:stepping", pkg.stepping),
+            ("cbom:cpu:microcode", pkg.microcode),
+            ("cbom:cpu:cores", str(pkg.cores) if pkg.cores else ""),
+            ("cbom:cpu:threads", str(pkg.threads) if pkg.threads else ""),
+            ("cbom:cpu:architecture", pkg.architecture),
+            ("cbom:cpu:physical-id", pkg.physical_id),
+        ]
+        if socket is not None:
+            pairs += [("cbom:cpu:socket", socket.get("Socket Designation")),
+                      ("cbom:cpu:max-speed", socket.get("Max Speed"))]
+        pairs += [("cbom:cpu:flag", f) for f in interesting]
+        pairs += [("cbom:cpu:vulnerability", f"{k}: {v}") for k, v in sorted(vulnerabilities.items())]
+        yield device(ref, name=pkg.model_name or "Processor", manufacturer=pkg.vendor, properties=props(*pairs))
+    for name, status in sorted(vulnerabilities.items()):
+        if status.startswith("Vulnerable"):
+            yield Finding(
+                id="CBOM-CPU-VULNERABLE",
+                title=f"CPU vulnerable to {name.replace('_', ' ')} (kernel reports no full mitigation)",
+                severity=Severity.MEDIUM,
+                detail="The running kernel reports this CPU as vulnerable in "
+                       f"/sys/devices/system/cpu/vulnerabilities/{name}; a microcode or kernel update may mitigate it.",
+                evidence=(f"{name}: {status}",),
+                refs=tuple(refs),
+            )
+
+
+def read_vulnerabilities(ctx: ScanContext) -> Dict[str, str]:
+    base = ctx.path("/sys/devices/system/cpu/vulnerabilities")
+    out: Dict[str, str] = {}
+    try:
+        names = sorted(os.listdir(base))
+    except OSError:
+        return out
+    for name in names:
+        try:
+            out[name] = ctx.read(f"/sys/devices/system/cpu/vulnerabilities/{name}").strip()
+        except OSError:
+            pass
+    return out
+
+
+def parse_meminfo_total(text: str) -> int:
+    """MemTotal from /proc/meminfo in bytes (0 when absent)."""
+    m = re.search(r"^MemTotal:\s+(\d+)\s*kB", text, re.MULTILINE)
+    return int(m.group(1)) * 1024 if m else 0
+
+
+# ---------------------------------------------------------------- PCI
+
+
+@dataclass
+class PciDevice:
+    address: str
+    vendor_id: str
+    device_id: str
+    class_id: str = ""  # 6 hex digits: class, subclass, prog-if
+    revision: str = ""
+    subsystem_vendor_id: str = ""
+    subsystem_device_id: str = ""
+    driver: str = ""
+    vendor: str = ""  # names as printed by lspci, when parsed from it
+    device: str = ""
+    class_name: str = ""
+
+
+_BRACKET_ID = re.compile(r"^(.*?)\s*\[([0-9a-fA-F]{4})\]\s*$")
+
+
+def parse_lspci(text: str) -> List[PciDevice]:
+    """`lspci -vmm[nn][k]` (machine-readable) or `lspci -v -nn` (human) output."""
+    text = text.replace("\r\n", "\n")
+    if re.search(r"^Slot:\s", text, re.MULTILINE):
+        return _parse_lspci_vmm(text)
+    return _parse_lspci_human(text)
+
+
+def _split_id(value: str) -> Tuple[str, str]:
+    m = _BRACKET_ID.match(value.strip())
+    if m:
+        return m.group(1).strip(), m.group(2).lower()
+    v = value.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{4}", v):
+        return "", v.lower()
+    return v, ""
+
+
+def _parse_lspci_vmm(text: str) -> List[PciDevice]:
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        f: Dict[str, str] = {}
+        for line in block.split("\n"):
+            k, sep, v = line.partition(":")
+            if sep and k and not k.startswith((" ", "\t")):
+                f.setdefault(k.strip(), v.strip())
+        if "Slot" not in f:
+            continue
+        cls_name, cls_id = _split_id(f.get("Class", ""))
+        vname, vid = _split_id(f.get("Vendor", ""))
+        dname, did = _split_id(f.get("Device", ""))
+        _, svid = _split_id(f.get("SVendor", ""))
+        _, sdid = _split_id(f.get("SDevice", ""))
+        out.append(PciDevice(
+            address=f["Slot"], vendor_id=vid, device_id=did,
+            class_id=(cls_id + f.get("ProgIf", "00").lower()) if cls_id else "",
+            revision=f.get("Rev", "").lower(), subsystem_vendor_id=svid, subsystem_device_id=sdid,
+            driver=f.get("Driver", ""), vendor=vname, device=dname, class_name=cls_name,
+        ))
+    return out
+
+
+_LSPCI_LINE = re.compile(
+    r"^(?P<addr>[0-9a-fA-F:.]+)\s+(?P<cls>.+?)\s+\[(?P<clsid>[0-9a-fA-F]{4})\]:\s+(?P<rest>.*?)"
+    r"\s+\[(?P<vid>[0-9a-fA-F]{4}):(?P<did>[0-9a-fA-F]{4})\]"
+    r"(?:\s+\(rev (?P<rev>[0-9a-fA-F]+)\))?(?:\s+\(prog-if (?P<pi>[0-9a-fA-F]{2}).*)?\s*$"
+)
+
+
+def _parse_lspci_human(text: str) -> List[PciDevice]:
+    out: List[PciDevice] = []
+    for line in text.split("\n"):
+        m = _LSPCI_LINE.match(line)
+        if m:
+            out.append(PciDevice(
+                address=m["addr"], vendor_id=m["vid"].lower(), device_id=m["did"].lower(),
+                class_id=m["clsid"].lower() + (m["pi"] or "00").lower(), revision=(m["rev"] or "").lower(),
+                device=m["rest"], class_name=m["cls"],
+            ))
+            continue
+        if out and line.startswith("\t"):
+            k, _, v = line.strip().partition(":")
+            if k == "Subsystem":
+                sm = re.search(r"\[([0-9a-fA-F]{4}):([0-9a-fA-F]{4})\]", v)
+                if sm:
+                    out[-1].subsystem_vendor_id, out[-1].subsystem_device_id = sm.group(1).lower(), sm.group(2).lower()
+            elif k == "Kernel driver in use":
+                out[-1].driver = v.strip()
+    return out
+
+
+def read_sysfs_pci(ctx: ScanContext) -> List[PciDevice]:
+    """Every PCI function under /sys/bus/pci/devices."""
+    base = "/sys/bus/pci/devices"
+    try:
+        names = sorted(os.listdir(ctx.path(base)))
+    except OSError:
+        return []
+    out = []
+    for addr in names:
+        def attr(name: str) -> str:
+            try:
+                return ctx.read(f"{base}/{addr}/{name}").strip()
+            except OSError:
+                return ""
+        vid, did = attr("vendor"), attr("device")
+        if not vid or not did:
+            continue
+        out.append(PciDevice(
+            address=addr, vendor_id=_hex4(vid), device_id=_hex4(did), class_id=_hexn(attr("class"), 6),
+            revision=_hexn(attr("revision"), 2), subsystem_vendor_id=_hex4(attr("subsystem_vendor")),
+            subsystem_device_id=_hex4(attr("subsystem_device")), driver=_link_name(ctx, f"{base}/{addr}/driver"),
+        ))
+    return out
+
+
+def _hex4(v: str) -> str:
+    return _hexn(v, 4)
+
+
+def _hexn(v: str, n: int) -> str:
+    v = v.strip().lower()
+    if v.startswith("0x"):
+        v = v[2:]
+    return v.zfill(n)[-n:] if v else ""
+
+
+def _link_name(ctx: ScanContext, path: str) -> str:
+    try:
+        return os.path.basename(os.readlink(ctx.path(path)))
+    except OSError:
+        return ""
+
+
+def pci_names(dev: PciDevice) -> Tuple[str, str, str]:
+    """(vendor, device, class) names from the shipped pci.ids, falling back to lspci's own."""
+    db = _ids.load("pci")
+    vendor = db.vendor(dev.vendor_id) or dev.vendor
+    name = db.device(dev.vendor_id, dev.device_id) or dev.device or f"Device {dev.device_id}"
+    cls = db.class_name(dev.class_id[:2], dev.class_id[2:4]) if dev.class_id else ""
+    return vendor, name, cls or dev.class_name
+
+
+_PCI_TYPES = {"02": "network", "03": "gpu", "01": "storage-controller", "0c": "serial-bus-controller",
+              "04": "multimedia", "06": "bridge", "10": "crypto", "07": "communication", "0d": "wireless"}
+
+
+def pci_components(devices: List[PciDevice]) -> Iterator[Component]:
+    for dev in devices:
+        vendor, name, cls = pci_names(dev)
+        yield device(
+            _refs.pci_ref(dev.address),
+            name=name,
+            manufacturer=vendor,
+            description=cls,
+            properties=props(
+                ("cbom:device-type", _PCI_TYPES.get(dev.class_id[:2], "pci")),
+                ("cbom:bus", "pci"),
+                ("cbom:pci:address", _full_addr(dev.address)),
+                ("cbom:pci:id", f"{dev.vendor_id}:{dev.device_id}"),
+                ("cbom:pci:class-id", dev.class_id),
+                ("cbom:pci:class", cls),
+                ("cbom:pci:revision", dev.revision),
+                ("cbom:pci:subsystem-id", f"{dev.subsystem_vendor_id}:{dev.subsystem_device_id}"
+                 if dev.subsystem_vendor_id.strip("0") else ""),
+                ("cbom:driver", dev.driver),
+            ),
+        )
+
+
+def _full_addr(addr: str) -> str:
+    return addr.lower() if addr.count(":") == 2 else f"0000:{addr.lower()}"
+
+
+# ---------------------------------------------------------------- USB
+
+
+@dataclass
+class UsbDevice:
+    port: str  # sysfs name ('1-1.2') or 'bus-dev' from lsusb
+    vendor_id: str
+    product_id: str
+    manufacturer: str = ""
+    product: str = ""
+    serial: str = ""
+    bcd_device: str = ""
+    usb_version: str = ""
+    device_class: str = ""
+    speed: str = ""
+    driver: str = ""
+
+
+def parse_lsusb_v(text: str) -> List[UsbDevice]:
+    """`lsusb -v` output: one device per 'Bus NNN Device NNN: ID vvvv:pppp' header."""
+    out: List[UsbDevice] = []
+    head = re.compile(r"^Bus (\d+) Device (\d+): ID ([0-9a-fA-F]{4}):([0-9a-fA-F]{4})")
+    for line in text.replace("\r\n", "\n").split("\n"):
+        m = head.match(line)
+        if m:
+            out.append(UsbDevice(port=f"{int(m.group(1)):03d}:{int(m.group(2)):03d}", vendor_id=m.group(3).lower(),
+                                 product_id=m.group(4).lower()))
+            continue
+        if not out or not line.startswith("  ") or line.startswith("    "):
+            continue  # only the device descriptor's own fields (2-space indent)
+        parts = line.split(None, 2)
+        if len(parts) < 2:
+            continue
+        key, rest = parts[0], parts[1:]
+        dev = out[-1]
+        if key in ("iManufacturer", "iProduct", "iSerial") and len(rest) == 2:
+            setattr(dev, {"iManufacturer": "manufacturer", "iProduct": "product", "iSerial": "serial"}[key],
+                    rest[1].strip())
+        elif key == "bcdDevice":
+            dev.bcd_device = rest[0]
+        elif key == "bcdUSB":
+            dev.usb_version = rest[0]
+        elif key == "bDeviceClass":
+            dev.device_class = "%02x" % int(rest[0]) if rest[0].isdigit() else ""
+    return out
+
+
+def read_sysfs_usb(ctx: ScanContext) -> List[UsbDevice]:
+    """USB devices under /sys/bus/usb/devices (interfaces and root hubs left out)."""
+    base = "/sys/bus/usb/devices"
+    try:
+        names = sorted(os.listdir(ctx.path(base)))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if ":" in name or name.startswith("usb"):
+            continue  # 'usbN' is the root hub of a host controller (listed under PCI); 'x-y:1.0' an interface
+
+        def attr(a: str) -> str:
+            try:
+                return ctx.read(f"{base}/{name}/{a}").strip()
+            except OSError:
+                return ""
+        vid, pid = attr("idVendor"), attr("idProduct")
+        if not vid:
+            continue
+        out.append(UsbDevice(
+            port=name, vendor_id=vid.lower(), product_id=pid.lower(), manufacturer=attr("manufacturer"),
+            product=attr("product"), serial=attr("serial"), bcd_device=attr("bcdDevice"),
+            usb_version=attr("version"), device_class=attr("bDeviceClass").lower(), speed=attr("speed"),
+        ))
+    return out
+
+
+def usb_components(devices: List[UsbDevice], redact: Redactor) -> Iterator[Component]:
+    db = _ids.load("usb")
+    for dev in devices:
+        if dev.vendor_id == "1d6b":
+            continue  # Linux Foundation root hubs: the host controller itself is a PCI device
+        vendor = db.vendor(dev.vendor_id) or clean(dev.manufacturer)
+        name = clean(dev.product) or db.device(dev.vendor_id, dev.product_id) or f"USB device {dev.vendor_id}:{dev.product_id}"
+        yield device(
+            _refs.usb_ref(dev.port, dev.vendor_id, dev.product_id),
+            name=name,
+            manufacturer=vendor,
+            version=_bcd(dev.bcd_device),
+            description=db.class_name(dev.device_class) if dev.device_class not in ("", "00", "ef", "ff") else "",
+            properties=props(
+                ("cbom:device-type", "usb"),
+                ("cbom:bus", "usb"),
+                ("cbom:usb:port", dev.port),
+                ("cbom:usb:id", f"{dev.vendor_id}:{dev.product_id}"),
+                ("cbom:usb:manufacturer-string", dev.manufacturer),
+                ("cbom:usb:version", dev.usb_version.strip()),
+                ("cbom:usb:speed-mbps", dev.speed),
+                (SERIAL, redact(dev.serial)),
+            ),
+        )
+
+
+def _bcd(v: str) -> str:
+    """bcdDevice '0310' (sysfs) or '3.10' (lsusb) → '3.10'."""
+    v = v.strip()
+    if re.fullmatch(r"[0-9a-fA-F]{4}", v):
+        return f"{int(v[:2], 16)}.{v[2:]}"
+    return v
+
+
+# ---------------------------------------------------------------- block devices
+
+
+@dataclass
+class BlockDevice:
+    name: str
+    identity: str  # physical path under /sys/devices (stable across boots), or the name
+    model: str = ""
+    vendor: str = ""
+    serial: str = ""
+    firmware: str = ""
+    size: int = 0
+    rotational: Optional[bool] = None
+    removable: Optional[bool] = None
+    transport: str = ""
+    wwn: str = ""
+
+
+_VIRTUAL_BLOCK = ("loop", "ram", "zram", "dm-", "md", "nbd", "sr")  # sr: optical drives are kept, see below
+
+
+def block_identity(ctx: ScanContext, name: str) -> str:
+    """The physical path of /sys/block/NAME/device relative to /sys (e.g. 'devices/pci0000:00/…/0:0:0:0')."""
+    sys_root = os.path.realpath(ctx.path("/sys"))
+    try:
+        real = os.path.realpath(ctx.path(f"/sys/block/{name}/device"))
+    except OSError:
+        return f"block/{name}"
+    if real.startswith(sys_root + os.sep) and os.path.exists(real):
+        return os.path.relpath(real, sys_root)
+    return f"block/{name}"
+
+
+def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
+    """Whole disks under /sys/block that sit on a device (loop/zram/dm have no 'device' link)."""
+    try:
+        names = sorted(os.listdir(ctx.path("/sys/block")))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        if name.startswith(("loop", "ram", "zram", "dm-", "md", "nbd")):
+            continue
+        if not os.path.exists(ctx.path(f"/sys/block/{name}/device")):
+            continue
+
+        def attr(a: str) -> str:
+            try:
+                return ctx.read(f"/sys/block/{name}/{a}").strip()
+            except OSError:
+                return ""
+        size = attr("size")
+        rota, rm = attr("queue/rotational"), attr("removable")
+        # NVMe: device/firmware_rev and device/serial; SCSI/SATA: device/rev (serial only via udev/lsblk)
+        dev = BlockDevice(
+            name=name, identity=block_identity(ctx, name), model=attr("device/model"), vendor=attr("device/vendor"),
+            serial=attr("device/serial"), firmware=attr("device/firmware_rev") or attr("device/rev"),
+            size=int(size) * 512 if size.isdigit() else 0,
+            rotational=(rota == "1") if rota in ("0", "1") else None,
+            removable=(rm == "1") if rm in ("0", "1") else None,
+            transport=_transport(name, block_identity(ctx, name)),
+            wwn=attr("device/wwid") or attr("wwid"),
+        )
+        out.append(dev)
+    return out
+
+
+def _transport(name: str, identity: str) -> str:
+    if name.startswith("nvme"):
+        return "nvme"
+    if name.startswith("mmcblk"):
+        return "mmc"
+    if name.startswith("vd") or "/virtio" in identity:
+        return "virtio"
+    if "/usb" in identity:
+        return "usb"
+    if "/ata" in identity:
+        return "sata"
+    return ""
+
+
+LSBLK_ARGV = ["lsblk", "-J", "-b", "-d", "-o", "NAME,MODEL,SERIAL,REV,SIZE,ROTA,RM,TRAN,VENDOR,TYPE,WWN"]
+
+
+def parse_lsblk_json(text: str) -> Dict[str, Dict[str, object]]:
+    """`lsblk -J [-b]` → {name: fields}; top-level devices only. Raises ValueError on garbled JSON."""
+    data = json.loads(text)
+    out: Dict[str, Dict[str, object]] = {}
+    for dev in data.get("blockdevices", []) if isinstance(data, dict) else []:
+        if isinstance(dev, dict) and dev.get("name"):
+            out[str(dev["name"])] = dev
+    return out
+
+
+def merge_lsblk(devices: List[BlockDevice], lsblk: Dict[str, Dict[str, object]]) -> None:
+    """Fill what sysfs lacks (SATA serial and transport come from udev, which lsblk reads)."""
+    def s(v: object) -> str:
+        return "" if v is None or isinstance(v, bool) else str(v).strip()
+    for dev in devices:
+        row = lsblk.get(dev.name)
+        if not row:
+            continue
+        dev.serial = dev.serial or s(row.get("serial"))
+        dev.model = dev.model or s(row.get("model"))
+        dev.vendor = dev.vendor or s(row.get("vendor"))
+        dev.firmware = dev.firmware or s(row.get("rev"))
+        dev.transport = s(row.get("tran")) or dev.transport
+        dev.wwn = dev.wwn or s(row.get("wwn"))
+        if not dev.size and str(row.get("size", "")).isdigit():
+            dev.size = int(str(row["size"]))
+
+
+def block_components(devices: List[BlockDevice], redact: Redactor) -> Iterator[Component]:
+    for dev in devices:
+        kind = ""
+        if dev.transport == "nvme":
+            kind = "nvme"
+        elif dev.transport in ("sata", "sas", "ata", "usb", "spi", "scsi") and dev.rotational is not None:
+            kind = "hdd" if dev.rotational else "ssd"  # virtio/xen disks claim rotational=1: not trusted
+        vendor = dev.vendor
+        if re.fullmatch(r"0x[0-9a-fA-F]{4}", vendor):  # virtio exposes the PCI vendor id
+            vendor = _ids.load("pci").vendor(vendor[2:])
+        yield device(
+            _refs.disk_ref(dev.identity),
+            name=clean(dev.model) or dev.name,
+            manufacturer=vendor,
+            description=f"{human_bytes(dev.size)} {dev.transport} disk".replace("  ", " ") if dev.size else "",
+            properties=props(
+                ("cbom:device-type", "storage"),
+                ("cbom:storage:kernel-name", dev.name),
+                ("cbom:storage:size-bytes", str(dev.size) if dev.size else ""),
+                ("cbom:storage:transport", dev.transport),
+                ("cbom:storage:media", kind),
+                ("cbom:storage:rotational", dev.rotational if dev.rotational is not None else ""),
+                ("cbom:storage:removable", dev.removable if dev.removable is not None else ""),
+                ("cbom:storage:firmware-revision", dev.firmware),
+                ("cbom:storage:path", dev.identity),
+                (SERIAL, redact(dev.serial)),
+                ("cbom:storage:wwn", redact(dev.wwn) if dev.wwn else ""),
+            ),
+        )
+
+
+# ---------------------------------------------------------------- network adapters
+
+
+def parse_ethtool_i(text: str) -> Dict[str, str]:
+    """`ethtool -i IFACE` key: value lines (driver, version, firmware-version, bus-info…)."""
+    out: Dict[str, str] = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+@dataclass
+class NetAdapter:
+    name: str
+    identity: str  # bus path: the PCI address / sysfs device path
+    driver: str = ""
+    bus_address: str = ""
+    mac: str = ""
+    vendor_id: str = ""
+    device_id: str = ""
+    bus: str = ""
+    ethtool: Dict[str, str] = field(default_factory=dict)
+
+
+def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
+    """Interfaces backed by a device (/sys/class/net/X/device): physical NICs, not lo/bridges/tunnels."""
+    try:
+        names = sorted(os.listdir(ctx.path("/sys/class/net")))
+    except OSError:
+        return []
+    sys_root = os.path.realpath(ctx.path("/sys"))
+    out = []
+    for name in names:
+        devlink = ctx.path(f"/sys/class/net/{name}/device")
+        if not os.path.exists(devlink):
+            continue
+        real = os.path.realpath(devlink)
+        identity = os.path.relpath(real, sys_root) if real.startswith(sys_root + os.sep) else f"net/{name}"
+        bus_addr = os.path.basename(real)
+
+        def attr(a: str) -> str:
+            try:
+                return ctx.read(f"/sys/class/net/{name}/{a}").strip()
+            except OSError:
+                return ""
+        subsys = _link_name(ctx, f"/sys/class/net/{name}/device/subsystem")
+        vid, did = _hex4(attr("device/vendor")), _hex4(attr("device/device"))
+        # virtio NICs: the net device hangs off virtioN, whose parent is the PCI function
+        if subsys == "virtio":
+            parent = os.path.basename(os.path.dirname(real))
+            if re.fullmatch(r"[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]", parent):
+                bus_addr = parent
+                vid, did = _hex4(attr("device/../vendor")), _hex4(attr("device/../device"))
+        out.append(NetAdapter(
+            name=name, identity=identity, driver=_link_name(ctx, f"/sys/class/net/{name}/device/driver"),
+            bus_address=bus_addr, mac=attr("address"), vendor_id=vid, device_id=did, bus=subsys,
+        ))
+    return out
+
+
+def nic_components(adapters: List[NetAdapter]) -> Iterator[Component]:
+    db = _ids.load("pci")
+    for nic in adapters:
+        vendor = db.vendor(nic.vendor_id) if nic.vendor_id else ""
+        model = db.device(nic.vendor_id, nic.device_id) if nic.vendor_id else ""
+        et = nic.ethtool
+        yield device(
+            _refs.nic_ref(nic.identity),
+            name=model or f"Network adapter {nic.name}",
+            manufacturer=vendor,
+            description=f"network interface {nic.name}",
+            properties=props(
+                ("cbom:device-type", "network-adapter"),
+                ("cbom:interface", nic.name),
+                ("cbom:driver", et.get("driver") or nic.driver),
+                ("cbom:driver:version", et.get("version", "")),
+                ("cbom:bus", nic.bus),
+                ("cbom:bus-address", et.get("bus-info") or nic.bus_address),
+                ("cdx:device:macAddress", nic.mac if nic.mac and nic.mac != "00:00:00:00:00:00" else ""),
+                ("cbom:firmware-version", et.get("firmware-version", "")),
+            ),
+        )
+
+
+# ---------------------------------------------------------------- TPM
+
+# TCG vendor ids (TCG Vendor ID Registry), as 4 ASCII bytes in TPM 1.2 caps / TPM2 properties.
+TPM_VENDORS = {
+    "IFX": "Infineon", "STM": "STMicroelectronics", "NTC": "Nuvoton", "NTZ": "Nationz", "INTC": "Intel",
+    "AMD": "AMD", "ATML": "Atmel", "BRCM": "Broadcom", "MSFT": "Microsoft", "IBM": "IBM", "HPE": "HPE",
+    "LEN": "Lenovo", "QCOM": "Qualcomm", "ROCC": "Fuzhou Rockchip", "SMSC": "SMSC", "TXN": "Texas Instruments",
+    "WEC": "Winbond", "GOOG": "Google", "CSCO": "Cisco", "SNS": "Sinosun", "FLYS": "Flyslice",
+}
+
+
+@dataclass
+class Tpm:
+    name: str
+    version: str = ""  # "1.2" / "2.0"
+    vendor: str = ""
+    firmware: str = ""
+    description: str = ""
+    hid: str = ""
+
+
+def parse_tpm_caps(text: str) -> Dict[str, str]:
+    """TPM 1.2 /sys/class/tpm/tpmN/device/caps: 'Manufacturer: 0x49465800', 'Firmware version: 3.17'."""
+    out: Dict[str, str] = {}
+    for line in text.splitlines():
+        k, sep, v = line.partition(":")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def tpm_vendor_name(value: str) -> str:
+    """'0x49465800' (4 ASCII bytes) or 'IFX' → 'Infineon'."""
+    v = value.strip()
+    if v.lower().startswith("0x"):
+        try:
+            v = bytes.fromhex(v[2:].zfill(8)).decode("ascii", "replace").strip("\x00 ")
+        except ValueError:
+            return ""
+    return TPM_VENDORS.get(v, v)
+
+
+def read_tpms(ctx: ScanContext) -> List[Tpm]:
+    try:
+        names = sorted(n for n in os.listdir(ctx.path("/sys/class/tpm")) if n.startswith("tpm"))
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        def attr(a: str) -> str:
+            try:
+                return ctx.read(f"/sys/class/tpm/{name}/{a}").strip()
+            except OSError:
+                return ""
+        caps = parse_tpm_caps(attr("device/caps") or attr("caps"))
+        major = attr("tpm_version_major")  # Linux 5.6+
+        version = {"1": "1.2", "2": "2.0"}.get(major, "")
+        if not version and caps.get("TCG version"):
+            version = caps["TCG version"]
+        out.append(Tpm(
+            name=name, version=version, vendor=tpm_vendor_name(caps.get("Manufacturer", "")),
+            firmware=caps.get("Firmware version", ""), description=attr("device/description"),
+            hid=attr("device/firmware_node/hid") or attr("device/hid"),
+        ))
+    return out
+
+
+def tpm_components(tpms: List[Tpm]) -> Iterator[Component]:
+    for t in tpms:
+        yield device(
+            _refs.tpm_ref(t.name),
+            name=f"TPM {t.version}" if t.version else "TPM",
+            manufacturer=t.vendor,
+            version=t.version,
+            description=t.description,
+            properties=props(("cbom:device-type", "tpm"), ("cbom:tpm:spec-version", t.version),
+                             ("cbom:tpm:acpi-hid", t.hid), ("cbom:firmware-version", t.firmware)),
+        )
+
+
+# ---------------------------------------------------------------- the collector
+
+
+def run_dmidecode(ctx: ScanContext) -> Tuple[List[DmiRecord], List[Gap]]:
+    """dmidecode records when root and the tool is present (live scans only), and the gaps."""
+    if not ctx.live:
+        return [], []  # dmidecode reads the running machine's firmware, not the image under --root
+    if ctx.which("dmidecode") is None:
+        return [], [Gap("dmidecode not installed: memory modules, processor sockets and slots not collected")]
+    if not ctx.admin:
+        return [], [Gap("dmidecode needs root: memory modules, processor sockets and slots not collected")]
+    res = ctx.run(["dmidecode"])
+    if not res.ok:
+        return [], [Gap(f"dmidecode gave no SMBIOS table ({res.why()}): memory modules and slots not collected")]
+    records = parse_dmidecode(res.stdout)
+    if not records:
+        return [], [Gap("dmidecode output held no SMBIOS structure: memory modules and slots not collected")]
+    return records, []
+
+
+def collect(ctx: ScanContext) -> Iterator[Item]:
+    """Everything the Linux hardware collector yields."""
+    redact = Redactor.from_options(ctx.options)
+    records, gaps = run_dmidecode(ctx)
+    yield from gaps
+    dmi = read_dmi_sysfs(ctx)
+    if records and dmi_by_type(records, 1):
+        yield from dmi_components(records, redact)
+    else:
+        if not dmi:
+            yield Gap("no DMI/SMBIOS data (/sys/class/dmi/id absent): system, board and chassis identity not collected")
+        else:
+            if "product_serial" not in dmi and not ctx.admin:
+                # serial/UUID attributes are mode 0400 (drivers/firmware/dmi-id.c)
+                yield Gap("DMI serial number and UUID readable by root only: left out")
+            yield from dmi_sysfs_components(dmi, redact)
+        for item in dmi_components(records, redact):  # modules, slots: only dmidecode has them
+            if isinstance(item, Component) and item.prop("cbom:device-type") not in ("system", "baseboard", "chassis"):
+                yield item
+    # CPU
+    try:
+        packages = parse_cpuinfo(ctx.read("/proc/cpuinfo"))
+    except OSError as exc:
+        packages = []
+        yield Gap(f"/proc/cpuinfo unreadable ({exc.strerror or exc}): CPU not collected")
+    if packages:
+        yield from cpu_components(packages, read_vulnerabilities(ctx), dmi_processors(records))
+    # memory total
+    try:
+        total = parse_meminfo_total(ctx.read("/proc/meminfo"))
+    except OSError:
+        total = 0
+    if total:
+        yield device(_refs.memory_ref(), name="System memory", description=human_bytes(total),
+                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total-bytes", str(total))))
+    else:
+        yield Gap("/proc/meminfo unreadable: memory total not collected")
+    # storage
+    disks = read_sysfs_block(ctx)
+    if ctx.live and disks and ctx.which("lsblk"):
+        res = ctx.run(LSBLK_ARGV)
+        if res.ok:
+            try:
+                merge_lsblk(disks, parse_lsblk_json(res.stdout))
+            except ValueError:
+                yield Gap("lsblk -J output is not JSON: disk serials/transport from sysfs only")
+        else:
+            yield Gap(f"lsblk failed ({res.why()}): disk serials/transport from sysfs only")
+    yield from block_components(disks, redact)
+    # buses
+    pci = read_sysfs_pci(ctx)
+    if not pci and ctx.live and ctx.which("lspci") and not os.path.isdir(ctx.path("/sys/bus/pci")):
+        res = ctx.run(["lspci", "-vmmnnk"])
+        pci = parse_lspci(res.stdout) if res.ok else []
+    yield from pci_components(pci)
+    yield from usb_components(read_sysfs_usb(ctx), redact)
+    adapters = read_net_adapters(ctx)
+    if ctx.live and adapters and ctx.which("ethtool"):
+        for nic in adapters:
+            res = ctx.run(["ethtool", "-i", nic.name], timeout=5)
+            if res.ok:
+                nic.ethtool = parse_ethtool_i(res.stdout)
+    yield from nic_components(adapters)
+    yield from tpm_components(read_tpms(ctx))

@@ -1,0 +1,277 @@
+"""Windows hardware through CIM/WMI: PowerShell `Get-CimInstance … | ConvertTo-Json`, or `wmic` on old systems.
+
+Both sources become the same shape, {class name: [instance dicts with string
+values]}, and one pure function turns that into components. `wmic … /format:list`
+output (UTF-16LE with BOM when redirected, as kept in the fixtures) is decoded by
+`decode_wmic`; XP/2003/7 ship wmic but not Get-CimInstance (PowerShell 3+).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Dict, Iterator, List, Tuple, Union
+
+from cbom.collector import ScanContext
+from cbom.model import Gap, HostFact, Item
+
+from . import _refs
+from ._common import SERIAL, Redactor, clean, device, human_bytes, props
+
+Classes = Dict[str, List[Dict[str, str]]]
+
+CLASSES: Dict[str, Tuple[str, ...]] = {
+    "Win32_ComputerSystem": ("Manufacturer", "Model", "SystemFamily", "SystemSKUNumber", "TotalPhysicalMemory",
+                             "NumberOfProcessors", "NumberOfLogicalProcessors", "PCSystemType"),
+    "Win32_ComputerSystemProduct": ("IdentifyingNumber", "UUID", "Vendor", "Name", "Version"),
+    "Win32_BIOS": ("Manufacturer", "SMBIOSBIOSVersion", "Version", "ReleaseDate", "SerialNumber",
+                   "SMBIOSMajorVersion", "SMBIOSMinorVersion", "EmbeddedControllerMajorVersion",
+                   "EmbeddedControllerMinorVersion"),
+    "Win32_BaseBoard": ("Manufacturer", "Product", "Version", "SerialNumber"),
+    "Win32_Processor": ("DeviceID", "Name", "Manufacturer", "Caption", "NumberOfCores", "NumberOfLogicalProcessors",
+                        "ProcessorId", "SocketDesignation", "MaxClockSpeed", "Revision"),
+    "Win32_PhysicalMemory": ("BankLabel", "DeviceLocator", "Capacity", "Speed", "Manufacturer", "PartNumber",
+                             "SerialNumber", "SMBIOSMemoryType"),
+    "Win32_DiskDrive": ("DeviceID", "Model", "Manufacturer", "SerialNumber", "FirmwareRevision", "Size",
+                        "InterfaceType", "MediaType", "PNPDeviceID"),
+    "Win32_NetworkAdapter": ("Name", "Manufacturer", "MACAddress", "PNPDeviceID", "PhysicalAdapter", "ServiceName",
+                             "AdapterType", "NetConnectionID"),
+    "Win32_VideoController": ("Name", "AdapterCompatibility", "DriverVersion", "PNPDeviceID", "VideoProcessor"),
+    "Win32_PnPEntity": ("Name", "Manufacturer", "PNPDeviceID", "PNPClass", "Service"),
+}
+
+
+# ---------------------------------------------------------------- decoding / parsing
+
+def decode_wmic(raw: Union[bytes, str]) -> str:
+    """Text of wmic output: UTF-16LE (BOM or NUL-interleaved), UTF-8, or an OEM code page, any line ends."""
+    if isinstance(raw, str):
+        text = raw.replace("\x00", "") if raw.count("\x00") > len(raw) // 4 else raw
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[1:2] == b"\x00":
+        text = raw.decode("utf-16", "replace") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-16-le", "replace")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("cp850", "replace")
+    return text.lstrip("\ufeff").replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_wmic_list(text: str) -> List[Dict[str, str]]:
+    """`wmic path CLASS get /format:list`: instances separated by blank lines, 'Key=Value' lines."""
+    out: List[Dict[str, str]] = []
+    cur: Dict[str, str] = {}
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            if cur:
+                out.append(cur)
+                cur = {}
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            continue  # banners such as "Please wait while WMIC is being installed."
+        if key in cur:  # no blank line between two instances (truncated/edited dumps)
+            out.append(cur)
+            cur = {}
+        cur[key] = html.unescape(value.strip())  # wmic escapes '&' as '&amp;' in /format:list
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _str(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, list):
+        return "{" + ",".join(f'"{x}"' if isinstance(x, str) else str(x) for x in v) + "}"
+    return str(v)
+
+
+def parse_cim_json(text: str) -> Classes:
+    """The JSON our PowerShell script prints: {"Win32_X": [ {...}, … ] or {...}, "Tpm": {...}, …}.
+
+    Raises ValueError on garbled JSON.
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("CIM JSON is not an object")
+    out: Classes = {}
+    for cls, value in data.items():
+        rows = value if isinstance(value, list) else [value]
+        out[cls] = [{k: _str(v) for k, v in row.items()} for row in rows if isinstance(row, dict)]
+    return out
+
+
+def wmi_date(value: str) -> str:
+    """CIM datetime '20140401000000.000000+000' or PowerShell '/Date(1396310400000)/' → 'YYYY-MM-DD'."""
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})", value or "")
+    if m and m.group(1) != "0000":
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    m = re.match(r"^/Date\((-?\d+)\)/$", value or "")
+    if m:
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(int(m.group(1)) / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value or "")
+    return m.group(0) if m else ""
+
+
+# ---------------------------------------------------------------- model
+
+_X86 = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}
+
+
+def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
+    """Hardware components and host facts from CIM instances (either source)."""
+    cs = (classes.get("Win32_ComputerSystem") or [{}])[0]
+    product = (classes.get("Win32_ComputerSystemProduct") or [{}])[0]
+    bios = (classes.get("Win32_BIOS") or [{}])[0]
+    vendor = clean(cs.get("Manufacturer")) or clean(product.get("Vendor"))
+    model = clean(cs.get("Model")) or clean(product.get("Name"))
+    serial = redact(product.get("IdentifyingNumber", "") or bios.get("SerialNumber", ""))
+    if vendor or model:
+        if vendor:
+            yield HostFact("manufacturer", vendor)
+        if model:
+            yield HostFact("model", model)
+        if serial:
+            yield HostFact("serial", serial)
+        yield device(_refs.system_ref(), name=model or "System", manufacturer=vendor,
+                     version=product.get("Version", ""),
+                     properties=props(("cbom:device-type", "system"), (SERIAL, serial),
+                                      ("cbom:uuid", redact(product.get("UUID", ""))),
+                                      ("cbom:family", cs.get("SystemFamily", "")),
+                                      ("cbom:sku", cs.get("SystemSKUNumber", ""))))
+    total = cs.get("TotalPhysicalMemory", "")
+    if total.isdigit():
+        yield device(_refs.memory_ref(), name="System memory", description=human_bytes(int(total)),
+                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total-bytes", total)))
+    for bb in classes.get("Win32_BaseBoard", [])[:1]:
+        if clean(bb.get("Manufacturer")) or clean(bb.get("Product")):
+            yield device(_refs.baseboard_ref(), name=bb.get("Product", "") or "Baseboard",
+                         manufacturer=bb.get("Manufacturer", ""), version=bb.get("Version", ""),
+                         properties=props(("cbom:device-type", "baseboard"), (SERIAL, redact(bb.get("SerialNumber", "")))))
+    for i, cpu in enumerate(classes.get("Win32_Processor", [])):
+        sock = cpu.get("DeviceID") or f"CPU{i}"
+        maker = cpu.get("Manufacturer", "")
+        yield device(
+            _refs.cpu_ref(sock.replace("CPU", "") or str(i)),
+            name=" ".join(cpu.get("Name", "").split()) or "Processor",
+            manufacturer=_X86.get(maker, maker),
+            properties=props(
+                ("cbom:device-type", "cpu"), ("cbom:cpu:vendor", _X86.get(maker, maker)),
+                ("cbom:cpu:signature", cpu.get("Caption", "")), ("cbom:cpu:id", cpu.get("ProcessorId", "")),
+                ("cbom:cpu:cores", cpu.get("NumberOfCores", "")),
+                ("cbom:cpu:threads", cpu.get("NumberOfLogicalProcessors", "")),
+                ("cbom:cpu:socket", cpu.get("SocketDesignation", "")),
+                ("cbom:cpu:max-speed", f"{cpu['MaxClockSpeed']} MHz" if cpu.get("MaxClockSpeed") else ""),
+            ),
+        )
+    for mem in classes.get("Win32_PhysicalMemory", []):
+        size = mem.get("Capacity", "")
+        locator = " / ".join(x for x in (clean(mem.get("DeviceLocator")), clean(mem.get("BankLabel"))) if x)
+        part = clean(mem.get("PartNumber"))
+        yield device(
+            _refs.memory_module_ref(locator or mem.get("Tag", "")), name=part or "Memory module",
+            manufacturer=mem.get("Manufacturer", ""),
+            description=human_bytes(int(size)) if size.isdigit() else "",
+            properties=props(("cbom:device-type", "memory-module"), ("cbom:memory:size-bytes", size),
+                             ("cbom:memory:speed", f"{mem['Speed']} MHz" if mem.get("Speed") else ""),
+                             ("cbom:memory:locator", locator), ("cbom:part-number", part),
+                             (SERIAL, redact(mem.get("SerialNumber", "")))),
+        )
+    for disk in classes.get("Win32_DiskDrive", []):
+        yield device(
+            _refs.disk_ref(disk_identity(disk)), name=disk.get("Model", "") or disk.get("DeviceID", "disk"),
+            # "(Standard disk drives)" and its translations are the generic driver's name, not a maker
+            manufacturer="" if disk.get("Manufacturer", "").startswith("(") else disk.get("Manufacturer", ""),
+            description=human_bytes(int(disk["Size"])) if disk.get("Size", "").isdigit() else "",
+            properties=props(("cbom:device-type", "storage"), ("cbom:storage:size-bytes", disk.get("Size", "")),
+                             ("cbom:storage:transport", disk.get("InterfaceType", "")),
+                             ("cbom:storage:media", disk.get("MediaType", "")),
+                             ("cbom:storage:firmware-revision", disk.get("FirmwareRevision", "")),
+                             ("cbom:storage:pnp-id", disk.get("PNPDeviceID", "")),
+                             (SERIAL, redact(disk.get("SerialNumber", "").strip()))),
+        )
+    for nic in classes.get("Win32_NetworkAdapter", []):
+        pnp = nic.get("PNPDeviceID", "")
+        # PhysicalAdapter (Vista+) or, on XP, a PCI/USB bus PNP id: miniports and tunnels are left out
+        physical = nic.get("PhysicalAdapter", "").upper() == "TRUE" if nic.get("PhysicalAdapter") else \
+            pnp.upper().startswith(("PCI\\", "USB\\", "PCMCIA\\"))
+        if not physical:
+            continue
+        yield device(
+            _refs.nic_ref(pnp or nic.get("Name", "")), name=nic.get("Name", "") or "Network adapter",
+            manufacturer=nic.get("Manufacturer", ""),
+            properties=props(("cbom:device-type", "network-adapter"), ("cbom:interface", nic.get("NetConnectionID", "")),
+                             ("cbom:driver", nic.get("ServiceName", "")), ("cbom:pnp-id", pnp),
+                             ("cdx:device:macAddress", nic.get("MACAddress", ""))),
+        )
+    for gpu in classes.get("Win32_VideoController", []):
+        yield device(
+            make_pnp_ref(gpu.get("PNPDeviceID", "") or gpu.get("Name", "")), name=gpu.get("Name", "") or "GPU",
+            manufacturer=gpu.get("AdapterCompatibility", ""),
+            properties=props(("cbom:device-type", "gpu"), ("cbom:driver:version", gpu.get("DriverVersion", "")),
+                             ("cbom:pnp-id", gpu.get("PNPDeviceID", ""))),
+        )
+    for tpm in classes.get("Tpm", [])[:1]:
+        if tpm.get("TpmPresent", "").upper() == "TRUE":
+            yield device(_refs.tpm_ref("tpm0"), name="TPM", manufacturer=tpm.get("ManufacturerIdTxt", ""),
+                         properties=props(("cbom:device-type", "tpm"),
+                                          ("cbom:firmware-version", tpm.get("ManufacturerVersion", ""))))
+
+
+def disk_identity(disk: Dict[str, str]) -> str:
+    return disk.get("PNPDeviceID") or disk.get("DeviceID") or disk.get("Model", "")
+
+
+def make_pnp_ref(pnp: str) -> str:
+    from cbom.model import make_ref
+
+    return make_ref("hardware", "pnp", pnp.upper())
+
+
+# ---------------------------------------------------------------- collection
+
+def powershell_script(classes: Dict[str, Tuple[str, ...]], extra: str = "") -> str:
+    """One PowerShell run for every class: a single JSON object on stdout."""
+    parts = ["$ErrorActionPreference='SilentlyContinue'", "$r=[ordered]@{}"]
+    for cls, fields in classes.items():
+        parts.append(f"$r['{cls}']=@(Get-CimInstance -ClassName {cls} | Select-Object {','.join(fields)})")
+    if extra:
+        parts.append(extra)
+    parts.append("$r | ConvertTo-Json -Depth 4 -Compress")
+    return "; ".join(parts)
+
+
+TPM_PS = ("$t=Get-Tpm; if($t){$r['Tpm']=@($t | Select-Object TpmPresent,TpmReady,ManufacturerIdTxt,"
+          "ManufacturerVersion,ManufacturerVersionFull20)}")
+
+
+def run_cim(ctx: ScanContext, classes: Dict[str, Tuple[str, ...]], extra: str = "") -> Tuple[Classes, List[Gap]]:
+    """CIM instances via PowerShell, else wmic (Windows XP/2003/7 without PowerShell 3)."""
+    ps = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-Command", powershell_script(classes, extra)],
+                 timeout=60)
+    if ps.ok and ps.stdout.strip():
+        try:
+            return parse_cim_json(ps.stdout), []
+        except ValueError:
+            pass
+    out: Classes = {}
+    gaps: List[Gap] = []
+    for cls, fields in classes.items():
+        res = ctx.run(["wmic", "path", cls, "get", ",".join(fields), "/format:list"], timeout=30)
+        if res.ok:
+            out[cls] = parse_wmic_list(decode_wmic(res.stdout))
+        else:
+            gaps.append(Gap(f"{cls} not read (PowerShell CIM and wmic failed: {res.why()})"))
+    return out, gaps
+
+
+def collect(ctx: ScanContext) -> Iterator[Item]:
+    classes, gaps = run_cim(ctx, CLASSES, TPM_PS)
+    yield from gaps
+    yield from components(classes, Redactor.from_options(ctx.options))
