@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -23,6 +23,8 @@ class CommandResult:
     stdout: str
     stderr: str
     error: str = ""  # set when the command could not run or finish
+    # stdout as bytes, for output that is not UTF-8 (wmic's UTF-16, OEM code pages)
+    raw: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -65,7 +67,8 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
     except OSError as exc:
         return CommandResult(argv, 126, "", "", error=f"`{argv[0]}` could not run: {exc.strerror or exc}")
     return CommandResult(
-        argv, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+        argv, proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"),
+        raw=proc.stdout,
     )
 
 
