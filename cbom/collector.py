@@ -96,6 +96,11 @@ class Collector:
         raise NotImplementedError
 
     @classmethod
+    def time_limit(cls, ctx: ScanContext) -> float:
+        """Seconds this collector may run in `ctx` (override when options change it)."""
+        return cls.timeout
+
+    @classmethod
     def unavailable(cls, ctx: ScanContext) -> str:
         """Why this collector cannot run in `ctx`, or "" when it can."""
         if ctx.platform not in cls.platforms:

@@ -27,7 +27,8 @@ from .model import (
 )
 
 DEFAULT_SPEC = "1.6"
-SPECS = ("1.6", "1.7")
+SPECS = ("1.6", "1.7")  # written
+READABLE = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")  # the component model cbom reads is the same in these
 TOOL = "cbom"
 SERIAL = "cdx:device:serialNumber"
 MODEL = "cbom:model"
@@ -184,12 +185,14 @@ def load(path: str) -> Scan:
     with open(path, "rb") as f:
         raw = f.read()
     try:
-        doc = json.loads(raw.decode("utf-8-sig"))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        doc = json.loads(text)
     except json.JSONDecodeError as exc:
         # Hitting the end of the text (or a string running to it) means the file was cut short.
-        cut = exc.pos >= len(raw.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+        cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         what = "truncated" if cut else "not valid JSON"
         raise ReadError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     return from_dict(doc, source=path)
@@ -200,6 +203,9 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise ReadError(f"{source}: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
     spec = str(doc.get("specVersion", ""))
+    if spec not in READABLE:
+        raise ReadError(f"{source}: CycloneDX specVersion {spec or '(missing)'} is not supported "
+                        f"(readable: {', '.join(READABLE)})")
     try:
         meta = doc.get("metadata") or {}
         host = _read_host(meta.get("component") or {})
@@ -308,7 +314,10 @@ def _read_license(entry: dict) -> str:
 
 
 def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
-    kind = Kind(d.get("type", "library"))
+    try:
+        kind = Kind(d.get("type", "library"))
+    except ValueError:  # a type of a newer spec than this cbom knows
+        kind = Kind.LIBRARY
     props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
     ref = d.get("bom-ref") or ""
     return Component(

@@ -42,6 +42,7 @@ class Kind(str, Enum):
     FIRMWARE = "firmware"
     FILE = "file"
     DATA = "data"
+    MACHINE_LEARNING_MODEL = "machine-learning-model"
     CRYPTOGRAPHIC_ASSET = "cryptographic-asset"
 
 

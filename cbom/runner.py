@@ -54,7 +54,7 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
     why_not = cls.unavailable(ctx)
     if why_not:
         return CollectorRun(cls.name, Status.SKIPPED, 0.0, why_not), []
-    limit = float(ctx.options.get("timeout_" + cls.name) or cls.timeout)
+    limit = float(ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx))
     outcome = _Outcome()
 
     def work() -> None:

@@ -13,7 +13,7 @@ import codecs
 import unicodedata
 from typing import Optional
 
-__all__ = ["decode_recorded", "clean_text"]
+__all__ = ["clean_text", "decode_recorded"]
 
 # Candidate single/double-byte code pages for BOM-less, non-UTF-8 bytes, in order of preference
 # when nothing tells them apart: console tools (systeminfo) write the OEM page.
@@ -37,7 +37,9 @@ def decode_recorded(data: bytes) -> str:
 def clean_text(text: str) -> str:
     """Normalise already-decoded output: NULs of mis-decoded UTF-16, BOMs, CR/LF variants."""
     if "\x00" in text:
-        # UTF-16LE decoded as a single-byte encoding: every other char is NUL.
+        # UTF-16LE read as UTF-8 (or a single-byte code page): every other char is NUL,
+        # and a UTF-8 decoder turned the BOM bytes FF FE into two U+FFFD.
+        text = text.removeprefix("\ufffd\ufffd")
         text = text.replace("\x00", "")
     text = text.replace("\ufeff", "")
     # wmic writing to a pipe ends lines with "\r\r\n".

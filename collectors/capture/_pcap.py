@@ -1,8 +1,8 @@
 """Streaming readers for classic pcap and pcapng files, and a classic-pcap writer.
 
 Both readers yield `(timestamp, linktype, frame, wire_length)` tuples and
-never load the whole file: the file is memory-mapped and walked record by
-record, so memory stays flat for any file size. A truncated last record or a
+never load the whole file: it is read in chunks and walked record by record,
+so memory stays flat for any file size. A truncated last record or a
 garbled block ends the walk and is reported through `PcapError`/`.problem`
 instead of an exception escaping to the caller.
 
@@ -13,9 +13,8 @@ interfaces; other block types are skipped).
 """
 from __future__ import annotations
 
-import mmap
 import struct
-from typing import BinaryIO, Iterator, List, Optional, Tuple
+from typing import BinaryIO, Iterator, List, Tuple
 
 Record = Tuple[float, int, bytes, int]
 
@@ -43,27 +42,27 @@ def sniff_format(head: bytes) -> str:
     return ""
 
 
+CHUNK = 1 << 20
+
+
 class CaptureFile:
-    """An open capture file; iterate it for records. `.problem` says why a walk stopped early."""
+    """An open capture file; iterate it for records. `.problem` says why a walk stopped early.
+
+    The file is read in 1 MiB chunks (not memory-mapped: mapped pages count as
+    resident memory and would grow with the file).
+    """
 
     def __init__(self, f: BinaryIO) -> None:
         self._f = f
-        try:
-            self._mm: Optional[mmap.mmap] = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            self._buf = self._mm
-        except (ValueError, OSError):  # empty file, or a stream that cannot be mapped
-            self._mm = None
-            self._buf = f.read()  # type: ignore[assignment]
-        self.format = sniff_format(bytes(self._buf[:4]))
+        self._head = f.read(CHUNK)
+        self.format = sniff_format(self._head[:4])
         if not self.format:
-            raise PcapError("not a pcap or pcapng file (unknown magic %r)" % bytes(self._buf[:4]))
+            raise PcapError("not a pcap or pcapng file (unknown magic %r)" % self._head[:4])
         self.problem = ""
         self.linktypes: List[int] = []
 
     def close(self) -> None:
-        if self._mm is not None:
-            self._mm.close()
-            self._mm = None
+        self._head = b""
 
     def __enter__(self) -> "CaptureFile":
         return self
@@ -77,9 +76,11 @@ class CaptureFile:
         return self._pcapng()
 
     def _pcap(self) -> Iterator[Record]:
-        buf = self._buf
-        size = len(buf)
-        if size < 24:
+        buf, read = self._head, self._f.read
+        self._head = b""
+        if len(buf) < 24:
+            buf += read(24 - len(buf))
+        if len(buf) < 24:
             self.problem = "pcap header truncated"
             return
         order, unit = PCAP_MAGICS[bytes(buf[:4])]
@@ -88,40 +89,66 @@ class CaptureFile:
         self.linktypes.append(linktype)
         rec = struct.Struct(order + "IIII").unpack_from
         off = 24
-        while off + 16 <= size:
+        base = 0  # file offset of buf[0]
+        while True:
+            avail = len(buf) - off
+            if avail < 16:
+                more = read(CHUNK)
+                if not more:
+                    break
+                base += off
+                buf, off = buf[off:] + more, 0
+                continue
             sec, frac, incl, orig = rec(buf, off)
-            off += 16
             if incl > MAX_SNAP:
-                self.problem = "garbled record header at byte %d (length %d)" % (off - 16, incl)
+                self.problem = "garbled record header at byte %d (length %d)" % (base + off, incl)
                 return
-            end = off + incl
-            if end > size:
-                self.problem = "last record truncated at byte %d" % (off - 16)
-                return
-            yield sec + frac * unit, linktype, buf[off:end], orig
+            end = off + 16 + incl
+            if end > len(buf):
+                more = read(max(CHUNK, incl + 16))
+                if not more:
+                    break
+                base += off
+                buf, off = buf[off:] + more, 0
+                continue
+            yield sec + frac * unit, linktype, buf[off + 16:end], orig
             off = end
-        if off != size:
-            self.problem = "trailing %d bytes after the last record" % (size - off)
+        if off != len(buf):
+            self.problem = "last record truncated at byte %d (%d bytes left)" % (base + off, len(buf) - off)
 
     def _pcapng(self) -> Iterator[Record]:
-        buf = self._buf
-        size = len(buf)
+        buf, read = self._head, self._f.read
+        self._head = b""
         off = 0
+        base = 0
         order = "<"
         ifaces: List[Tuple[int, float]] = []  # (linktype, seconds per tick) per interface of this section
-        while off + 12 <= size:
-            btype_raw = bytes(buf[off:off + 4])
-            if btype_raw == PCAPNG_SHB:
+        while True:
+            if len(buf) - off < 12:
+                more = read(CHUNK)
+                if not more:
+                    break
+                base += off
+                buf, off = buf[off:] + more, 0
+                continue
+            if buf[off:off + 4] == PCAPNG_SHB:
                 bom = bytes(buf[off + 8:off + 12])
                 order = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">" if bom == b"\x1a\x2b\x3c\x4d" else ""
                 if not order:
-                    self.problem = "bad byte-order magic in section header at byte %d" % off
+                    self.problem = "bad byte-order magic in section header at byte %d" % (base + off)
                     return
                 ifaces = []
             btype, blen = struct.unpack_from(order + "II", buf, off)
-            if blen < 12 or blen % 4 or off + blen > size:
-                self.problem = "garbled or truncated block at byte %d" % off
+            if blen < 12 or blen % 4 or blen > MAX_SNAP + 4096:
+                self.problem = "garbled block at byte %d" % (base + off)
                 return
+            if off + blen > len(buf):
+                more = read(max(CHUNK, blen))
+                if not more:
+                    break
+                base += off
+                buf, off = buf[off:] + more, 0
+                continue
             body = off + 8
             if btype == 1:  # Interface Description Block
                 linktype = struct.unpack_from(order + "H", buf, body)[0]
@@ -134,20 +161,20 @@ class CaptureFile:
                     ifid, _drops, hi, lo, incl, orig = struct.unpack_from(order + "HHIIII", buf, body)
                 start = body + 20
                 if ifid >= len(ifaces) or start + incl > off + blen:
-                    self.problem = "packet block for an undeclared interface or overlong at byte %d" % off
+                    self.problem = "packet block for an undeclared interface or overlong at byte %d" % (base + off)
                     return
                 linktype, unit = ifaces[ifid]
                 yield ((hi << 32) | lo) * unit, linktype, buf[start:start + incl], orig
             elif btype == 3:  # Simple Packet Block: interface 0, no timestamp
                 if not ifaces:
-                    self.problem = "simple packet block before any interface at byte %d" % off
+                    self.problem = "simple packet block before any interface at byte %d" % (base + off)
                     return
                 orig = struct.unpack_from(order + "I", buf, body)[0]
                 incl = min(orig, blen - 16)
                 yield 0.0, ifaces[0][0], buf[body + 4:body + 4 + incl], orig
             off += blen
-        if off != size:
-            self.problem = "trailing %d bytes after the last block" % (size - off)
+        if off != len(buf):
+            self.problem = "last record truncated at byte %d (%d bytes left)" % (base + off, len(buf) - off)
 
 
 def _tsresol(buf: object, off: int, end: int, order: str) -> float:

@@ -95,7 +95,7 @@ def test_offline_in_empty_network_namespace(tmp_path):
     import sys
 
     out = tmp_path / "out"
-    proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "cbom", "scan", "-o", str(out)],
+    proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "cbom", "scan", "--capture-seconds", "3", "-o", str(out)],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode in (0, 3), proc.stderr
     assert run_cbom("validate", str(out / "cbom.cdx.json")).returncode == 0
@@ -127,7 +127,7 @@ def test_no_connection_or_dns_lookup(tmp_path):
     """Socket guard: a full default scan never connects, sends or resolves a name."""
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", GUARD, "scan", "-o", str(tmp_path / "out")],
+    proc = subprocess.run([sys.executable, "-c", GUARD, "scan", "--capture-seconds", "3", "-o", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode in (0, 3), proc.stderr
     assert "GUARD-CALLS []" in proc.stdout, proc.stdout + proc.stderr
