@@ -57,6 +57,16 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
             seen.update(flags)
             s.add_argument(*flags, **dict(kwargs, help=f"[{cls.name}] {kwargs.get('help', '')}"))
 
+    i = sub.add_parser("ingest", help="build the CBOM from a folder recorded by collect.sh / collect.bat / collect.ps1")
+    i.add_argument("dir", metavar="DIR")
+    i.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
+    i.add_argument("--format", type=_csv, default=["json", "yaml"], help="as for scan")
+    i.add_argument("--operator", default="", help="name of the person who recorded the folder")
+    i.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
+    i.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6")
+    i.add_argument("--paper", choices=["A4", "Letter"], default="A4")
+    i.add_argument("--collector-timeout", type=float, default=None, metavar="S", help=argparse.SUPPRESS)
+
     c = sub.add_parser("collectors", help="list collectors and whether they can run here")
     c.add_argument("--root", default="/", metavar="DIR", help=argparse.SUPPRESS)
 
@@ -107,6 +117,8 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         log.warning("warning: %s", err)
     if args.command == "scan":
         return cmd_scan(args, classes)
+    if args.command == "ingest":
+        return cmd_ingest(args, classes)
     if args.command == "collectors":
         return cmd_collectors(args, classes)
     if args.command == "validate":
@@ -141,13 +153,25 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name) or "host"
 
 
+# Options of `scan`/`ingest` themselves; every other parsed value is a collector option.
+OWN_OPTIONS = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
+               "spec_version", "collector_timeout", "paper", "dir"}
+
+
+def _check_formats(command: str, formats: Sequence[str]) -> bool:
+    from . import output
+
+    unknown = [f for f in formats if f not in output.WRITERS]
+    if unknown:
+        log.error("cbom %s: unknown format(s) %s (choose from %s)", command, ",".join(unknown), ",".join(output.WRITERS))
+    return not unknown
+
+
 def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
-    from . import output, runner
+    from . import runner
     from .collector import ScanContext
 
-    unknown = [f for f in args.format if f not in output.WRITERS]
-    if unknown:
-        log.error("cbom scan: unknown format(s) %s (choose from %s)", ",".join(unknown), ",".join(output.WRITERS))
+    if not _check_formats("scan", args.format):
         return EXIT_USAGE
     root = Path(args.root)
     if not root.is_dir():
@@ -158,21 +182,47 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
     except runner.SelectionError as exc:
         log.error("cbom scan: %s", exc)
         return EXIT_USAGE
-    known = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
-             "spec_version", "collector_timeout", "paper"}
-    options = {k: v for k, v in vars(args).items() if k not in known}
-    if args.collector_timeout:
-        options.update({"timeout_" + c.name: args.collector_timeout for c in chosen})
-    ctx = ScanContext(root=root, options=options)
-    host = _host_name(root)
-    started = datetime.now(timezone.utc)
-    out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
-
+    ctx = ScanContext(root=root, options={k: v for k, v in vars(args).items() if k not in OWN_OPTIONS})
     props = [("cbom:scan:root", str(root))] if root != Path("/") else []
-    if args.site:
-        props.append(("cbom:site", args.site))
     if not ctx.admin:
         props.append(("cbom:scan:privilege", "unprivileged"))
+    return _scan_and_write(args, chosen, ctx, _host_name(root), props)
+
+
+def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
+    from .collector import ScanContext
+
+    if not _check_formats("ingest", args.format):
+        return EXIT_USAGE
+    ingest = next((c for c in classes if c.name == "ingest"), None)
+    if ingest is None:
+        log.error("cbom ingest: the ingest collector is not installed")
+        return EXIT_USAGE
+    if not Path(args.dir).is_dir():
+        log.error("cbom ingest: %s is not a folder", args.dir)
+        return EXIT_USAGE
+    try:
+        host, props = ingest.describe_recording(args.dir)
+        platform = ingest.recorded_platform(args.dir)
+    except (OSError, ValueError) as exc:
+        log.error("cbom ingest: %s: %s", args.dir, exc)
+        return EXIT_USAGE
+    options = {k: v for k, v in vars(args).items() if k not in OWN_OPTIONS}
+    options["recorded"] = args.dir
+    # The recording is read, not the machine running cbom: no privilege is needed or used.
+    ctx = ScanContext(platform=platform, root=Path(args.dir), admin=True, options=options)
+    return _scan_and_write(args, [ingest], ctx, host, list(props))
+
+
+def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host: str, props: list) -> int:
+    from . import output, runner
+
+    if args.collector_timeout:
+        ctx.options.update({"timeout_" + c.name: args.collector_timeout for c in chosen})
+    started = datetime.now(timezone.utc)
+    out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
+    if args.site:
+        props.append(("cbom:site", args.site))
     log.info("cbom %s: scanning %s with %s", __version__, host, ", ".join(c.name for c in chosen) or "no collector")
     if not ctx.admin:
         log.info("running without root/Administrator: some collectors will be limited")
@@ -186,11 +236,11 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
     document, schema_errors = output.build(scan, args.spec_version)
     for err in schema_errors:
         log.error("schema error (please report this bug): %s", err)
+    document.options["paper"] = args.paper
     try:
-        document.options["paper"] = args.paper
         paths, problems = output.write(document, out_dir, ["json"] + args.format)
     except OSError as exc:
-        log.error("cbom scan: cannot write to %s: %s", out_dir, exc.strerror or exc)
+        log.error("cbom: cannot write to %s: %s", out_dir, exc.strerror or exc)
         return EXIT_INCOMPLETE
     for problem in problems:
         log.error("%s", problem)
