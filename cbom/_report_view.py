@@ -57,6 +57,11 @@ def clean(value: object) -> str:
     return _UNSAFE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
+def _short(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis (page headers only; the cover shows it whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def first_prop(c: Component, names: Sequence[str]) -> str:
     for name in names:
         value = c.prop(name)
@@ -138,18 +143,46 @@ def _chunks(text: str, width: int) -> List[str]:
     return out
 
 
-def text_lines(rows: Sequence[Sequence[str]], caps: Sequence[int], width: int = LINE_WIDTH) -> Tuple[str, List[List[str]]]:
+def _isolate(text: str, width: int) -> str:
+    """`text` padded to `width`; right-to-left text is wrapped in a bidi isolate (FSI…PDI)
+    so it cannot reorder the other columns of its line."""
+    padded = text.ljust(width)
+    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
+        return "\u2068" + text + "\u2069" + padded[len(text):]
+    return padded
+
+
+def _typical(lengths: Sequence[int]) -> int:
+    """Column width that fits 97% of the values: one odd long value wraps instead of widening the column."""
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.97))] if lengths else 0
+
+
+def text_lines(
+    rows: Sequence[Sequence[str]], caps: Sequence[int], headers: Sequence[str], width: int = LINE_WIDTH
+) -> Tuple[str, List[List[str]]]:
     """Fixed-width text layout of `rows`: (header spacing template, lines per row).
 
-    Column i is as wide as its longest value up to caps[i]; the last column takes
-    what is left. A value wider than its column is wrapped inside the column, except
-    in the first column (the name), which then gets a line of its own so it is
-    never split: every name stays searchable in the PDF text.
+    Column i is as wide as its heading and 97% of its values (up to caps[i]); columns
+    shrink when they do not fit `width` and grow towards their longest value with what
+    is left. A value wider than its column is wrapped inside the column, except in the
+    first column (the name), which then gets a line of its own so it is never split:
+    every name stays searchable in the PDF text.
     """
     n = len(caps)
-    widths = [min(cap, max([len(r[i]) for r in rows] + [1])) for i, cap in enumerate(caps)]
-    used = sum(widths[:-1]) + 2 * (n - 1)
-    widths[-1] = max(8, width - used)
+    floor = [max(len(h), 4) for h in headers]
+    floor[-1] = max(floor[-1], min(24, _typical(sorted(len(r[-1]) for r in rows))))  # room for the details
+    longest = [max(floor[i], min(cap, max(len(r[i]) for r in rows))) for i, cap in enumerate(caps)]
+    widths = [max(floor[i], min(cap, _typical(sorted(len(r[i]) for r in rows)))) for i, cap in enumerate(caps)]
+    floor[0] = widths[0]  # names are never squeezed: a narrow name column puts every name on its own line
+    room = width - 2 * (n - 1)
+    while sum(widths) > room:
+        i = max(range(n), key=lambda j: widths[j] - floor[j])
+        if widths[i] <= floor[i]:
+            break
+        widths[i] -= 1
+    for i in range(n - 1):  # slack: let columns grow to their longest value, left to right
+        widths[i] += max(0, min(longest[i] - widths[i], room - sum(widths)))
+    widths[-1] += max(0, room - sum(widths))
     out = []
     for row in rows:
         lines: List[str] = []
@@ -159,13 +192,15 @@ def text_lines(rows: Sequence[Sequence[str]], caps: Sequence[int], width: int = 
             first = ""
         cells = [_chunks(first, widths[0])] + [_chunks(v, widths[i]) for i, v in enumerate(row) if i]
         for k in range(max(len(c) for c in cells)):
-            parts = [(c[k] if k < len(c) else "").ljust(widths[i]) for i, c in enumerate(cells)]
+            parts = [_isolate((c[k] if k < len(c) else ""), widths[i]) for i, c in enumerate(cells)]
             lines.append("  ".join(parts).rstrip())
         out.append(lines)
     return "  ".join("{:<%d}" % w for w in widths), out
 
 
 def listing(
+    _: Callable[[str], str],
+    pdf: bool,
     key: str,
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
@@ -175,9 +210,26 @@ def listing(
 ) -> Dict[str, Any]:
     """One table of the report; with `blocks` of text lines for the PDF when it is large."""
     rows = [[clean(v) for v in r] for r in rows]
-    out: Dict[str, Any] = {"key": key, "columns": list(columns), "rows": rows, "numeric": set(numeric), "blocks": None}
-    if rows and (force_lines or len(rows) * len(columns) > TABLE_CELL_LIMIT):
-        spec, per_row = text_lines(rows, caps or [40] * len(columns))
+    caps = list(caps or [40] * len(columns))
+    assert len(caps) == len(columns), key
+    # A column empty in every row is left out (the first, the name, always stays).
+    keep = [i for i in range(len(columns)) if i == 0 or any(r[i] for r in rows)]
+    if len(keep) < len(columns):
+        rows = [[r[i] for i in keep] for r in rows]
+        numeric = [keep.index(i) for i in numeric if i in keep]
+        caps = [caps[i] for i in keep]
+        columns = [columns[i] for i in keep]
+    columns = [_(c) for c in columns]
+    out: Dict[str, Any] = {"key": key, "columns": columns, "rows": rows, "numeric": set(numeric), "blocks": None}
+    # Column widths (percent) for a fixed table layout: WeasyPrint's automatic layout measures
+    # the min-content width of every cell, which takes minutes for a 5,000-character value.
+    want = [
+        max(len(h), 3, min(caps[i], _typical(sorted(len(r[i]) for r in rows)))) + 2
+        for i, h in enumerate(columns)
+    ]
+    out["widths"] = [round(w * 100.0 / sum(want), 1) for w in want]
+    if pdf and rows and (force_lines or len(rows) * len(columns) > TABLE_CELL_LIMIT):
+        spec, per_row = text_lines(rows, caps, columns)
         out["head"] = spec.format(*columns).rstrip()
         flat = [line for lines in per_row for line in lines]
         out["blocks"] = ["\n".join(flat[i:i + BLOCK_LINES]) for i in range(0, len(flat), BLOCK_LINES)]
@@ -239,8 +291,11 @@ def _status_for(scan: Scan, section: str) -> List[Dict[str, str]]:
     ]
 
 
-def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True) -> Dict[str, Any]:
-    """Everything the report template shows, computed from `scan` alone."""
+def build_view(
+    scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Callable[[str], str]] = None
+) -> Dict[str, Any]:
+    """Everything the report template shows, computed from `scan` alone (texts through `translate`)."""
+    _ = translate or (lambda text: text)
     by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
     for comp in scan.components:
         by_cat[comp.category].append(comp)
@@ -255,6 +310,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         duration = f"{(scan.finished - scan.started).total_seconds():.0f} s"
     cover = {
         "machine": clean(scan.host.name) or "(unnamed)",
+        "machine_short": _short(clean(scan.host.name) or "(unnamed)", 60),
         "started": fmt_time(scan.started),
         "finished": fmt_time(scan.finished),
         "duration": duration,
@@ -279,7 +335,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
     ]
     summary = {
         "categories": [
-            {"key": c.value, "label": CATEGORY_LABELS[c], "count": len(by_cat[c])} for c in Category
+            {"key": c.value, "label": _(CATEGORY_LABELS[c]), "count": len(by_cat[c])} for c in Category
         ],
         "components": len(scan.components),
         "severities": [{"key": s.value, "count": severities.get(s, 0)} for s in Severity],
@@ -289,7 +345,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         "gaps": gaps,
     }
     runs = listing(
-        "runs",
+        _, pdf, "runs",
         ["Collector", "Status", "Duration (s)", "Components", "Reason"],
         [[r.name, r.status.value, f"{r.duration:.2f}", str(r.components), r.reason] for r in scan.runs],
         numeric=(2, 3),
@@ -299,7 +355,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
     machine_facts = [(clean(k), clean(v)) for k, v in scan.host.properties]
 
     hardware = listing(
-        "hardware",
+        _, pdf, "hardware",
         ["Name", "Vendor", "Version", "Serial", "Details"],
         [[c.name, _vendor(c), c.version, c.prop(SERIAL), _details(c, (SERIAL,))] for c in by_cat[Category.HARDWARE]],
         caps=(36, 20, 14, 16, 40),
@@ -319,7 +375,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
             f"{age:.1f}" if age is not None else "", _details(c, DATE_PROPS),
         ])
     firmware = listing(
-        "firmware", ["Name", "Vendor", "Version", "Release date", "Age (years)", "Details"], firmware_rows,
+        _, pdf, "firmware", ["Name", "Vendor", "Version", "Release date", "Age (years)", "Details"], firmware_rows,
         caps=(30, 18, 18, 10, 6, 40), numeric=(4,),
     )
 
@@ -342,25 +398,27 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         software.append({
             "source": clean(source),
             "count": len(comps),
+            # The PDF leaves out supplier and PURL: the line count and glyph count are the
+            # PDF's cost (about 2 s for 3,000 four-column lines); the HTML and JSON have them.
             "listing": listing(
-                "sw-" + re.sub(r"[^a-z0-9]+", "-", source.lower()),
-                ["Name", "Version", "Arch", "Licence", "Supplier"],
-                [[c.name, c.version, first_prop(c, ARCH_PROPS), " ".join(c.licenses), c.supplier or c.publisher] for c in comps],
-                caps=(38, 28, 7, 22, 30),
+                _, pdf, "sw-" + re.sub(r"[^a-z0-9]+", "-", source.lower()),
+                ["Name", "Version", "Arch", "Licence"] if pdf else ["Name", "Version", "Arch", "Licence", "Supplier", "PURL"],
+                [[c.name, c.version, first_prop(c, ARCH_PROPS), " ".join(c.licenses)]
+                 + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in comps],
+                caps=(38, 30, 7, 40) if pdf else (38, 30, 7, 40, 40, 60),
                 force_lines=pdf,
             ),
-            "purls": [clean(c.purl) for c in comps],
         })
 
     interfaces = listing(
-        "interfaces",
+        _, pdf, "interfaces",
         ["Interface", "MAC address", "Addresses", "Details"],
         [[c.name, c.prop(MAC), ", ".join(all_props(c, ADDRESS_PROPS)), _details(c, (MAC,) + ADDRESS_PROPS)]
          for c in by_cat[Category.NETWORK_INTERFACE]],
         caps=(16, 17, 40, 40),
     )
     services = listing(
-        "services",
+        _, pdf, "services",
         ["Service", "Protocol", "Address", "Port", "Process", "Details"],
         [[c.name, first_prop(c, PROTOCOL_PROPS), ", ".join(all_props(c, ADDRESS_PROPS)), first_prop(c, PORT_PROPS),
           first_prop(c, PROCESS_PROPS), _details(c, ADDRESS_PROPS + PORT_PROPS + PROTOCOL_PROPS + PROCESS_PROPS)]
@@ -368,12 +426,13 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         caps=(20, 8, 30, 6, 20, 30), numeric=(3,),
     )
     hosts = listing(
-        "hosts",
-        ["Host", "MAC address", "Addresses", "Vendor", "Hostnames", "Details"],
+        _, pdf, "hosts",
+        ["Host", "MAC address", "Addresses", "Vendor", "Hostnames", "Packets", "Details"],
         [[c.name, c.prop(MAC), ", ".join(all_props(c, ADDRESS_PROPS)), first_prop(c, VENDOR_PROPS),
-          ", ".join(all_props(c, HOSTNAME_PROPS)), _details(c, (MAC,) + ADDRESS_PROPS + VENDOR_PROPS + HOSTNAME_PROPS)]
+          ", ".join(all_props(c, HOSTNAME_PROPS)), first_prop(c, PACKETS_PROPS),
+          _details(c, (MAC,) + ADDRESS_PROPS + VENDOR_PROPS + HOSTNAME_PROPS + PACKETS_PROPS)]
          for c in by_cat[Category.OBSERVED_HOST]],
-        caps=(24, 17, 32, 20, 20, 30),
+        caps=(24, 17, 32, 24, 24, 8, 30), numeric=(5,),
     )
 
     protos = by_cat[Category.OBSERVED_PROTOCOL]
@@ -382,7 +441,7 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         key=lambda t: (-t[1], -t[2], t[0].name),
     )
     protocols = listing(
-        "protocols",
+        _, pdf, "protocols",
         ["Protocol", "Packets", "Bytes", "Details"],
         [[c.name, first_prop(c, PACKETS_PROPS), first_prop(c, BYTES_PROPS), _details(c, PACKETS_PROPS + BYTES_PROPS)]
          for c, _, _ in proto_rows],
@@ -432,13 +491,13 @@ def build_view(scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True
         "databases": databases,
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
         "crypto": listing(
-            "crypto", ["Name", "Version", "Details"],
+            _, pdf, "crypto", ["Name", "Version", "Details"],
             [[c.name, c.version, _details(c)] for c in by_cat[Category.CRYPTO]], caps=(36, 16, 60),
         ),
     }
 
 
-def protocol_chart(values: Sequence[Tuple[str, float]], top: int = 15, width: float = 300.0) -> Dict[str, Any]:
+def protocol_chart(values: Sequence[Tuple[str, float]], top: int = 15, width: float = 260.0) -> Dict[str, Any]:
     """Horizontal bars (inline SVG geometry) for the `top` protocols by packets; the rest as one bar."""
     values = list(values)
     shown = values[:top]

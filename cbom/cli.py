@@ -231,8 +231,14 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host:
         extra = f"  {run.reason}" if run.reason else ""
         log.info("  %-10s %-8s %7.2f s %6d components%s", run.name, run.status.value, run.duration, run.components, extra)
 
+    def starting(cls) -> None:
+        line = "" if cls.unavailable(ctx) else cls.announce(ctx)
+        if line:
+            log.info("  %-10s %s", cls.name, line)
+
     t0 = time.monotonic()
-    scan = runner.scan(chosen, ctx, host_name=host, operator=args.operator, properties=tuple(props), progress=progress)
+    scan = runner.scan(chosen, ctx, host_name=host, operator=args.operator, properties=tuple(props),
+                       progress=progress, starting=starting)
     document, schema_errors = output.build(scan, args.spec_version)
     for err in schema_errors:
         log.error("schema error (please report this bug): %s", err)

@@ -88,12 +88,18 @@ class Collector:
     requires_admin: ClassVar[bool] = False  # skipped (not failed) without root/Administrator
     timeout: ClassVar[float] = 60.0  # seconds for the whole collector
     default: ClassVar[bool] = True  # part of a plain `cbom scan`
+    order: ClassVar[int] = 50  # run order (then name): long passive listening goes last
     # Extra `cbom scan` flags, as argparse add_argument() (flags, kwargs) pairs; the parsed
     # values reach the collector as ctx.options[dest]. Plug-ins add their own flags this way.
     cli_options: ClassVar[Tuple[Tuple[Tuple[str, ...], Dict[str, Any]], ...]] = ()
 
     def collect(self, ctx: ScanContext) -> Iterable[Item]:
         raise NotImplementedError
+
+    @classmethod
+    def announce(cls, ctx: ScanContext) -> str:
+        """A line to show when this collector starts, for ones the user waits on ("" for none)."""
+        return ""
 
     @classmethod
     def time_limit(cls, ctx: ScanContext) -> float:

@@ -83,6 +83,7 @@ def _css_string(text: str) -> str:
 @lru_cache(maxsize=2)
 def _environment(folder: str):
     import jinja2
+    import markupsafe
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
@@ -91,7 +92,7 @@ def _environment(folder: str):
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["css_string"] = _css_string
+    env.filters["css_string"] = lambda text: markupsafe.Markup(_css_string(text))
     env.filters["thousands"] = lambda n: f"{int(n):,}"
     return env
 
@@ -102,11 +103,12 @@ def _render(document: "Document", paper: str, lang: str, pdf: bool) -> str:
     folder = str(templates_dir())
     env = _environment(folder)
     messages = _catalogue(folder, lang)
-    view = build_view(document.scan, document.json_sha256, paper=paper, pdf=pdf)
 
     def translate(text: str, **kwargs: Any) -> str:
         text = messages.get(text, text)
         return text.format(**kwargs) if kwargs else text
+
+    view = build_view(document.scan, document.json_sha256, paper=paper, pdf=pdf, translate=translate)
 
     return env.get_template(TEMPLATE).render(v=view, _=translate, lang=lang, generator=f"cbom {__version__}")
 

@@ -30,7 +30,7 @@ class SelectionError(ValueError):
 def select(
     available: Sequence[Type[Collector]], only: Sequence[str] = (), skip: Sequence[str] = ()
 ) -> List[Type[Collector]]:
-    """Collectors to run: `only` (or every default one), minus `skip`, in name order."""
+    """Collectors to run: `only` (or every default one), minus `skip`, in run order."""
     names = {c.name for c in available}
     unknown = sorted((set(only) | set(skip)) - names)
     if unknown:
@@ -38,7 +38,7 @@ def select(
             f"unknown collector(s): {', '.join(unknown)} (available: {', '.join(sorted(names))})"
         )
     chosen = [c for c in available if (c.name in only if only else c.default)]
-    return [c for c in chosen if c.name not in skip]
+    return sorted((c for c in chosen if c.name not in skip), key=lambda c: (c.order, c.name))
 
 
 @dataclass
@@ -102,6 +102,7 @@ def scan(
     operator: str = "",
     properties: Props = (),
     progress: Optional[Callable[[CollectorRun], None]] = None,
+    starting: Optional[Callable[[Type[Collector]], None]] = None,
 ) -> Scan:
     """Run every collector in turn and assemble the Scan."""
     started = datetime.now(timezone.utc).replace(microsecond=0)
@@ -114,6 +115,8 @@ def scan(
         if interrupted:
             runs.append(CollectorRun(cls.name, Status.SKIPPED, 0.0, "not run: scan interrupted by the user"))
             continue
+        if starting:
+            starting(cls)
         run, items = run_one(cls, ctx)
         interrupted = run.reason.startswith("interrupted by the user")
         for item in items:

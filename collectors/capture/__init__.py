@@ -61,6 +61,16 @@ class CaptureCollector(Collector):
                                           metavar="N", help="stop live capture after N packets (default 2000000)")),
     )
 
+    order = 90  # listen after the inventory: a Ctrl-C during capture keeps everything else
+
+    @classmethod
+    def announce(cls, ctx: ScanContext) -> str:
+        if ctx.options.get("pcap"):
+            return "analysing " + ", ".join(ctx.options["pcap"])
+        where = ", ".join(ctx.options.get("interface") or []) or "every interface that is up"
+        seconds = float(ctx.options.get("capture_seconds", DEFAULT_SECONDS) or 0)
+        return f"listening passively for {seconds:g} s on {where} (Ctrl-C stops early and keeps the rest)"
+
     @classmethod
     def time_limit(cls, ctx: ScanContext) -> float:
         if ctx.options.get("pcap"):
