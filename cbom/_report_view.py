@@ -109,18 +109,6 @@ def fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
-def fmt_bytes(text: str) -> str:
-    try:
-        n = float(text)
-    except ValueError:
-        return clean(text)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return clean(text)
-
-
 def _number(text: str) -> float:
     try:
         return float(text)
@@ -350,7 +338,6 @@ def build_view(
         [[r.name, r.status.value, f"{r.duration:.2f}", str(r.components), r.reason] for r in scan.runs],
         numeric=(2, 3),
     )
-    runs["statuses"] = [r.status.value for r in scan.runs]
 
     machine_facts = [(clean(k), clean(v)) for k, v in scan.host.properties]
 
@@ -498,11 +485,9 @@ def build_view(
 
 
 def protocol_chart(values: Sequence[Tuple[str, float]], top: int = 15, width: float = 260.0) -> Dict[str, Any]:
-    """Horizontal bars (inline SVG geometry) for the `top` protocols by packets; the rest as one bar."""
+    """Horizontal bars (inline SVG geometry) for the `top` protocols by packets; the rest summed in a line."""
     values = list(values)
     shown = values[:top]
-    if len(values) > top:
-        shown.append((f"({len(values) - top} others)", sum(v for _, v in values[top:])))
     biggest = max((v for _, v in shown), default=0) or 1
     total = sum(v for _, v in values) or 1
     bars = [
@@ -510,4 +495,8 @@ def protocol_chart(values: Sequence[Tuple[str, float]], top: int = 15, width: fl
          "y": i * 16, "share": f"{v / total * 100:.1f}"}
         for i, (name, v) in enumerate(shown)
     ]
+    if len(values) > top:  # the rest as one line of text, no bar: its sum would dwarf the real bars
+        rest = sum(v for _, v in values[top:])
+        bars.append({"label": f"({len(values) - top} others)", "value": fmt_int(int(rest)), "width": 0,
+                     "y": len(bars) * 16, "share": f"{rest / total * 100:.1f}"})
     return {"bars": bars, "height": len(bars) * 16, "width": width}

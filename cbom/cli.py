@@ -37,7 +37,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
 
     s = sub.add_parser("scan", help="inventory this machine and write the CBOM")
     s.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
-    s.add_argument("--format", type=_csv, default=["json", "yaml"],
+    s.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"],
                    help=f"comma-separated formats among {','.join(WRITERS)} (cbom.cdx.json is always written)")
     s.add_argument("--only", type=_csv, default=[], metavar="A,B", help="run only these collectors")
     s.add_argument("--skip", type=_csv, default=[], metavar="A,B", help="do not run these collectors")
@@ -60,7 +60,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     i = sub.add_parser("ingest", help="build the CBOM from a folder recorded by collect.sh / collect.bat / collect.ps1")
     i.add_argument("dir", metavar="DIR")
     i.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
-    i.add_argument("--format", type=_csv, default=["json", "yaml"], help="as for scan")
+    i.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"], help="as for scan")
     i.add_argument("--operator", default="", help="name of the person who recorded the folder")
     i.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
     i.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6")

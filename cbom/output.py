@@ -41,10 +41,24 @@ def _yaml(d: Document) -> bytes:
     return yaml.dump(d.doc, Dumper=dumper, sort_keys=False, allow_unicode=True, width=4096).encode("utf-8")
 
 
-# format name -> (file name, writer). Report formats (pdf, html) register here too.
+def _html(d: Document) -> bytes:
+    from .report import render_html
+
+    return render_html(d, paper=str(d.options.get("paper", "A4")))
+
+
+def _pdf(d: Document) -> bytes:
+    from .report import render_pdf  # WeasyPrint is imported only when a PDF is asked for
+
+    return render_pdf(d, paper=str(d.options.get("paper", "A4")))
+
+
+# format name -> (file name, writer)
 WRITERS: Dict[str, Tuple[str, Callable[[Document], bytes]]] = {
     "json": (JSON_NAME, lambda d: d.json_text.encode("utf-8")),
     "yaml": ("cbom.cdx.yaml", _yaml),
+    "html": ("cbom.html", _html),
+    "pdf": ("cbom.pdf", _pdf),
 }
 
 
@@ -89,7 +103,7 @@ def write(document: Document, out_dir: Path, formats: Sequence[str]) -> Tuple[Li
         try:
             data = writer(document)
         except Exception as exc:
-            problems.append(f"{fmt}: not written: {type(exc).__name__}: {exc}".splitlines()[0])
+            problems.append(f"{name} not written: {exc}".splitlines()[0] if str(exc) else f"{name} not written: {type(exc).__name__}")
             continue
         path = out_dir / name
         written.append((path, atomic_write(path, data)))
