@@ -7,8 +7,10 @@ metadata (the USB bundle).
 from .capture import CaptureCollector
 from .firmware import FirmwareCollector
 from .hardware import HardwareCollector
+from .ingest import IngestCollector
 from .network import NetworkCollector
 from .osinfo import OsCollector
 from .software import SoftwareCollector
 
-BUILTIN = (OsCollector, NetworkCollector, HardwareCollector, FirmwareCollector, SoftwareCollector, CaptureCollector)
+BUILTIN = (OsCollector, NetworkCollector, HardwareCollector, FirmwareCollector, SoftwareCollector, CaptureCollector,
+           IngestCollector)

@@ -16,7 +16,8 @@ def test_default_output_folder(tmp_path):
     (folder,) = (tmp_path / "cbom-reports").iterdir()
     host = subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip()
     assert re.fullmatch(re.escape(host) + r"-\d{8}T\d{6}Z", folder.name)
-    assert {p.name for p in folder.iterdir()} == {"cbom.cdx.json", "cbom.cdx.yaml", "SHA256SUMS"}
+    assert {p.name for p in folder.iterdir()} == {"cbom.cdx.json", "cbom.cdx.yaml", "cbom.html", "cbom.pdf",
+                                                  "SHA256SUMS"}
     # Nothing else written in the working folder.
     assert [p.name for p in tmp_path.iterdir()] == ["cbom-reports"]
 

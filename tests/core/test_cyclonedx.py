@@ -131,7 +131,7 @@ def test_real_scan_output(core_scan_dir):
         cats = [p["value"] for p in c["properties"] if p["name"] == "cbom:category"]
         assert len(cats) == 1 and cats[0] in CATEGORIES, c["name"]
     sums = dict(reversed(line.split("  ")) for line in (core_scan_dir / "SHA256SUMS").read_text().splitlines())
-    assert set(sums) == {"cbom.cdx.json", "cbom.cdx.yaml"}
+    assert set(sums) == {"cbom.cdx.json", "cbom.cdx.yaml", "cbom.html", "cbom.pdf"}
     for name, sha in sums.items():
         assert hashlib.sha256((core_scan_dir / name).read_bytes()).hexdigest() == sha
     assert doc["metadata"]["authors"] == [{"name": "Test Operator"}]
@@ -152,8 +152,8 @@ def test_reader_round_trips_a_real_scan(core_scan_dir):
     (b"\xff\xfe\x00garbage", "not UTF-8"),
     (b"[1, 2]", "not a CycloneDX document"),
     (b'{"hello": "world"}', "not a CycloneDX document"),
-    (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "nonsense", "name": "x"}]}',
-     "malformed CycloneDX 1.6"),
+    (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [1]}', "malformed CycloneDX 1.6"),
+    (b'{"bomFormat": "CycloneDX", "specVersion": "2.0"}', "specVersion 2.0 is not supported"),
 ])
 def test_reader_rejects_bad_files_with_one_line(tmp_path, content, message):
     path = tmp_path / "bad.json"
@@ -161,6 +161,11 @@ def test_reader_rejects_bad_files_with_one_line(tmp_path, content, message):
     with pytest.raises(cyclonedx.ReadError) as err:
         cyclonedx.load(str(path))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_reader_maps_unknown_component_types_to_library():
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.7", "components": [{"type": "quantum-gadget", "name": "x"}]}
+    assert cyclonedx.from_dict(doc).components[0].kind == Kind.LIBRARY
 
 
 def test_reader_accepts_other_tools_documents(tmp_path):

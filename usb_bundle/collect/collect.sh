@@ -20,7 +20,7 @@ out=${1:-"$here/recordings/$host-$stamp"}
 mkdir -p "$out" || { echo "collect.sh: cannot create $out" >&2; exit 2; }
 manifest="$out/manifest.txt"
 printf '# cbom collect.sh manifest: file<TAB>exit code<TAB>UTC time<TAB>command\n' > "$manifest"
-printf '# script collect.sh version 1; host %s; started %s; uid %s\n' "$host" "$stamp" "$(id -u 2>/dev/null)" >> "$manifest"
+printf '# script collect.sh version 2; host %s; started %s; uid %s; os %s\n' "$host" "$stamp" "$(id -u 2>/dev/null)" "$(uname -s 2>/dev/null)" >> "$manifest"
 
 # rec FILE CMD ARGS... : run a command, its stdout into FILE, stderr into FILE.stderr when not empty.
 rec() {
@@ -35,6 +35,28 @@ rec() {
     [ -s "$out/$file.stderr" ] || rm -f "$out/$file.stderr"
     [ -s "$out/$file" ] || rm -f "$out/$file"
     printf '%s\t%s\t%s\t%s\n' "$file" "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >> "$manifest"
+    return $rc
+}
+
+# sysattrs SRC DEST ATTR... : copy the readable sysfs attribute files ATTR (may contain '/') of SRC.
+sysattrs() {
+    src=$1; dst=$2; shift 2
+    for a in "$@"; do
+        [ -f "$src/$a" ] && [ -r "$src/$a" ] || continue
+        mkdir -p "$dst/$(dirname "$a")"
+        cat "$src/$a" > "$dst/$a" 2>/dev/null || rm -f "$dst/$a"
+    done
+}
+
+# syslink LINK DEST : the resolved target of sysfs link LINK relative to /sys ("devices/pci0000:00/…"),
+# or its last component with -b; FAT sticks cannot hold the symlinks themselves.
+syslink() {
+    t=$(readlink -f "$1" 2>/dev/null) || return 0
+    [ -n "$t" ] || return 0
+    case ${2:-} in
+        -b) echo "${t##*/}" ;;
+        *) echo "${t#/sys/}" ;;
+    esac
 }
 
 # copy FILE SRC : copy a readable file as is.
@@ -61,6 +83,15 @@ copy proc-version.txt /proc/version
 copy proc-modules.txt /proc/modules
 copy proc-cmdline.txt /proc/cmdline
 copy timezone /etc/timezone
+copy proc-stat.txt /proc/stat
+copy locale.conf /etc/default/locale
+[ -r /etc/default/locale ] || copy locale.conf /etc/locale.conf
+# Security modules as the live `os` collector reads them (absent file = module not active).
+copy selinux-enforce.txt /sys/fs/selinux/enforce
+copy selinux-config /etc/selinux/config
+copy apparmor-enabled.txt /sys/module/apparmor/parameters/enabled
+copy lsm.txt /sys/kernel/security/lsm
+copy lockdown.txt /sys/kernel/security/lockdown
 
 # DMI: dmidecode needs root; the sysfs files are partly world-readable.
 rec dmidecode.txt dmidecode
@@ -71,12 +102,50 @@ if [ -d /sys/class/dmi/id ]; then
     done
 fi
 [ -d /sys/firmware/efi ] && echo uefi > "$out/boot-mode.txt" || echo legacy > "$out/boot-mode.txt"
+if [ -d /sys/devices/system/cpu/vulnerabilities ]; then
+    mkdir -p "$out/sys-cpu-vulnerabilities"
+    for f in /sys/devices/system/cpu/vulnerabilities/*; do
+        [ -r "$f" ] && cat "$f" > "$out/sys-cpu-vulnerabilities/${f##*/}" 2>/dev/null
+    done
+fi
+
+# The sysfs attributes the live cbom reads for disks, NICs and USB devices, so that an ingested
+# recording gives them the same identities (resolved device paths) as a live scan.
+for d in /sys/block/*; do
+    [ -e "$d/device" ] || continue
+    n=${d##*/}
+    case $n in loop*|ram*|zram*|dm-*|md*|nbd*) continue ;; esac
+    sysattrs "$d" "$out/sys-block/$n" size removable queue/rotational wwid device/model device/vendor \
+        device/serial device/firmware_rev device/rev device/wwid
+    syslink "$d/device" > "$out/sys-block/$n/device-path"
+done
+for d in /sys/class/net/*; do
+    [ -d "$d" ] || continue
+    n=${d##*/}
+    sysattrs "$d" "$out/sys-class-net/$n" address type uevent device/vendor device/device
+    if [ -e "$d/device" ]; then
+        syslink "$d/device" > "$out/sys-class-net/$n/device-path"
+        syslink "$d/device/driver" -b > "$out/sys-class-net/$n/driver"
+        syslink "$d/device/subsystem" -b > "$out/sys-class-net/$n/subsystem"
+        sysattrs "$d/device/.." "$out/sys-class-net/$n/parent" vendor device
+    fi
+    { [ -e "$d/wireless" ] || [ -e "$d/phy80211" ]; } && echo 1 > "$out/sys-class-net/$n/wireless"
+done
+for d in /sys/bus/usb/devices/*; do
+    n=${d##*/}
+    case $n in usb*|*:*) continue ;; esac
+    [ -r "$d/idVendor" ] || continue
+    sysattrs "$d" "$out/sys-bus-usb-devices/$n" idVendor idProduct manufacturer product serial bcdDevice \
+        version bDeviceClass speed
+done
 
 rec lspci-nnmmv.txt lspci -nnmmv
 rec lsusb.txt lsusb
 rec lsusb-v.txt lsusb -v
 rec lsblk.txt lsblk -a
-rec lsblk-J.json lsblk -J -o NAME,TYPE,SIZE,MODEL,SERIAL,REV,VENDOR,ROTA,TRAN
+# The columns the live collector asks for (util-linux >= 2.27 has -J; WWN needs >= 2.23).
+rec lsblk-J.json lsblk -J -b -d -o NAME,MODEL,SERIAL,REV,SIZE,ROTA,RM,TRAN,VENDOR,TYPE,WWN ||
+    rec lsblk-J.json lsblk -J -b -d -o NAME,MODEL,SERIAL,REV,SIZE,ROTA,RM,TRAN,VENDOR,TYPE
 
 # Software: copy the package databases rather than asking the tools (exact, and no locale quirks).
 copy dpkg-status /var/lib/dpkg/status
@@ -94,9 +163,20 @@ else
     rec netstat-ltnup.txt netstat -ltnup
 fi
 
+# macOS (collect.sh runs there too): the sources `cbom ingest` reads for a Mac.
+if [ "$(uname -s 2>/dev/null)" = Darwin ]; then
+    rec sw_vers.txt sw_vers
+    rec system_profiler.xml system_profiler -xml SPHardwareDataType SPSoftwareDataType SPSerialATADataType \
+        SPNVMeDataType SPUSBDataType
+    rec SPApplicationsDataType.xml system_profiler -xml SPApplicationsDataType
+    rec sysctl.txt sysctl hw.model hw.memsize hw.physicalcpu machdep.cpu.brand_string kern.hostname kern.osrelease
+    rec ifconfig.txt ifconfig -a
+fi
+
+# The manifest is complete before it is hashed with the rest.
+printf '# finished %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$manifest"
 # Checksums of every file recorded (sha256sum from coreutils or busybox).
 if command -v sha256sum >/dev/null 2>&1; then
     (cd "$out" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | sort | while read -r f; do sha256sum "$f"; done > SHA256SUMS)
 fi
-printf '# finished %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >> "$manifest"
 echo "$out"

@@ -1,0 +1,110 @@
+@echo off
+rem cbom collect.bat - record what a Windows machine's own commands say, for `cbom ingest`.
+rem
+rem For machines that cannot run cbom itself (Windows XP SP2 / 2003 / 7 with no usable Python,
+rem sites that forbid foreign executables). cmd.exe and the tools Windows ships only: systeminfo,
+rem wmic, reg, ipconfig, netstat, driverquery, tasklist, certutil. Installs nothing, writes only
+rem into the output folder (on the stick), sends nothing on the network.
+rem Every command is optional: a missing or failing tool is recorded in manifest.txt with its
+rem exit code and the collection goes on.
+rem
+rem Usage:  collect.bat [OUTPUT_DIR]
+rem   default OUTPUT_DIR: recordings\<COMPUTERNAME>-<local time>\ next to this script.
+rem Then, on any machine with cbom:  cbom ingest OUTPUT_DIR
+rem Run it from an elevated prompt ("Run as administrator") where possible: without it, wmic
+rem hides some serial numbers and other users' Uninstall keys cannot be read.
+setlocal EnableExtensions EnableDelayedExpansion
+
+set "HERE=%~dp0"
+rem wmic's LocalDateTime (20240102T030405 local + UTC offset in minutes) is locale-independent, %DATE% is not.
+set "LDT="
+for /f "tokens=2 delims==" %%a in ('wmic os get LocalDateTime /value 2^>nul ^| find "="') do set "LDT=%%a"
+set "STAMP=%LDT:~0,8%T%LDT:~8,6%"
+if "%LDT%"=="" set "STAMP=unknown-time"
+set "OUT=%~1"
+if "%OUT%"=="" set "OUT=%HERE%recordings\%COMPUTERNAME%-%STAMP%"
+if not exist "%OUT%\" mkdir "%OUT%"
+if not exist "%OUT%\" (
+    echo collect.bat: cannot create %OUT% 1>&2
+    exit /b 2
+)
+set "ADMIN=no"
+net session >nul 2>&1 && set "ADMIN=yes"
+set "M=%OUT%\manifest.txt"
+> "%M%" echo # cbom collect.bat manifest: file	exit code	local time	command
+>> "%M%" echo # script collect.bat version 1; host %COMPUTERNAME%; started %LDT%; user %USERNAME%; admin %ADMIN%; os Windows
+
+rem --- operating system, hotfixes
+call :run "systeminfo.txt" "systeminfo"
+call :run "wmic-qfe.txt" "wmic qfe"
+call :run "hostname.txt" "hostname"
+call :run "ver.txt" "cmd /c ver"
+
+rem --- WMI classes, `wmic path CLASS get /format:list` (UTF-16LE with BOM when redirected)
+for %%c in (Win32_ComputerSystem Win32_ComputerSystemProduct Win32_BIOS Win32_BaseBoard Win32_Processor Win32_PhysicalMemory Win32_DiskDrive Win32_NetworkAdapter Win32_NetworkAdapterConfiguration Win32_OperatingSystem Win32_QuickFixEngineering Win32_VideoController Win32_PnPEntity) do (
+    call :run "%%c.wmi" "wmic path %%c get /format:list"
+)
+
+rem --- installed programs: both registry views, the current user, and every loaded user hive
+call :reg "Uninstall.reg" "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
+call :reg "Uninstall-WOW6432Node.reg" "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall"
+call :reg "Uninstall-HKCU.reg" "HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall"
+for /f "delims=" %%k in ('reg query HKU 2^>nul ^| findstr /r /c:"^HKEY_USERS\\S-1-5-21-[0-9-]*$"') do (
+    call :reg "Uninstall-%%~nxk.reg" "%%k\Software\Microsoft\Windows\CurrentVersion\Uninstall"
+)
+call :reg "CentralProcessor.reg" "HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor"
+
+rem --- network configuration and listening sockets (nothing is sent)
+call :run "ipconfig-all.txt" "ipconfig /all"
+call :run "netstat-ano.txt" "netstat -ano"
+call :run "tasklist.csv" "tasklist /fo csv /nh"
+call :run "route-print.txt" "route print"
+
+rem --- drivers
+call :run "driverquery-v.txt" "driverquery /v"
+
+rem --- SHA-256 of every file (certutil -hashfile ... SHA256: Windows 7 / 2008 R2 and later; XP's cannot)
+certutil -hashfile "%M%" SHA256 >nul 2>&1
+if errorlevel 1 (
+    >> "%M%" echo # sha256 not available: certutil cannot hash SHA256 on this Windows version
+) else (
+    > "%OUT%\SHA256SUMS" type nul
+    for %%f in ("%OUT%\*") do (
+        if /i not "%%~nxf"=="SHA256SUMS" if /i not "%%~nxf"=="manifest.txt" (
+            set "H="
+            for /f "skip=1 delims=" %%h in ('certutil -hashfile "%%~ff" SHA256 2^>nul') do if not defined H set "H=%%h"
+            if defined H (
+                set "H=!H: =!"
+                >> "%OUT%\SHA256SUMS" echo !H!  %%~nxf
+            )
+        )
+    )
+)
+set "END="
+for /f "tokens=2 delims==" %%a in ('wmic os get LocalDateTime /value 2^>nul ^| find "="') do set "END=%%a"
+>> "%M%" echo # finished %END%
+echo %OUT%
+endlocal
+exit /b 0
+
+rem :run FILE "COMMAND LINE" - stdout into FILE, stderr into FILE.stderr (deleted when empty), manifest line.
+:run
+set "F=%~1"
+set "C=%~2"
+%C% < nul > "%OUT%\%F%" 2> "%OUT%\%F%.stderr"
+set "RC=!ERRORLEVEL!"
+for %%s in ("%OUT%\%F%.stderr") do if %%~zs==0 del "%%~s"
+for %%s in ("%OUT%\%F%") do if %%~zs==0 del "%%~s"
+>> "%M%" echo %F%	!RC!	!DATE! !TIME!	%C%
+goto :eof
+
+rem :reg FILE KEY - regedit export of KEY (UTF-16LE with BOM) into FILE; XP's reg has no /y, so delete first.
+:reg
+set "F=%~1"
+set "K=%~2"
+if exist "%OUT%\%F%" del "%OUT%\%F%"
+reg export "%K%" "%OUT%\%F%" > nul 2> "%OUT%\%F%.stderr"
+set "RC=!ERRORLEVEL!"
+for %%s in ("%OUT%\%F%.stderr") do if %%~zs==0 del "%%~s"
+>> "%M%" echo %F%	!RC!	!DATE! !TIME!	reg export "%K%"
+goto :eof
