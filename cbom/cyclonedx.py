@@ -18,6 +18,7 @@ Mapping (all custom names in the `cbom:` namespace):
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Tuple
@@ -180,32 +181,63 @@ def dumps(doc: Dict[str, Any]) -> str:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def load(path: str) -> Scan:
-    """Read a cbom.cdx.json file into the model. Raises ReadError (one clear line) or OSError."""
-    with open(path, "rb") as f:
-        raw = f.read()
+def read_json(path: str) -> Any:
+    """The parsed JSON of file `path`. Raises ReadError with one line saying what is wrong."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise ReadError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReadError(f"{path}: is a directory, not a CycloneDX file") from None
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not raw.strip():
+        raise ReadError(f"{path}: empty file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ReadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        # Hitting the end of the text (or a string running to it) means the file was cut short.
-        cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
-        what = "truncated" if cut else "not valid JSON"
+        what = "truncated" if _unclosed(text) else "not valid JSON"
         raise ReadError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    return from_dict(doc, source=path)
+    except RecursionError:
+        raise ReadError(f"{path}: JSON nested too deeply to be a CycloneDX document") from None
+
+
+_STRUCT = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _unclosed(text: str) -> bool:
+    """Whether JSON `text` ends inside a string or with brackets left open (a file cut short)."""
+    depth = 0
+    for m in _STRUCT.finditer(text):
+        tok = m.group()
+        if tok[0] == '"':
+            if not _STRING.fullmatch(tok):
+                return True  # a string that runs to the end of the text
+            continue
+        depth += 1 if tok in "[{" else -1
+    return depth > 0
+
+
+def load(path: str) -> Scan:
+    """Read a CycloneDX JSON file into the model. Raises ReadError (one clear line)."""
+    return from_dict(read_json(path), source=path)
 
 
 def from_dict(doc: Any, source: str = "document") -> Scan:
     """The Scan a CycloneDX JSON document describes (components of other tools included)."""
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        raise ReadError(f"{source}: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
+        what = "a JSON " + {dict: "object", list: "array"}.get(type(doc), type(doc).__name__)
+        raise ReadError(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\")")
     spec = str(doc.get("specVersion", ""))
     if spec not in READABLE:
-        raise ReadError(f"{source}: CycloneDX specVersion {spec or '(missing)'} is not supported "
-                        f"(readable: {', '.join(READABLE)})")
+        raise ReadError(f"{source}: CycloneDX spec version {spec or '(missing)'} is not supported "
+                        f"(supported: {', '.join(READABLE)})")
     try:
         meta = doc.get("metadata") or {}
         host = _read_host(meta.get("component") or {})
@@ -233,8 +265,8 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
         )
     except ReadError:
         raise
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise ReadError(f"{source}: malformed CycloneDX {spec or '(no specVersion)'}: {type(exc).__name__}: {exc}") from None
+    except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
+        raise ReadError(f"{source}: malformed CycloneDX {spec}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
 
 
 def _parse_ts(value: str) -> datetime:

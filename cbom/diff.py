@@ -77,7 +77,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import unquote
 
 from . import cyclonedx
@@ -87,11 +87,10 @@ from .model import Category, Component, Finding, Scan, Severity, make_ref
 __all__ = [
     "Diff", "CategoryDiff", "Change", "FieldChange", "Notable", "DiffError", "Side",
     "diff_scans", "compare_versions", "read_scan", "identity", "ecosystem_of",
-    "to_json", "write_text", "render_html", "render_pdf", "command", "SUPPORTED_SPECS",
+    "to_json", "write_text", "render_html", "render_pdf", "command",
 ]
 
 # CycloneDX has JSON since 1.2; 1.0/1.1 were XML only, and no later spec than 1.7 exists yet.
-SUPPORTED_SPECS = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")
 SCHEMA = "cbom-diff/1"
 MAC = "cdx:device:macAddress"
 SERIAL = "cdx:device:serialNumber"
@@ -797,66 +796,14 @@ def _tool_name(doc: dict) -> str:
     return ""
 
 
-_STRUCT = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-
-
-def _unclosed(text: str) -> bool:
-    """Whether JSON `text` ends inside a string or with brackets left open (a file cut short)."""
-    depth = 0
-    for m in _STRUCT.finditer(text):
-        tok = m.group()
-        if tok[0] == '"':
-            if not _STRING.fullmatch(tok):
-                return True  # a string that runs to the end of the text
-            continue
-        depth += 1 if tok in "[{" else -1
-    return depth > 0
-
-
 def read_scan(path: str) -> Side:
     """Read one CycloneDX JSON file. Raises DiffError with one line saying what is wrong."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        raise DiffError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise DiffError(f"{path}: is a directory, not a CycloneDX file") from None
-    except OSError as exc:
-        raise DiffError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not raw.strip():
-        raise DiffError(f"{path}: empty file")
-    try:
-        doc = json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, RecursionError) as exc:
-        # Let the core reader word the error (truncated / not JSON / not UTF-8) the way every
-        # cbom command does; a file cut short is told apart by its unclosed brackets (the core's
-        # guess compares a character position to a byte length, so it misses files with
-        # non-ASCII text before the cut).
-        if isinstance(exc, json.JSONDecodeError) and _unclosed(exc.doc):
-            raise DiffError(f"{path}: truncated (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-        try:
-            cyclonedx.load(path)
-        except cyclonedx.ReadError as exc2:
-            raise DiffError(str(exc2)) from None
-        except (OSError, RecursionError) as exc:
-            raise DiffError(f"{path}: cannot read: {exc}") from None
-        raise DiffError(f"{path}: not valid JSON") from None
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        what = "a JSON " + {dict: "object", list: "array"}.get(type(doc), type(doc).__name__)
-        raise DiffError(f"{path}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\")")
-    spec = str(doc.get("specVersion", ""))
-    if spec not in SUPPORTED_SPECS:
-        raise DiffError(f"{path}: CycloneDX spec version {spec or '(missing)'} is not supported "
-                        f"(supported: {', '.join(SUPPORTED_SPECS)})")
-    try:
+        doc = cyclonedx.read_json(path)
         scan = cyclonedx.from_dict(doc, source=path)
     except cyclonedx.ReadError as exc:
         raise DiffError(str(exc)) from None
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise DiffError(f"{path}: malformed CycloneDX {spec}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    return Side(scan, path, spec, _tool_name(doc))
+    return Side(scan, path, str(doc["specVersion"]), _tool_name(doc))
 
 
 # --- writers --------------------------------------------------------------------------------------
@@ -1028,19 +975,6 @@ def write_text(d: Diff) -> str:
 TEMPLATE = "diff.html.j2"
 
 
-def _template_dirs() -> List[Path]:
-    dirs: List[Path] = []
-    try:  # the report's lookup order ($CBOM_TEMPLATES, frozen bundle, checkout, package, prefix)
-        from .report import _candidates  # type: ignore[attr-defined]
-
-        dirs.extend(_candidates())
-    except Exception:
-        pass
-    here = Path(__file__).resolve().parent
-    dirs += [here.parent / "templates", here / "templates", Path(sys.prefix) / "share" / "cbom" / "templates"]
-    return dirs
-
-
 def _view(d: Diff) -> Dict[str, Any]:
     j = to_json(d)
     sev_rank = {s.value: i for i, s in enumerate(Severity)}
@@ -1055,26 +989,24 @@ def render_html(d: Diff) -> str:
     """A self-contained HTML page of the diff (inline CSS, no external references)."""
     import jinja2
 
-    folder = next((p for p in _template_dirs() if (p / TEMPLATE).is_file()), None)
-    if folder is None:
-        raise DiffError(f"template {TEMPLATE} not found (looked in {', '.join(str(p) for p in _template_dirs())})")
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+    from .report import templates_dir
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    return env.get_template(TEMPLATE).render(d=_view(d))
+    try:
+        return env.get_template(TEMPLATE).render(d=_view(d))
+    except jinja2.TemplateNotFound:
+        raise DiffError(f"template {TEMPLATE} not found in {templates_dir()}") from None
 
 
 def render_pdf(d: Diff) -> bytes:
-    """The HTML diff as PDF through WeasyPrint (nothing fetched: no URL reaches the network)."""
-    html = render_html(d)
+    """The HTML diff as PDF through the report's WeasyPrint set-up (nothing fetched)."""
+    from .report import ReportUnavailable, html_to_pdf
+
     try:
-        import weasyprint
-    except Exception as exc:  # OSError when Pango cannot load
-        raise DiffError(f"PDF cannot be made here: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-
-    def no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
-        raise ValueError(f"external resource refused: {url}")
-
-    return weasyprint.HTML(string=html, base_url=None, url_fetcher=no_fetch).write_pdf()
+        return html_to_pdf(render_html(d))
+    except ReportUnavailable as exc:
+        raise DiffError(str(exc)) from None
 
 
 # --- command --------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ TEMPLATE = "report.html.j2"
 PAPERS = ("A4", "Letter")
 LANGS_DIR = "i18n"
 
-__all__ = ["ReportUnavailable", "render_html", "render_pdf", "templates_dir", "PAPERS"]
+__all__ = ["ReportUnavailable", "render_html", "render_pdf", "html_to_pdf", "templates_dir", "PAPERS"]
 
 
 class ReportUnavailable(RuntimeError):
@@ -137,8 +137,13 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
 
 def render_pdf(document: "Document", paper: str = "A4", lang: str = "en") -> bytes:
     """The PDF report (fonts embedded and subset). Raises ReportUnavailable where WeasyPrint cannot run."""
+    _weasyprint()  # fail before rendering the HTML when there is no PDF engine
+    return html_to_pdf(_render(document, paper, lang, pdf=True))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF of a self-contained HTML page; nothing is fetched. Raises ReportUnavailable."""
     weasyprint = _weasyprint()
-    html = _render(document, paper, lang, pdf=True)
     try:
         return weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
     except OSError as exc:  # a Pango/fontconfig library failing on first use

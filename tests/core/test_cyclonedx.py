@@ -147,13 +147,13 @@ def test_reader_round_trips_a_real_scan(core_scan_dir):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "truncated"),
+    (b"", "empty file"),
     (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "compo', "truncated"),
     (b"\xff\xfe\x00garbage", "not UTF-8"),
     (b"[1, 2]", "not a CycloneDX document"),
     (b'{"hello": "world"}', "not a CycloneDX document"),
     (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [1]}', "malformed CycloneDX 1.6"),
-    (b'{"bomFormat": "CycloneDX", "specVersion": "2.0"}', "specVersion 2.0 is not supported"),
+    (b'{"bomFormat": "CycloneDX", "specVersion": "2.0"}', "spec version 2.0 is not supported"),
 ])
 def test_reader_rejects_bad_files_with_one_line(tmp_path, content, message):
     path = tmp_path / "bad.json"
