@@ -13,6 +13,7 @@ PDF also pre-formatted fixed-width `blocks` when it is too big for a table.
 """
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -28,22 +29,65 @@ LINE_WIDTH = 118
 TABLE_CELL_LIMIT = 400
 BLOCK_LINES = 100  # lines per <pre> block: measured sweet spot (feasibility.md section 1)
 
-MAC = "cdx:device:macAddress"
-SERIAL = "cdx:device:serialNumber"
-# Property names are settled per collector; each field of the report tries the known spellings in turn.
-ADDRESS_PROPS = ("cbom:ipv4", "cbom:ipv6", "cbom:net:ip", "cbom:ip", "cbom:address", "cbom:addr")
-VENDOR_PROPS = ("cbom:net:vendor", "cbom:vendor", "cbom:oui:vendor")
-HOSTNAME_PROPS = ("cbom:net:hostname", "cbom:hostname")
-SOURCE_PROPS = ("cbom:source", "cbom:package-manager", "cbom:pkg:manager", "cbom:manager", "cbom:pkg:source")
-ARCH_PROPS = ("cbom:arch", "cbom:architecture", "cbom:pkg:arch")
-DATE_PROPS = ("cbom:release-date", "cbom:releaseDate", "cbom:release_date", "cbom:firmware:date", "cbom:date")
-PACKETS_PROPS = ("cbom:packets", "cbom:net:packets", "cbom:pkts")
-BYTES_PROPS = ("cbom:bytes", "cbom:net:bytes")
-PORT_PROPS = ("cbom:port", "cbom:net:port")
-PROTOCOL_PROPS = ("cbom:protocol", "cbom:net:protocol", "cbom:transport")
-PROCESS_PROPS = ("cbom:process", "cbom:pid", "cbom:program")
-FLOW_PREFIX = "cbom:flow"
-CAPTURE_PREFIX = "cbom:capture:"
+# --- property names, exactly as the collectors write them ------------------------------------------
+# The report reads no other spelling: a name changed in a collector must change here too
+# (tests/core/test_report_real.py renders real scans and compares every column with the JSON).
+
+# Official CycloneDX taxonomy (cyclonedx-property-taxonomy, cdx:device).
+MAC = "cdx:device:macAddress"  # hardware (NICs), network (interfaces), capture (observed hosts)
+SERIAL = "cdx:device:serialNumber"  # hardware (collectors/hardware/_common.py SERIAL)
+
+# hardware: collectors/hardware/_linux.py, _windows.py, _darwin.py
+DEVICE_TYPE = "cbom:device-type"  # cpu, memory, storage, network-adapter, pci, usb, system, …
+# firmware: collectors/hardware/_common.py firmware(), collectors/firmware/_linux.py, _windows.py
+FIRMWARE_DATE = "cbom:firmware:release-date"  # ISO YYYY-MM-DD (dmi_date / wmi_date)
+FIRMWARE_TYPE = "cbom:firmware:type"  # system-firmware, embedded-controller, cpu-microcode, storage, …
+FIRMWARE_SYSTEM = "system-firmware"  # the BIOS/UEFI (its age is the report's headline figure)
+HARDWARE_REF = "cbom:hardware-ref"  # ref of the hardware component the firmware runs on
+# software: collectors/software/_common.py P_MANAGER, P_ARCH, P_LICENSE_TEXT
+PACKAGE_MANAGER = "cbom:package-manager"  # dpkg, rpm, apk, pacman, snap, flatpak, python, windows, …
+PACKAGE_ARCH = "cbom:package:arch"
+PACKAGE_LICENSE_TEXT = "cbom:package:license-declared"  # the package database's own licence words
+# network: collectors/network/_common.py Interface.component() / service_component()
+IPV4 = "cbom:ipv4"  # address/prefix, one property per address
+IPV6 = "cbom:ipv6"
+IF_STATE = "cbom:state"
+IF_KIND = "cbom:kind"
+IF_MTU = "cbom:mtu"
+SVC_PROTOCOL = "cbom:protocol"  # tcp, udp, tcp6, …
+SVC_PORT = "cbom:port"
+SVC_ADDRESS = "cbom:address"  # one property per bound address
+SVC_PROCESS = "cbom:process"
+SVC_USER = "cbom:user"
+# capture: collectors/capture/_model.py items_from()
+NET_IP = "cbom:net:ip"  # one per address
+NET_VENDOR = "cbom:net:vendor"  # IEEE OUI registry name of the MAC prefix
+NET_HOSTNAME = "cbom:net:hostname"
+NET_HOSTNAME_SOURCE = "cbom:net:hostname-source"  # "NAME how": how the name was learnt
+NET_IDENTITY = "cbom:net:identity:"  # prefix: cbom:net:identity:lldp-system-description, …
+NET_SERVES = "cbom:net:serves"  # "tcp/502"
+NET_PACKETS = "cbom:net:packets"
+NET_BYTES = "cbom:net:bytes"
+NET_FIRST_SEEN = "cbom:net:first-seen"
+NET_LAST_SEEN = "cbom:net:last-seen"
+NET_HOSTS = "cbom:net:hosts"  # on a protocol: how many hosts spoke it
+NET_ENDPOINT = "cbom:net:endpoint"  # "modbus://192.0.2.10:502": server side of a protocol
+NET_CONVERSATION = "cbom:net:conversation"  # "tcp A:p B:p PKTS BYTES FIRST LAST"
+NET_L2_CONVERSATION = "cbom:net:l2-conversation"  # "MAC MAC PKTS BYTES FIRST LAST" (non-IP)
+
+# Host facts (HostFact items, CycloneDX metadata.component properties), by the collector writing them.
+HOST_OS = "cbom:os"  # os (collectors/osinfo), ingest
+BOOT_MODE = "cbom:boot-mode"  # firmware: uefi / legacy
+SECURE_BOOT = "cbom:secure-boot"  # firmware: enabled / disabled
+DEFAULT_GATEWAY = "cbom:default-gateway"  # network, ingest
+DNS_SERVER = "cbom:dns-server"  # network, ingest
+DNS_SEARCH = "cbom:dns-search"  # network, ingest
+CAPTURE_PREFIX = "cbom:capture:"  # capture: statistics of the listen or of the pcap files
+OUI_DATABASE = "cbom:capture:oui-database"  # capture: the MAC vendor registry's version
+PCI_IDS = "cbom:hardware:pci-ids"  # hardware (collectors/hardware/__init__.py ids_fact)
+USB_IDS = "cbom:hardware:usb-ids"
+# Document-level properties (cbom/cli.py).
+SITE = "cbom:site"
 
 # Bidi embeddings/overrides/isolates would reorder the text *after* them (a file
 # name can be made to read backwards); show them as code points instead.
@@ -60,18 +104,6 @@ def clean(value: object) -> str:
 def _short(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis (page headers only; the cover shows it whole)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def first_prop(c: Component, names: Sequence[str]) -> str:
-    for name in names:
-        value = c.prop(name)
-        if value:
-            return value
-    return ""
-
-
-def all_props(c: Component, names: Sequence[str]) -> List[str]:
-    return [v for name in names for v in c.props(name) if v]
 
 
 # --- dates -----------------------------------------------------------------------------------------
@@ -131,12 +163,13 @@ def _chunks(text: str, width: int) -> List[str]:
     return out
 
 
-def _isolate(text: str, width: int) -> str:
-    """`text` padded to `width`; right-to-left text is wrapped in a bidi isolate (FSI…PDI)
-    so it cannot reorder the other columns of its line."""
-    padded = text.ljust(width)
+def _isolate(text: str, width: int, right: bool = False) -> str:
+    """`text` padded to `width` (right-aligned for numbers); right-to-left text is wrapped in a
+    bidi isolate (FSI…PDI) so it cannot reorder the other columns of its line."""
+    padded = text.rjust(width) if right else text.ljust(width)
     if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
-        return "\u2068" + text + "\u2069" + padded[len(text):]
+        pad = padded[: len(padded) - len(text)] if right else padded[len(text):]
+        return pad + "\u2068" + text + "\u2069" if right else "\u2068" + text + "\u2069" + pad
     return padded
 
 
@@ -145,8 +178,12 @@ def _typical(lengths: Sequence[int]) -> int:
     return lengths[min(len(lengths) - 1, int(len(lengths) * 0.97))] if lengths else 0
 
 
+DETAIL_INDENT = "    "
+
+
 def text_lines(
-    rows: Sequence[Sequence[str]], caps: Sequence[int], headers: Sequence[str], width: int = LINE_WIDTH
+    rows: Sequence[Sequence[str]], caps: Sequence[int], headers: Sequence[str], width: int = LINE_WIDTH,
+    numeric: Iterable[int] = (), detail_line: bool = False,
 ) -> Tuple[str, List[List[str]]]:
     """Fixed-width text layout of `rows`: (header spacing template, lines per row).
 
@@ -154,8 +191,19 @@ def text_lines(
     shrink when they do not fit `width` and grow towards their longest value with what
     is left. A value wider than its column is wrapped inside the column, except in the
     first column (the name), which then gets a line of its own so it is never split:
-    every name stays searchable in the PDF text.
+    every name stays searchable in the PDF text. Numeric columns are right-aligned.
+
+    With `detail_line`, the last value is not a column: it follows its row on indented
+    lines of the full width (identities, free-form details), so the columns stay wide.
     """
+    if detail_line and len(headers) > 1:
+        spec, out = text_lines([r[:-1] for r in rows], caps[:-1], headers[:-1], width, numeric)
+        for row, lines in zip(rows, out):
+            if row[-1]:
+                lines.extend(DETAIL_INDENT + _isolate(chunk, 0)
+                             for chunk in _chunks(row[-1], width - len(DETAIL_INDENT)))
+        return spec + "\n" + DETAIL_INDENT + "{}", out
+    right = set(numeric)
     n = len(caps)
     floor = [max(len(h), 4) for h in headers]
     floor[-1] = max(floor[-1], min(24, _typical(sorted(len(r[-1]) for r in rows))))  # room for the details
@@ -170,7 +218,8 @@ def text_lines(
         widths[i] -= 1
     for i in range(n - 1):  # slack: let columns grow to their longest value, left to right
         widths[i] += max(0, min(longest[i] - widths[i], room - sum(widths)))
-    widths[-1] += max(0, room - sum(widths))
+    if n - 1 not in right:  # a number stays next to its heading
+        widths[-1] += max(0, room - sum(widths))
     out = []
     for row in rows:
         lines: List[str] = []
@@ -180,10 +229,37 @@ def text_lines(
             first = ""
         cells = [_chunks(first, widths[0])] + [_chunks(v, widths[i]) for i, v in enumerate(row) if i]
         for k in range(max(len(c) for c in cells)):
-            parts = [_isolate((c[k] if k < len(c) else ""), widths[i]) for i, c in enumerate(cells)]
+            parts = [_isolate((c[k] if k < len(c) else ""), widths[i], i in right) for i, c in enumerate(cells)]
             lines.append("  ".join(parts).rstrip())
         out.append(lines)
-    return "  ".join("{:<%d}" % w for w in widths), out
+    return "  ".join(("{:>%d}" if i in right else "{:<%d}") % w for i, w in enumerate(widths)), out
+
+
+# Characters of a table row across the text width: DejaVu Sans at 7.5 pt averages ~0.62 em
+# per character for this data (digits and hex are 0.64 em), so 180 mm hold ~110.
+TABLE_CHARS = 110
+
+
+def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], caps: Sequence[int]) -> List[float]:
+    """Percent widths: each column as wide as its bold heading and 97% of its values (up to its
+    cap) plus the cell padding. The last column (the details, which wrap) takes what is left of
+    the line but at least 30% of it. When the columns do not fit, only the long ones shrink
+    (a MAC address, a state, a number, a heading keep their room), in proportion to their excess.
+    """
+    head = [len(h) * 1.2 + 2.0 for h in columns]
+    want = [max(head[i], min(caps[i], _typical(sorted(len(r[i]) for r in rows))) + 2.0) for i in range(len(columns))]
+    if len(want) > 1 and sum(want) > TABLE_CHARS:
+        want[-1] = max(min(want[-1], max(head[-1], TABLE_CHARS * 0.3)), TABLE_CHARS - sum(want[:-1]))
+    excess = sum(want) - TABLE_CHARS
+    if excess > 0:
+        floor = [max(head[i], min(w, 19.0)) for i, w in enumerate(want)]
+        floor[-1] = min(want[-1], max(head[-1], TABLE_CHARS * 0.3)) if len(want) > 1 else floor[-1]
+        slack = [w - f for w, f in zip(want, floor)]
+        if sum(slack) > 0:
+            cut = min(1.0, excess / sum(slack))
+            want = [w - s * cut for w, s in zip(want, slack)]
+    total = sum(want)
+    return [round(w * 100.0 / total, 1) for w in want]
 
 
 def listing(
@@ -195,6 +271,7 @@ def listing(
     caps: Optional[Sequence[int]] = None,
     numeric: Sequence[int] = (),
     force_lines: bool = False,
+    detail_line: bool = False,
 ) -> Dict[str, Any]:
     """One table of the report; with `blocks` of text lines for the PDF when it is large."""
     rows = [[clean(v) for v in r] for r in rows]
@@ -203,6 +280,7 @@ def listing(
     # A column empty in every row is left out (the first, the name, always stays).
     keep = [i for i in range(len(columns)) if i == 0 or any(r[i] for r in rows)]
     if len(keep) < len(columns):
+        detail_line = detail_line and keep[-1] == len(columns) - 1
         rows = [[r[i] for i in keep] for r in rows]
         numeric = [keep.index(i) for i in numeric if i in keep]
         caps = [caps[i] for i in keep]
@@ -211,37 +289,160 @@ def listing(
     out: Dict[str, Any] = {"key": key, "columns": columns, "rows": rows, "numeric": set(numeric), "blocks": None}
     # Column widths (percent) for a fixed table layout: WeasyPrint's automatic layout measures
     # the min-content width of every cell, which takes minutes for a 5,000-character value.
-    want = [
-        max(len(h), 3, min(caps[i], _typical(sorted(len(r[i]) for r in rows)))) + 2
-        for i, h in enumerate(columns)
-    ]
-    out["widths"] = [round(w * 100.0 / sum(want), 1) for w in want]
+    out["widths"] = column_widths(columns, rows, caps)
     if pdf and rows and (force_lines or len(rows) * len(columns) > TABLE_CELL_LIMIT):
-        spec, per_row = text_lines(rows, caps, columns)
+        spec, per_row = text_lines(rows, caps, columns, numeric=numeric, detail_line=detail_line)
         out["head"] = spec.format(*columns).rstrip()
         flat = [line for lines in per_row for line in lines]
         out["blocks"] = ["\n".join(flat[i:i + BLOCK_LINES]) for i in range(0, len(flat), BLOCK_LINES)]
     return out
 
 
+def _label(name: str) -> str:
+    """A property name as printed: the `cbom:` namespace is implied."""
+    return name[5:] if name.startswith("cbom:") else name
+
+
 def _details(c: Component, skip: Iterable[str] = ()) -> str:
-    """Every property not shown in its own column, as `name=value; …` (cbom: prefix dropped)."""
+    """Every property not shown in its own column, as `name=value; …`.
+
+    A name repeated (13 `cpu:flag`, one `ipv6` per address) is printed once with its
+    values comma-separated, so a CPU's flags take one line, not thirteen entries.
+    """
     skip = set(skip)
-    parts = []
+    grouped: Dict[str, List[str]] = {}
     for k, v in c.properties:
-        if k in skip:
-            continue
-        parts.append(f"{k[5:] if k.startswith('cbom:') else k}={v}")
-    for extra, label in ((c.description, "description"), (c.cpe, "cpe"), (c.purl, "purl")):
+        if k not in skip and v:
+            grouped.setdefault(k, []).append(v)
+    parts = [f"description={c.description}"] if c.description and "description" not in skip else []
+    parts += [f"{_label(k)}={', '.join(vs)}" for k, vs in grouped.items()]
+    for extra, label in ((c.cpe, "cpe"), (c.purl, "purl")):
         if extra and label not in skip:
             parts.append(f"{label}={extra}")
-    if c.hashes:
-        parts.extend(f"{alg}={h}" for alg, h in c.hashes)
+    parts.extend(f"{alg}={h}" for alg, h in c.hashes)
     return "; ".join(parts)
 
 
 def _vendor(c: Component) -> str:
-    return c.manufacturer or c.supplier or c.publisher or first_prop(c, VENDOR_PROPS)
+    return c.manufacturer or c.supplier or c.publisher
+
+
+def _thousands(text: str) -> str:
+    """A count as printed (12,345); anything that is not a whole number is shown as it is."""
+    return fmt_int(int(text)) if text.isdigit() else text
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return 0
+
+
+# --- conversations (capture) -----------------------------------------------------------------------
+
+
+def _split_endpoint(text: str) -> str:
+    """The address of 'ADDR:PORT' or '[IPV6]:PORT' (the port dropped)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        return text
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def parse_conversation(protocol: str, value: str, l2: bool) -> Optional[Dict[str, Any]]:
+    """One `cbom:net:conversation` / `cbom:net:l2-conversation` value as a dict, None when malformed.
+
+    Formats (collectors/capture/_model.py): "tcp A:p B:p PKTS BYTES FIRST LAST" and, for
+    non-IP protocols, "MAC MAC PKTS BYTES FIRST LAST" (A/first MAC is the side that spoke first;
+    FIRST/LAST are empty-free ISO UTC times, left out when unknown).
+    """
+    parts = value.split()
+    transport = ""
+    if not l2:
+        if not parts or parts[0] not in ("tcp", "udp"):
+            return None
+        transport, parts = parts[0], parts[1:]
+    if len(parts) < 4 or not parts[2].isdigit() or not parts[3].isdigit():
+        return None
+    src, dst = parts[0], parts[1]
+    return {
+        "protocol": protocol, "transport": transport, "src": src, "dst": dst,
+        "src_addr": src if l2 else _split_endpoint(src), "dst_addr": dst if l2 else _split_endpoint(dst),
+        "packets": int(parts[2]), "bytes": int(parts[3]),
+        "first": parts[4] if len(parts) > 4 else "", "last": parts[5] if len(parts) > 5 else "",
+    }
+
+
+def _flows(
+    _: Callable[[str], str], pdf: bool, protocols: Sequence[Component], hosts: Sequence[Component],
+    recorded_ip: int, top_talkers: int = 10, top_rows: int = 50,
+) -> Dict[str, Any]:
+    """The flows summary: counts, top talkers by bytes, the largest conversations."""
+    flows: List[Dict[str, Any]] = []
+    bad: List[str] = []
+    total = 0
+    for c in protocols:
+        for key, l2 in ((NET_CONVERSATION, False), (NET_L2_CONVERSATION, True)):
+            for value in c.props(key):
+                total += 1
+                flow = parse_conversation(c.name, value, l2)
+                if flow is None:
+                    bad.append(clean(f"{c.name}: {value}"))
+                else:
+                    flows.append(flow)
+    by_transport = Counter(f["transport"] or "non-IP" for f in flows)
+    ip_count = sum(n for t, n in by_transport.items() if t != "non-IP")
+    names: Dict[str, str] = {}
+    for h in hosts:
+        for addr in h.props(NET_IP) + h.props(MAC):
+            names.setdefault(addr, h.name)
+    talk: Dict[str, List[Any]] = {}  # address -> [bytes, packets, conversations, peers]
+    for f in flows:
+        for me, peer in ((f["src_addr"], f["dst_addr"]), (f["dst_addr"], f["src_addr"])):
+            t = talk.setdefault(me, [0, 0, 0, set()])
+            t[0] += f["bytes"]
+            t[1] += f["packets"]
+            t[2] += 1
+            t[3].add(peer)
+    ranked = sorted(talk.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top_talkers]
+    talkers = listing(
+        _, pdf, "talkers", ["Address", "Host", "Bytes", "Packets", "Conversations", "Peers"],
+        [[a, names.get(a, ""), fmt_int(t[0]), fmt_int(t[1]), fmt_int(t[2]), fmt_int(len(t[3]))] for a, t in ranked],
+        caps=(39, 30, 14, 12, 13, 6), numeric=(2, 3, 4, 5),
+    )
+    largest = sorted(flows, key=lambda f: (-f["bytes"], -f["packets"], f["first"], f["src"], f["dst"]))
+    shown = largest[:top_rows] if pdf else largest
+    # Times on one date (a capture of minutes) print as time of day; the date is said once.
+    dates = {t[:10] for f in flows for t in (f["first"], f["last"]) if len(t) > 11 and t[10] == "T"}
+    one_date = next(iter(dates)) if len(dates) == 1 else ""
+
+    def when(t: str) -> str:
+        return t[11:].rstrip("Z") if one_date and t.startswith(one_date + "T") else t
+
+    rows = listing(
+        _, pdf, "conversations", ["Protocol", "Source", "Destination", "Packets", "Bytes", "First", "Last"],
+        [[f["protocol"] + ("/" + f["transport"] if f["transport"] and f["transport"] != f["protocol"] else ""),
+          f["src"], f["dst"], fmt_int(f["packets"]), fmt_int(f["bytes"]), when(f["first"]), when(f["last"])]
+         for f in shown],
+        caps=(14, 23, 23, 7, 11, 24, 24), numeric=(3, 4), force_lines=pdf,
+    )
+    return {
+        "count": total,
+        "ip": ip_count,
+        "l2": by_transport.get("non-IP", 0),
+        "transports": [{"name": t, "count": n} for t, n in sorted(by_transport.items()) if t != "non-IP"],
+        "packets": fmt_int(sum(f["packets"] for f in flows)),
+        "bytes": fmt_int(sum(f["bytes"] for f in flows)),
+        "malformed": bad,
+        "talkers": talkers,
+        "largest": rows,
+        "shown": len(shown),
+        "date": one_date,
+        # The capture counts every IP conversation; the collector writes at most 2,000 of them.
+        "capture_ip": recorded_ip,
+        "truncated": recorded_ip > ip_count,
+    }
 
 
 # --- the view --------------------------------------------------------------------------------------
@@ -253,7 +454,7 @@ SECTION_AREAS = {
     "os": ("os", "osinfo"),
     "software": ("software",),
     "network": ("network",),
-    "observed": ("capture", "network"),
+    "observed": ("capture",),
 }
 
 CATEGORY_LABELS = {
@@ -268,6 +469,28 @@ CATEGORY_LABELS = {
     Category.CRYPTO: "Cryptographic assets",
 }
 
+# Host facts shown in a section of their own (everything else is a machine fact under Hardware).
+NETWORK_FACTS = ((DEFAULT_GATEWAY, "Default gateways"), (DNS_SERVER, "DNS servers"), (DNS_SEARCH, "DNS search domains"))
+FIRMWARE_FACTS = ((BOOT_MODE, "Boot mode"), (SECURE_BOOT, "Secure Boot"))
+DATABASE_FACTS = (
+    (OUI_DATABASE, "MAC vendor names (OUI)", "capture"),
+    (PCI_IDS, "PCI device names", "hardware"),
+    (USB_IDS, "USB device names", "hardware"),
+)
+# Capture statistics (collectors/capture/__init__.py and _model.py _stats), in the order printed.
+CAPTURE_LABELS = (
+    ("mode", "Mode"), ("source", "Source"), ("interfaces", "Interfaces"), ("filter", "Capture filter (BPF)"),
+    ("seconds", "Listening time (s)"), ("first-packet", "First packet (UTC)"),
+    ("duration", "First to last packet (s)"), ("received", "Packets received"), ("packets", "Packets analysed"),
+    ("bytes", "Bytes analysed"), ("undecodable", "Undecodable packets"), ("kernel-drops", "Dropped by the kernel"),
+    ("interface-drops", "Dropped by the interfaces"), ("queue-drops", "Dropped by the analysis queue (memory bound)"),
+    ("hosts", "Hosts (source MAC addresses)"), ("conversations", "IP conversations"),
+)
+DROP_KEYS = ("kernel-drops", "interface-drops", "queue-drops")
+# Protocols every packet of a capture is carried in: left out of the chart so the bars compare
+# what the machines actually speak (the table below the chart still lists them).
+CARRIERS = frozenset({"eth", "ethertype", "vlan", "sll", "llc", "ip", "ipv6", "tcp", "udp"})
+
 
 def _status_for(scan: Scan, section: str) -> List[Dict[str, str]]:
     """The runs behind a section that did not finish ok (to say why it is empty or incomplete)."""
@@ -279,19 +502,53 @@ def _status_for(scan: Scan, section: str) -> List[Dict[str, str]]:
     ]
 
 
+def _facts(props: Sequence[Tuple[str, str]], wanted: Sequence[Tuple[str, str]], _: Callable[[str], str]) -> List[Tuple[str, str]]:
+    """(label, values joined) for each wanted property present (names may repeat: gateways, DNS servers)."""
+    out = []
+    for name, label in wanted:
+        values = [clean(v) for k, v in props if k == name and v]
+        if values:
+            out.append((_(label), ", ".join(values)))
+    return out
+
+
+def _capture(scan: Scan, _: Callable[[str], str]) -> Dict[str, Any]:
+    """The capture collector's run and its statistics (host facts `cbom:capture:*`)."""
+    run = next((r for r in scan.runs if r.name.split(".")[0] == "capture"), None)
+    stats = {k[len(CAPTURE_PREFIX):]: v for k, v in scan.host.properties if k.startswith(CAPTURE_PREFIX)}
+    stats.pop(OUI_DATABASE[len(CAPTURE_PREFIX):], None)  # a database version: appendix
+    labels = dict(CAPTURE_LABELS)
+    rows = [(_(label), clean(stats[key])) for key, label in CAPTURE_LABELS if key in stats]
+    rows += [(_("Table full: {table} (packets not tracked)", table=clean(k.split(":", 1)[1])), clean(v))
+             for k, v in stats.items() if k.startswith("cap-hit:")]
+    rows += [(clean(k), clean(v)) for k, v in stats.items() if k not in labels and not k.startswith("cap-hit:")]
+    drops = [(key, _int(stats[key])) for key in DROP_KEYS if key in stats]
+    return {
+        "run": None if run is None else {
+            "name": clean(run.name), "status": run.status.value, "reason": clean(run.reason),
+            "duration": f"{run.duration:.2f}", "gaps": [clean(g) for g in run.gaps],
+        },
+        "stats": rows,
+        "mode": clean(stats.get("mode", "")),
+        "packets": _int(stats.get("packets", "")),
+        "drops_known": bool(drops),
+        "dropped": fmt_int(sum(n for _k, n in drops)),
+        "any_dropped": any(n for _k, n in drops),
+    }
+
+
 def build_view(
-    scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Callable[[str], str]] = None
+    scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Callable[..., str]] = None
 ) -> Dict[str, Any]:
     """Everything the report template shows, computed from `scan` alone (texts through `translate`)."""
-    _ = translate or (lambda text: text)
+    _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
     by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
     for comp in scan.components:
         by_cat[comp.category].append(comp)
+    by_ref = {c.ref: c for c in scan.components}
     scan_date = scan.started.astimezone(timezone.utc).date()
     scan_props = list(scan.properties)
-
-    def sprop(*names: str) -> str:
-        return next((clean(v) for k, v in scan_props for n in names if k == n and v), "")
+    host_props = list(scan.host.properties)
 
     duration = ""
     if scan.finished:
@@ -303,7 +560,7 @@ def build_view(
         "finished": fmt_time(scan.finished),
         "duration": duration,
         "operator": clean(scan.operator),
-        "site": sprop("cbom:site", "cbom:scan:site"),
+        "site": next((clean(v) for k, v in scan_props if k == SITE and v), ""),
         "tool_version": clean(scan.tool_version),
         "serial": clean(scan.id),
         "sha256": json_sha256,
@@ -339,43 +596,54 @@ def build_view(
         numeric=(2, 3),
     )
 
-    machine_facts = [(clean(k), clean(v)) for k, v in scan.host.properties]
+    # Host facts go to the section they belong to; the rest are machine facts (Hardware).
+    claimed = {n for n, _l in NETWORK_FACTS + FIRMWARE_FACTS} | {n for n, _l, _c in DATABASE_FACTS} | {HOST_OS}
+    machine_facts = [(_("Manufacturer"), cover["manufacturer"]), (_("Model"), cover["model"]),
+                     (_("Serial number"), cover["host_serial"])]
+    machine_facts = [(k, v) for k, v in machine_facts if v]
+    machine_facts += [(clean(_label(k)), clean(v)) for k, v in host_props
+                      if k not in claimed and not k.startswith(CAPTURE_PREFIX)]
 
     hardware = listing(
         _, pdf, "hardware",
-        ["Name", "Vendor", "Version", "Serial", "Details"],
-        [[c.name, _vendor(c), c.version, c.prop(SERIAL), _details(c, (SERIAL,))] for c in by_cat[Category.HARDWARE]],
-        caps=(36, 20, 14, 16, 40),
+        ["Name", "Type", "Vendor", "Version", "Serial", "Details"],
+        [[c.name, c.prop(DEVICE_TYPE), _vendor(c), c.version, c.prop(SERIAL), _details(c, (SERIAL, DEVICE_TYPE))]
+         for c in by_cat[Category.HARDWARE]],
+        caps=(30, 16, 18, 14, 16, 40),
     )
 
     firmware_rows = []
     bios_age = None
     for c in by_cat[Category.FIRMWARE]:
-        raw = first_prop(c, DATE_PROPS) or next((v for k, v in c.properties if "date" in k.lower() and v), "")
+        raw = c.prop(FIRMWARE_DATE)
         released = parse_date(raw)
         age = age_years(released, scan_date) if released else None
-        is_bios = any(w in c.name.lower() for w in ("bios", "uefi", "system firmware"))
-        if is_bios and age is not None and bios_age is None:
+        if c.prop(FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
             bios_age = {"name": clean(c.name), "version": clean(c.version), "date": released.isoformat(), "age": f"{age:.1f}"}
+        hw = by_ref.get(c.prop(HARDWARE_REF) or (c.depends_on[0] if c.depends_on else ""))
         firmware_rows.append([
-            c.name, _vendor(c), c.version, released.isoformat() if released else raw,
-            f"{age:.1f}" if age is not None else "", _details(c, DATE_PROPS),
+            c.name, c.prop(FIRMWARE_TYPE), _vendor(c), c.version, released.isoformat() if released else raw,
+            f"{age:.1f}" if age is not None else "", hw.name if hw else "",
+            _details(c, (FIRMWARE_DATE, FIRMWARE_TYPE, HARDWARE_REF)),
         ])
     firmware = listing(
-        _, pdf, "firmware", ["Name", "Vendor", "Version", "Release date", "Age (years)", "Details"], firmware_rows,
-        caps=(30, 18, 18, 10, 6, 40), numeric=(4,),
+        _, pdf, "firmware",
+        ["Name", "Type", "Vendor", "Version", "Release date", "Age (years)", "Runs on", "Details"], firmware_rows,
+        caps=(24, 16, 14, 18, 10, 6, 20, 30), numeric=(5,),
     )
 
     os_items = [
         {"name": clean(c.name), "version": clean(c.version), "vendor": clean(_vendor(c)),
-         "props": [(clean(k), clean(v)) for k, v in c.properties] + ([("description", clean(c.description))] if c.description else [])}
+         "props": ([(_("description"), clean(c.description))] if c.description else [])
+         + ([("cpe", clean(c.cpe))] if c.cpe else [])
+         + [(clean(_label(k)), clean(v)) for k, v in c.properties]}
         for c in by_cat[Category.OPERATING_SYSTEM]
     ]
 
-    # Installed software, grouped by where it came from (package manager property, else PURL type).
+    # Installed software, grouped by package manager (else PURL type).
     groups: Dict[str, List[Component]] = {}
     for c in by_cat[Category.SOFTWARE]:
-        source = first_prop(c, SOURCE_PROPS)
+        source = c.prop(PACKAGE_MANAGER)
         if not source and c.purl.startswith("pkg:"):
             source = c.purl[4:].split("/", 1)[0]
         groups.setdefault(source or "other", []).append(c)
@@ -390,7 +658,7 @@ def build_view(
             "listing": listing(
                 _, pdf, "sw-" + re.sub(r"[^a-z0-9]+", "-", source.lower()),
                 ["Name", "Version", "Arch", "Licence"] if pdf else ["Name", "Version", "Arch", "Licence", "Supplier", "PURL"],
-                [[c.name, c.version, first_prop(c, ARCH_PROPS), " ".join(c.licenses)]
+                [[c.name, c.version, c.prop(PACKAGE_ARCH), " ".join(c.licenses)]
                  + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in comps],
                 caps=(38, 30, 7, 40) if pdf else (38, 30, 7, 40, 40, 60),
                 force_lines=pdf,
@@ -399,59 +667,91 @@ def build_view(
 
     interfaces = listing(
         _, pdf, "interfaces",
-        ["Interface", "MAC address", "Addresses", "Details"],
-        [[c.name, c.prop(MAC), ", ".join(all_props(c, ADDRESS_PROPS)), _details(c, (MAC,) + ADDRESS_PROPS)]
+        ["Interface", "Kind", "State", "MAC address", "Addresses", "MTU", "Details"],
+        [[c.name, c.prop(IF_KIND), c.prop(IF_STATE), c.prop(MAC), ", ".join(c.props(IPV4) + c.props(IPV6)),
+          c.prop(IF_MTU), _details(c, (MAC, IPV4, IPV6, IF_KIND, IF_STATE, IF_MTU))]
          for c in by_cat[Category.NETWORK_INTERFACE]],
-        caps=(16, 17, 40, 40),
+        caps=(12, 8, 7, 17, 30, 5, 40), numeric=(5,),
     )
+    svc = sorted(by_cat[Category.LISTENING_SERVICE],
+                 key=lambda c: (c.prop(SVC_PROTOCOL), _int(c.prop(SVC_PORT)), c.name))
     services = listing(
         _, pdf, "services",
-        ["Service", "Protocol", "Address", "Port", "Process", "Details"],
-        [[c.name, first_prop(c, PROTOCOL_PROPS), ", ".join(all_props(c, ADDRESS_PROPS)), first_prop(c, PORT_PROPS),
-          first_prop(c, PROCESS_PROPS), _details(c, ADDRESS_PROPS + PORT_PROPS + PROTOCOL_PROPS + PROCESS_PROPS)]
-         for c in by_cat[Category.LISTENING_SERVICE]],
-        caps=(20, 8, 30, 6, 20, 30), numeric=(3,),
+        ["Process", "Protocol", "Port", "Addresses", "User", "Details"],
+        [[c.prop(SVC_PROCESS) or c.name, c.prop(SVC_PROTOCOL), c.prop(SVC_PORT), ", ".join(c.props(SVC_ADDRESS)),
+          c.prop(SVC_USER), _details(c, (SVC_PROCESS, SVC_PROTOCOL, SVC_PORT, SVC_ADDRESS, SVC_USER, "description"))]
+         for c in svc],
+        caps=(20, 8, 6, 30, 12, 40), numeric=(2,),
     )
+    network_facts = _facts(host_props, NETWORK_FACTS, _)
+    firmware_facts = _facts(host_props, FIRMWARE_FACTS, _)
+
+    # PDF: the identities (and the rare host names) follow each row on an indented line, so the
+    # columns keep room for a whole MAC address and vendor name. HTML: one column each.
+    host_skip = (MAC, NET_IP, NET_VENDOR, NET_HOSTNAME, NET_HOSTNAME_SOURCE, NET_SERVES, NET_PACKETS, NET_BYTES,
+                 NET_FIRST_SEEN, NET_LAST_SEEN)
+    host_rows = []
+    for c in by_cat[Category.OBSERVED_HOST]:
+        # Identities (LLDP, CDP, SMB, EtherNet/IP…) first; any property this report does not know after them.
+        ident = [f"{k[len(NET_IDENTITY):]}={v}" for k, v in c.properties if k.startswith(NET_IDENTITY)]
+        rest = _details(c, host_skip + tuple(k for k, _v in c.properties if k.startswith(NET_IDENTITY)) + ("description",))
+        hostnames = ", ".join(c.props(NET_HOSTNAME))
+        identity = "; ".join(ident + ([rest] if rest else []))
+        row = [c.name, c.prop(MAC), ", ".join(c.props(NET_IP)), c.prop(NET_VENDOR)]
+        row += [] if pdf else [hostnames]
+        row += [", ".join(c.props(NET_SERVES)), _thousands(c.prop(NET_PACKETS)), _thousands(c.prop(NET_BYTES))]
+        if pdf:
+            row.append("; ".join(x for x in ((f"hostnames={hostnames}" if hostnames else ""), identity) if x))
+        else:
+            row += [identity, c.prop(NET_FIRST_SEEN), c.prop(NET_LAST_SEEN)]
+        host_rows.append(row)
     hosts = listing(
         _, pdf, "hosts",
-        ["Host", "MAC address", "Addresses", "Vendor", "Hostnames", "Packets", "Details"],
-        [[c.name, c.prop(MAC), ", ".join(all_props(c, ADDRESS_PROPS)), first_prop(c, VENDOR_PROPS),
-          ", ".join(all_props(c, HOSTNAME_PROPS)), first_prop(c, PACKETS_PROPS),
-          _details(c, (MAC,) + ADDRESS_PROPS + VENDOR_PROPS + HOSTNAME_PROPS + PACKETS_PROPS)]
-         for c in by_cat[Category.OBSERVED_HOST]],
-        caps=(24, 17, 32, 24, 24, 8, 30), numeric=(5,),
+        ["Host", "MAC address", "IP addresses", "Vendor", "Serves", "Packets", "Bytes", "Host names and identity"]
+        if pdf else
+        ["Host", "MAC address", "IP addresses", "Vendor", "Host names", "Serves", "Packets", "Bytes", "Identity",
+         "First seen", "Last seen"],
+        host_rows,
+        caps=(18, 17, 15, 22, 16, 7, 10, 60) if pdf else (18, 17, 15, 22, 16, 16, 7, 10, 40, 24, 24),
+        numeric=(5, 6) if pdf else (6, 7), detail_line=True,
     )
 
-    protos = by_cat[Category.OBSERVED_PROTOCOL]
-    proto_rows = sorted(
-        ((c, _number(first_prop(c, PACKETS_PROPS)), _number(first_prop(c, BYTES_PROPS))) for c in protos),
-        key=lambda t: (-t[1], -t[2], t[0].name),
-    )
+    protos = sorted(by_cat[Category.OBSERVED_PROTOCOL],
+                    key=lambda c: (-_int(c.prop(NET_PACKETS)), -_int(c.prop(NET_BYTES)), c.name))
+    proto_known = (NET_PACKETS, NET_BYTES, NET_HOSTS, NET_ENDPOINT, NET_CONVERSATION, NET_L2_CONVERSATION, "description")
+    proto_rows = []
+    for c in protos:
+        extra = _details(c, proto_known)  # anything the capture collector adds later
+        endpoints = " ".join(e.split("://", 1)[-1] for e in c.props(NET_ENDPOINT))
+        proto_rows.append([
+            c.name, c.description, _thousands(c.prop(NET_PACKETS)), _thousands(c.prop(NET_BYTES)), c.prop(NET_HOSTS),
+            str(len(c.props(NET_CONVERSATION)) + len(c.props(NET_L2_CONVERSATION))),
+            "; ".join(x for x in (endpoints, extra) if x),
+        ])
     protocols = listing(
-        _, pdf, "protocols",
-        ["Protocol", "Packets", "Bytes", "Details"],
-        [[c.name, first_prop(c, PACKETS_PROPS), first_prop(c, BYTES_PROPS), _details(c, PACKETS_PROPS + BYTES_PROPS)]
-         for c, _, _ in proto_rows],
-        caps=(24, 12, 14, 60), numeric=(1, 2),
+        _, pdf, "protocols", ["Protocol", "Name", "Packets", "Bytes", "Hosts", "Conversations", "Server endpoints"],
+        proto_rows, caps=(12, 26, 8, 10, 5, 6, 50), numeric=(2, 3, 4, 5),
     )
-    chart = protocol_chart([(c.name, p) for c, p, _ in proto_rows if p > 0])
+    packets_total = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "packets"), ""))
+    spoken = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos if c.name not in CARRIERS]
+    everything = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos]
+    chart = protocol_chart([(n, p) for n, p in (spoken or everything) if p > 0], total=packets_total)
+    chart["carriers"] = ", ".join(clean(c.name) for c in protos if c.name in CARRIERS) if spoken else ""
 
-    flows = [clean(v) for k, v in scan_props if k.startswith(FLOW_PREFIX)]
-    capture = [(clean(k[len(CAPTURE_PREFIX):]), clean(v)) for k, v in scan_props if k.startswith(CAPTURE_PREFIX)]
-    capture += [(clean(k[len(CAPTURE_PREFIX):]), clean(v)) for k, v in scan.host.properties if k.startswith(CAPTURE_PREFIX)]
+    capture = _capture(scan, _)
+    recorded_ip = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "conversations"), ""))
+    flows = _flows(_, pdf, protos, by_cat[Category.OBSERVED_HOST], recorded_ip)
 
-    names = {c.ref: f"{c.name} {c.version}".strip() for c in scan.components}
-    findings = [
-        {
-            "id": clean(f.id), "title": clean(f.title), "severity": f.severity.value, "detail": clean(f.detail),
-            "evidence": [clean(e) for e in f.evidence], "refs": [clean(names.get(r, r)) for r in f.refs],
-            "collector": clean(f.collector),
-        }
-        for f in sorted(scan.findings, key=lambda f: (f.severity_rank, f.id, f.ref))
-    ]
+    findings = finding_groups(scan)
 
-    facts = [(clean(k), clean(v)) for k, v in scan_props if not k.startswith((FLOW_PREFIX, CAPTURE_PREFIX))]
-    databases = [(k, v) for k, v in facts if re.search(r"oui|pci|usb|ids|database|\bdb\b|version", k, re.I)]
+    has_run = {r.name.split(".")[0] for r in scan.runs}
+    databases = []
+    for name, label, area in DATABASE_FACTS:
+        value = ", ".join(clean(v) for k, v in host_props if k == name and v)
+        if not value:
+            value = _("not recorded in this CBOM") if area in has_run else _("not used: the {area} collector did not run", area=area)
+        databases.append((_(label), value))
+    facts = [(clean(_label(k)), clean(v)) for k, v in scan_props]
 
     return {
         "pdf": pdf,
@@ -462,18 +762,22 @@ def build_view(
         "machine_facts": machine_facts,
         "hardware": hardware,
         "firmware": firmware,
+        "firmware_facts": firmware_facts,
         "bios_age": bios_age,
         "os": os_items,
+        "os_reported": [clean(v) for k, v in host_props if k == HOST_OS and v],
         "software": software,
         "software_total": len(by_cat[Category.SOFTWARE]),
         "interfaces": interfaces,
         "services": services,
+        "network_facts": network_facts,
         "hosts": hosts,
         "protocols": protocols,
         "chart": chart,
-        "flows": {"count": len(flows), "sample": flows[:50]},
+        "flows": flows,
         "capture": capture,
         "findings": findings,
+        "findings_total": len(scan.findings),
         "facts": facts,
         "databases": databases,
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
@@ -484,12 +788,61 @@ def build_view(
     }
 
 
-def protocol_chart(values: Sequence[Tuple[str, float]], top: int = 15, width: float = 260.0) -> Dict[str, Any]:
-    """Horizontal bars (inline SVG geometry) for the `top` protocols by packets; the rest summed in a line."""
+def _explanation(details: Sequence[str]) -> str:
+    """The sentences every detail of a group starts with (the finding kind's explanation), '' if none."""
+    common = os.path.commonprefix(list(details))
+    if len(details) < 2 or not common:
+        return ""
+    if common in details:  # one detail is the explanation alone
+        return common
+    cut = common.rfind(". ")
+    return common[: cut + 1] if cut >= 0 else ""
+
+
+def finding_groups(scan: Scan) -> List[Dict[str, Any]]:
+    """Findings grouped by kind (id, title, severity), most severe first, each occurrence with its evidence.
+
+    A capture raises one finding per pair of stations (23 "Modbus write" findings on a plant
+    network): the auditor reads the explanation once, then one line of evidence per occurrence.
+    Nothing is dropped: the text of each detail beyond the shared explanation stays with its
+    occurrence unless it repeats that occurrence's evidence word for word.
+    """
+    names = {c.ref: f"{c.name} {c.version}".strip() for c in scan.components}
+    groups: Dict[Tuple[int, str, str], List[Any]] = {}
+    for f in sorted(scan.findings, key=lambda f: (f.severity_rank, f.id, f.title, f.ref)):
+        groups.setdefault((f.severity_rank, f.id, f.title), []).append(f)
+    out = []
+    for (_rank, fid, title), members in groups.items():
+        explanation = _explanation([f.detail for f in members])
+        occurrences = []
+        for f in members:
+            rest = f.detail[len(explanation):].strip() if explanation else f.detail
+            occurrences.append({
+                "detail": "" if rest in f.evidence else clean(rest),
+                "evidence": [clean(e) for e in f.evidence],
+                "refs": [clean(names.get(r, r)) for r in f.refs],
+            })
+        collectors = sorted({f.collector for f in members if f.collector})
+        out.append({
+            "id": clean(fid), "title": clean(title), "severity": members[0].severity.value,
+            "explanation": clean(explanation), "count": len(members), "occurrences": occurrences,
+            "collector": clean(", ".join(collectors)),
+        })
+    return out
+
+
+def protocol_chart(
+    values: Sequence[Tuple[str, float]], top: int = 15, width: float = 260.0, total: float = 0
+) -> Dict[str, Any]:
+    """Horizontal bars (inline SVG geometry) for the `top` protocols by packets; the rest summed in a line.
+
+    Shares are of `total` (the packets of the capture) when given: protocols nest (s7comm
+    rides in cotp in tpkt), so their counts overlap and do not add up to the capture.
+    """
     values = list(values)
     shown = values[:top]
     biggest = max((v for _, v in shown), default=0) or 1
-    total = sum(v for _, v in values) or 1
+    total = total or sum(v for _, v in values) or 1
     bars = [
         {"label": clean(name), "value": fmt_int(int(v)), "width": round(max(1.0, v / biggest * width), 1),
          "y": i * 16, "share": f"{v / total * 100:.1f}"}

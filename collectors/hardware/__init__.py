@@ -7,10 +7,22 @@ per platform; parsing lives in pure functions there.
 """
 from __future__ import annotations
 
-from typing import Iterator
+import gzip
+import re
+from typing import Dict, Iterator, Optional, Tuple
 
 from cbom.collector import Collector, ScanContext
-from cbom.model import Item, Platform
+from cbom.model import Gap, HostFact, Item, Platform
+
+from .. import _ids
+
+# The ID databases each platform's module names devices with (Windows names come from WMI).
+IDS_USED: Dict[Platform, Tuple[str, ...]] = {Platform.LINUX: ("pci", "usb"), Platform.DARWIN: ("usb",)}
+# Who publishes them (see collectors/data/IDS_SOURCES.md for the Debian package each copy came from).
+IDS_ORIGIN = {
+    "pci": "The PCI ID Repository, https://pci-ids.ucw.cz/",
+    "usb": "The Linux USB ID Repository, http://www.linux-usb.org/usb-ids.html",
+}
 
 
 class HardwareCollector(Collector):
@@ -40,3 +52,39 @@ class HardwareCollector(Collector):
         else:
             from . import _linux as impl  # type: ignore[no-redef]
         yield from impl.collect(ctx)
+        for kind in IDS_USED.get(ctx.platform, ()):
+            yield ids_fact(kind, _ids_header(kind))
+
+
+def parse_ids_header(text: str) -> Tuple[str, str]:
+    """(Version, Date) from the comment header of a pci.ids/usb.ids file ('' when absent).
+
+    pci.ids writes "#\tVersion: 2023.04.10", usb.ids "# Version: 2025.07.26".
+    """
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            break  # the header ends at the first entry
+        m = re.match(r"^#\s*(Version|Date):\s*(.+?)\s*$", line)
+        if m:
+            found.setdefault(m.group(1), m.group(2))
+    return found.get("Version", ""), found.get("Date", "")
+
+
+def ids_fact(kind: str, header: Optional[Tuple[str, str]]) -> Item:
+    """`cbom:hardware:<kind>-ids` naming the database version the device names come from, or a Gap."""
+    if header is None:
+        return Gap(f"{kind}.ids database missing from the tool: {kind.upper()} devices named by id only")
+    version, date = header
+    stamp = f"version {version or 'unknown'}" + (f", date {date}" if date else "")
+    return HostFact(f"cbom:hardware:{kind}-ids", f"{kind}.ids {stamp} ({IDS_ORIGIN[kind]}; copy shipped with cbom)")
+
+
+def _ids_header(kind: str) -> Optional[Tuple[str, str]]:
+    """The header of the shipped database (the tool's own file, never the scanned host's)."""
+    try:
+        with gzip.open(_ids.DATA / f"{kind}.ids.gz", "rb") as f:
+            head = f.read(4096).decode("utf-8", "replace")
+    except (OSError, EOFError):
+        return None
+    return parse_ids_header(head)

@@ -92,7 +92,7 @@ class TestLargePdf:
         assert len(scan.components) == 3287
         for sev, n in (("critical", 0), ("high", 1), ("medium", 1), ("low", 1), ("info", 0)):
             assert re.search(rf"\b{sev}\s+{n}\b", page2), sev
-        for status, n in (("ok", 4), ("partial", 1), ("skipped", 1), ("failed", 0)):
+        for status, n in (("ok", 5), ("partial", 1), ("skipped", 0), ("failed", 0)):
             assert re.search(rf"\b{status}\s+{n}\b", page2), status
         assert "dmidecode: /dev/mem: No such file or directory" in page2  # the gap, stated
 
@@ -202,6 +202,7 @@ class TestHostile:
         assert "{{ 7*7 }}" in htmllib.unescape(page) and ">49<" not in page  # data is never a template
         assert page.count("<script") == 1
         assert "&lt;/style&gt;&lt;script&gt;alert(6)" in page  # the site, in the cover
+        assert "&lt;b&gt;:1" in page and "<b>:1" not in page  # a hostile conversation entry, as text
 
     def test_control_and_bidi_characters_are_shown_not_obeyed(self, hostile):
         page = hostile["html"]

@@ -1,11 +1,32 @@
 """Pure parts of the report's view-model: dates, text layout, cleaning, the chart."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
-from cbom._report_view import age_years, clean, parse_date, protocol_chart, text_lines
+from cbom._report_view import (
+    age_years,
+    build_view,
+    clean,
+    column_widths,
+    finding_groups,
+    parse_conversation,
+    parse_date,
+    protocol_chart,
+    text_lines,
+)
+from cbom.model import (
+    Category,
+    CollectorRun,
+    Component,
+    Finding,
+    Host,
+    Kind,
+    Scan,
+    Severity,
+    Status,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -49,3 +70,119 @@ def test_chart_scales_to_the_largest_and_groups_the_rest():
     assert [b["label"] for b in chart["bars"]] == ["p0", "p1", "p2", "(17 others)"]
     assert chart["bars"][0]["width"] == 200 and chart["height"] == 64
     assert protocol_chart([])["bars"] == []
+
+
+# ------------------------------------------------------------------ exact collector formats
+
+
+def test_parse_conversation_formats_of_the_capture_collector():
+    # Values as collectors/capture/_model.py writes them (the plant capture's first s7comm flow, an IPv6 one, ARP).
+    ip = parse_conversation("s7comm", "tcp 141.81.0.10:60673 141.81.0.146:102 1012 76444 "
+                            "2012-11-12T13:22:09.252Z 2012-11-12T13:22:30.549Z", l2=False)
+    assert ip == {"protocol": "s7comm", "transport": "tcp", "src": "141.81.0.10:60673", "dst": "141.81.0.146:102",
+                  "src_addr": "141.81.0.10", "dst_addr": "141.81.0.146", "packets": 1012, "bytes": 76444,
+                  "first": "2012-11-12T13:22:09.252Z", "last": "2012-11-12T13:22:30.549Z"}
+    v6 = parse_conversation("udp", "udp [fe80::1]:546 [ff02::1:2]:547 2 236 2012-11-12T13:22:09.252Z "
+                            "2012-11-12T13:22:09.300Z", l2=False)
+    assert (v6["src_addr"], v6["dst_addr"], v6["transport"]) == ("fe80::1", "ff02::1:2", "udp")
+    arp = parse_conversation("arp", "78:e7:d1:e0:02:5e 00:13:95:07:81:a1 2 102 2012-11-12T13:22:10.787Z "
+                             "2012-11-12T13:22:10.787Z", l2=True)
+    assert (arp["src_addr"], arp["transport"], arp["packets"], arp["bytes"]) == ("78:e7:d1:e0:02:5e", "", 2, 102)
+    for bad in ("", "icmp a b 1 2", "tcp a:1 b:2 x 3", "tcp a:1"):
+        assert parse_conversation("tcp", bad, l2=False) is None
+
+
+def _scan(components=(), host_props=(), runs=(), findings=()):
+    return Scan(id="urn:uuid:00000000-0000-4000-8000-000000000001", tool_version="0.1.0",
+                started=datetime(2025, 3, 14, 9, 0, tzinfo=timezone.utc), host=Host("h", properties=tuple(host_props)),
+                components=tuple(components), runs=tuple(runs), findings=tuple(findings))
+
+
+def test_flows_summary_counts_talkers_and_the_cap():
+    proto = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "mbtcp", properties=(
+        ("cbom:net:packets", "30"),
+        ("cbom:net:conversation", "tcp 10.0.0.1:5000 10.0.0.2:502 10 1000 2025-03-14T09:00:00.000Z 2025-03-14T09:00:01.000Z"),
+        ("cbom:net:conversation", "tcp 10.0.0.1:5001 10.0.0.3:502 20 3000 2025-03-14T09:00:00.500Z 2025-03-14T09:00:02.000Z"),
+        ("cbom:net:conversation", "garbled"),
+    ))
+    arp = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "arp", properties=(
+        ("cbom:net:l2-conversation", "02:00:00:00:00:01 ff:ff:ff:ff:ff:ff 1 60 2025-03-14T09:00:00.000Z 2025-03-14T09:00:00.000Z"),))
+    host = Component(Category.OBSERVED_HOST, Kind.DEVICE, "plc-3", properties=(("cbom:net:ip", "10.0.0.3"),))
+    scan = _scan([proto, arp, host], host_props=[("cbom:capture:conversations", "2500"), ("cbom:capture:packets", "31")])
+    flows = build_view(scan, "0" * 64, pdf=False)["flows"]
+    assert (flows["count"], flows["ip"], flows["l2"]) == (4, 2, 1)
+    assert flows["malformed"] == ["mbtcp: garbled"] and flows["transports"] == [{"name": "tcp", "count": 2}]
+    assert flows["truncated"] and flows["date"] == "2025-03-14"
+    # 10.0.0.1 took part in both conversations: 4,000 bytes; 10.0.0.3 is named after its observed host.
+    assert flows["talkers"]["rows"][0] == ["10.0.0.1", "", "4,000", "30", "2", "2"]
+    assert flows["talkers"]["rows"][1][:3] == ["10.0.0.3", "plc-3", "3,000"]
+    assert flows["largest"]["rows"][0] == ["mbtcp/tcp", "10.0.0.1:5001", "10.0.0.3:502", "20", "3,000",
+                                           "09:00:00.500", "09:00:02.000"]
+
+
+def test_host_facts_are_routed_to_their_sections():
+    scan = _scan(host_props=[
+        ("cbom:default-gateway", "192.0.2.1"), ("cbom:default-gateway", "fd00::1"), ("cbom:dns-server", "10.255.255.53"),
+        ("cbom:os", "Debian GNU/Linux 12 (bookworm)"), ("cbom:boot-mode", "uefi"), ("cbom:secure-boot", "enabled"),
+        ("cbom:capture:mode", "live"), ("cbom:capture:kernel-drops", "3"), ("cbom:capture:queue-drops", "0"),
+        ("cbom:capture:oui-database", "IEEE registry"), ("cbom:hardware:pci-ids", "pci.ids version 2023.04.10"),
+        ("cbom:uptime", "3 days"),
+    ], runs=[CollectorRun("capture", Status.OK, 1.0)])
+    v = build_view(scan, "0" * 64)
+    assert v["network_facts"] == [("Default gateways", "192.0.2.1, fd00::1"), ("DNS servers", "10.255.255.53")]
+    assert v["firmware_facts"] == [("Boot mode", "uefi"), ("Secure Boot", "enabled")]
+    assert v["os_reported"] == ["Debian GNU/Linux 12 (bookworm)"]
+    assert v["machine_facts"] == [("uptime", "3 days")]
+    assert v["capture"]["stats"] == [("Mode", "live"), ("Dropped by the kernel", "3"),
+                                     ("Dropped by the analysis queue (memory bound)", "0")]
+    assert v["capture"]["any_dropped"] and v["capture"]["dropped"] == "3"
+    assert v["databases"] == [("MAC vendor names (OUI)", "IEEE registry"), ("PCI device names", "pci.ids version 2023.04.10"),
+                              ("USB device names", "not used: the hardware collector did not run")]
+
+
+def test_findings_grouped_with_the_explanation_once():
+    why = "A client changed coils or registers of a Modbus server; confirm it is an authorised master."
+    fs = [Finding("CBOM-NET-ICS-WRITE", "Modbus write operations seen", Severity.MEDIUM, f"{why} {ev}",
+                  (ev, "first packet 2012-11-12T13:22:09.304Z", "packets 70"), collector="capture")
+          for ev in ("Modbus Write Multiple Coils (function 15) from 141.81.0.10 to 141.81.0.163",
+                     "Modbus Write Multiple Coils (function 15) from 141.81.0.10 to 141.81.0.104")]
+    fs.append(Finding("CBOM-NET-SMB1", "SMB version 1 in use", Severity.HIGH, "SMBv1 is deprecated.", ("e",)))
+    groups = finding_groups(_scan(findings=fs))
+    assert [(g["id"], g["count"]) for g in groups] == [("CBOM-NET-SMB1", 1), ("CBOM-NET-ICS-WRITE", 2)]
+    modbus = groups[1]
+    assert modbus["explanation"] == why
+    assert [o["detail"] for o in modbus["occurrences"]] == ["", ""]  # the rest is the evidence itself
+    assert modbus["occurrences"][1]["evidence"][0].endswith("to 141.81.0.104")
+    assert groups[0]["explanation"] == "" and groups[0]["occurrences"][0]["detail"] == "SMBv1 is deprecated."
+
+
+def test_column_widths_leave_the_details_room_and_keep_short_columns_whole():
+    rows = [["eth0", "ether", "up", "02:fc:00:00:00:01", "192.0.2.2/24", "1400", "route=" + "x" * 200]]
+    widths = column_widths(["Interface", "Kind", "State", "MAC address", "Addresses", "MTU", "Details"], rows,
+                           [12, 8, 7, 17, 34, 5, 40])
+    assert round(sum(widths)) == 100
+    assert widths[3] >= 100 * 19 / 110 - 0.1  # a MAC address (17 characters) plus padding
+    assert widths[-1] >= 29.9
+
+
+def test_text_lines_detail_line_and_numbers():
+    rows = [["Switch1", "00:1b:1b:02:e6:1f", "5", "lldp-system-description=Siemens, SIMATIC NET, SCALANCE X212-2"],
+            ["ELAU_02:23:88", "00:04:17:02:23:88", "155", ""]]
+    spec, out = text_lines(rows, [18, 17, 7, 60], ["Host", "MAC address", "Packets", "Identity"], width=50,
+                           numeric=[2], detail_line=True)
+    head = spec.format("Host", "MAC address", "Packets", "Identity")
+    assert head.splitlines()[1] == "    Identity"
+    assert out[0][0].endswith("      5") and out[1][0].endswith("    155")  # right-aligned under "Packets"
+    assert all(line.startswith("    ") for line in out[0][1:]) and len(out[1]) == 1
+    assert " ".join(x.strip() for x in out[0][1:]) == rows[0][3]
+
+
+def test_ids_header_of_the_shipped_databases():
+    from collectors.hardware import _ids_header, ids_fact, parse_ids_header
+
+    assert parse_ids_header("#\n#\tList of PCI ID's\n#\n#\tVersion: 2023.04.10\n#\tDate:    2023-04-10 20:08:02\n#\n"
+                            "0001  SafeNet\n# Version: 1999\n") == ("2023.04.10", "2023-04-10 20:08:02")
+    fact = ids_fact("usb", _ids_header("usb"))
+    assert fact.name == "cbom:hardware:usb-ids"
+    assert fact.value.startswith("usb.ids version 2025.07.26, date 2025-07-26 20:34:01 (The Linux USB ID Repository")
+    assert ids_fact("pci", None).reason.startswith("pci.ids database missing")
