@@ -94,10 +94,11 @@ __all__ = [
 SCHEMA = "cbom-diff/1"
 MAC = "cdx:device:macAddress"
 SERIAL = "cdx:device:serialNumber"
-IP_PROPS = ("cbom:ip", "cbom:ipv4", "cbom:ipv6", "cbom:net:ip", "cbom:address")
-SOURCE_PROPS = ("cbom:package-manager", "cbom:source", "cbom:pkg:manager")
-LOCATION_PROPS = ("cbom:pci:address", "cbom:usb:port", "cbom:bus-address", "cbom:location", "cbom:slot")
-MACHINE_ID_PROPS = ("cbom:machine-id", "cbom:system-uuid", "cbom:uuid")
+# Property names as the collectors write them.
+IP_PROPS = ("cbom:ipv4", "cbom:ipv6", "cbom:net:ip")  # network (interfaces), capture (observed hosts)
+SOURCE_PROPS = ("cbom:package-manager",)  # software
+LOCATION_PROPS = ("cbom:pci:address", "cbom:usb:port", "cbom:bus-address")  # hardware
+MACHINE_ID_PROPS = ("cbom:uuid",)  # hardware (SMBIOS system UUID)
 EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
 # Values that change between two scans of an unchanged machine. Matched against the

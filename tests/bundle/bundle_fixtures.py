@@ -1,0 +1,94 @@
+"""Fixtures of the USB bundle tests (imported by the test modules): the bundle, built once per
+session, and a private copy of the shared Debian root."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, is_root
+
+DIST = REPO / "dist" / "cbom-usb"
+BUILD_TIMEOUT = 900
+
+
+def host_python() -> str:
+    return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def python39() -> str:
+    """A CPython 3.9 interpreter of this machine (pyenv or PATH), or "" when there is none."""
+    for cand in sorted(Path("/root/.pyenv/versions").glob("3.9.*/bin/python3.9")) + [
+            Path(p) for p in (shutil.which("python3.9"),) if p]:
+        if cand.is_file():
+            return str(cand)
+    return ""
+
+
+def wanted_pythons():
+    pys = [host_python()]
+    if python39() and "3.9" not in pys:
+        pys.insert(0, "3.9")
+    return pys
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """dist/cbom-usb: reused when built from the current sources with a wheelhouse covering the
+    pythons tested here, else built once (Linux x86-64 wheels of those pythons only, to stay fast)."""
+    if platform.system() != "Linux" or platform.machine() != "x86_64":
+        pytest.skip("the bundle is built on Linux x86-64 only")
+    sys.path.insert(0, str(REPO))
+    from usb_bundle import build
+
+    pys = wanted_pythons()
+    if build.is_up_to_date(DIST, ["linux-x86_64"], pys):
+        return DIST
+    try:
+        build.native_libs()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "usb_bundle.build", "--platforms", "linux-x86_64", "--pythons", ",".join(pys),
+         "--no-packed-size"],
+        cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    print(f"\nbundle built in {time.monotonic() - t0:.0f} s\n{proc.stdout[-3000:]}")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    return DIST
+
+
+@pytest.fixture(scope="session")
+def bundle_info(bundle) -> dict:
+    return json.loads((bundle / "BUNDLE-INFO.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture()
+def chroot(debootstrap_root, tmp_path):
+    """A private copy (cp -a) of the shared Debian 12 minbase root, /proc and /sys mounted;
+    unmounted and removed afterwards so the cached root stays clean."""
+    if not is_root():
+        pytest.skip("chroot, mount and unshare -n need root")
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(debootstrap_root), str(root)], check=True)
+    mounted = []
+    try:
+        for fs, where in (("proc", "proc"), ("sysfs", "sys")):
+            subprocess.run(["mount", "-t", fs, fs, str(root / where)], check=True)
+            mounted.append(root / where)
+        yield root
+    finally:
+        for m in reversed(mounted):
+            subprocess.run(["umount", "-l", str(m)], check=False)
+        for m in list(root.glob("*")):
+            if os.path.ismount(m):
+                subprocess.run(["umount", "-l", str(m)], check=False)
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,146 @@
+<#
+.SYNOPSIS
+  Run a cbom scan of this Windows machine from the USB stick (PowerShell 2.0 or later).
+
+.DESCRIPTION
+  Installs cbom from the wheelhouse on the stick into a temporary venv (on the stick, or in
+  %TEMP% when the stick is read-only) with the Python 3.9+ already on this machine, runs
+  `cbom scan`, and removes the venv at exit. Reports go to reports\<COMPUTERNAME>-<UTC time>\
+  next to this script unless -o/--output is given. Nothing is installed on the machine, no
+  setting is changed, no pip cache or bytecode is written.
+
+  Without the Pango/GTK DLLs (not on PyPI) there is no PDF: the HTML report is written instead.
+  Without Npcap (not redistributable) the capture collector reports why it could not run.
+
+.EXAMPLE
+  powershell -NoProfile -ExecutionPolicy Bypass -File E:\cbom-usb\cbom-scan.ps1 --verify --operator "J. Doe"
+  Options: --verify (check the stick against SHA256SUMS first, natively, before running any
+  code from it), --verify-only; every other argument goes to `cbom scan`.
+#>
+$ErrorActionPreference = 'Stop'
+$here = Split-Path -Parent $MyInvocation.MyCommand.Definition
+
+$env:PYTHONDONTWRITEBYTECODE = '1'; $env:PIP_NO_CACHE_DIR = '1'; $env:PIP_CONFIG_FILE = 'NUL'
+$env:PIP_NO_INPUT = '1'; $env:PIP_DISABLE_PIP_VERSION_CHECK = '1'; $env:PYTHONNOUSERSITE = '1'
+$env:CBOM_TEMPLATES = Join-Path $here 'templates'
+foreach ($v in 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'PIP_FIND_LINKS', 'PIP_INDEX_URL',
+               'PIP_EXTRA_INDEX_URL', 'PIP_REQUIRE_VIRTUALENV', 'PIP_TARGET', 'PIP_PREFIX') {
+    Remove-Item "env:$v" -ErrorAction SilentlyContinue
+}
+
+function Say($msg) { [Console]::Error.WriteLine("cbom-scan: $msg") }
+
+$verify = $false; $verifyOnly = $false; $hasOutput = $false; $hasFormat = $false
+$rest = @()
+foreach ($a in $args) {
+    switch -regex ($a) {
+        '^--verify$' { $verify = $true; continue }
+        '^--verify-only$' { $verify = $true; $verifyOnly = $true; continue }
+        '^(-o|--output)(=.*)?$' { $hasOutput = $true }
+        '^--format(=.*)?$' { $hasFormat = $true }
+    }
+    if ($a -ne '--verify' -and $a -ne '--verify-only') { $rest += $a }
+}
+
+# Files that are not part of the bundle (see cbom/bundle.py IGNORED_TOP).
+$ignoredTop = @('reports', 'recordings', 'System Volume Information', '$RECYCLE.BIN', '.Trashes',
+                '.Spotlight-V100', '.fseventsd')
+
+function Test-Stick {
+    $sums = Join-Path $here 'SHA256SUMS'
+    if (-not (Test-Path -LiteralPath $sums)) { Say "no SHA256SUMS next to the launcher: cannot verify"; return 2 }
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    $listed = @{}
+    $script:bad = 0
+    foreach ($line in [System.IO.File]::ReadAllLines($sums)) {
+        if ($line.Length -lt 67) { continue }
+        $want = $line.Substring(0, 64).ToLower(); $rel = $line.Substring(66); $listed[$rel] = $true
+        $path = Join-Path $here ($rel -replace '/', '\')
+        if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { Write-Host "missing    $rel"; $script:bad++; continue }
+        $fs = [System.IO.File]::OpenRead($path)
+        try { $got = -join ($sha.ComputeHash($fs) | ForEach-Object { $_.ToString('x2') }) } finally { $fs.Close() }
+        if ($got -ne $want) { Write-Host "changed    $rel"; $script:bad++ }
+    }
+    $root = (Resolve-Path -LiteralPath $here).ProviderPath.TrimEnd('\')
+    Get-ChildItem -LiteralPath $root -Recurse -Force | Where-Object { -not $_.PSIsContainer } | ForEach-Object {
+        $rel = $_.FullName.Substring($root.Length + 1) -replace '\\', '/'
+        $top = $rel.Split('/')[0]
+        if ($rel -ne 'SHA256SUMS' -and -not $listed.ContainsKey($rel) -and $ignoredTop -notcontains $top -and
+            -not $top.StartsWith('.cbom-tmp-')) { Write-Host "extra      $rel"; $script:bad++ }
+    }
+    $sumsHash = -join ($sha.ComputeHash([System.IO.File]::ReadAllBytes($sums)) | ForEach-Object { $_.ToString('x2') })
+    Write-Host "SHA256SUMS sha256 $sumsHash"
+    if ($script:bad -gt 0) { Say "the stick was ALTERED since it was built ($script:bad file(s)): not scanning"; return 1 }
+    Say "stick intact: every file matches SHA256SUMS"
+    return 0
+}
+
+if ($verify) {
+    $rc = Test-Stick
+    if ($rc -ne 0) { exit $rc }
+    if ($verifyOnly) { exit 0 }
+}
+
+# --- a Python 3.9+ of this machine -----------------------------------------------------------------
+$py = $null; $pyArgs = @()
+$candidates = @()
+if ($env:CBOM_PYTHON) { $candidates += ,@($env:CBOM_PYTHON) }
+$candidates += ,@('py', '-3'); $candidates += ,@('python'); $candidates += ,@('python3')
+foreach ($c in $candidates) {
+    $exe = $c[0]; $cargs = @($c | Select-Object -Skip 1)
+    try {
+        & $exe @cargs -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>$null | Out-Null
+        if ($LASTEXITCODE -eq 0) { $py = $exe; $pyArgs = $cargs; break }
+    } catch { }
+}
+if (-not $py) { Say "no Python 3.9+ found (py -3, python): install one or scan from another machine"; exit 2 }
+
+$wheelhouse = Join-Path $here 'wheelhouse'
+$pipWheel = Get-ChildItem -LiteralPath $wheelhouse -Filter 'pip-*.whl' | Sort-Object Name | Select-Object -Last 1
+if (-not $pipWheel) { Say "no pip wheel in $wheelhouse"; exit 2 }
+
+$tmp = Join-Path $here (".cbom-tmp-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+try { New-Item -ItemType Directory -Path $tmp | Out-Null }
+catch {
+    $tmp = Join-Path ([System.IO.Path]::GetTempPath()) (".cbom-tmp-" + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory -Path $tmp | Out-Null
+    Say "stick is read-only: temporary folder $tmp (removed at exit)"
+}
+$env:TMP = $tmp; $env:TEMP = $tmp
+$rc = 2
+try {
+    $venv = Join-Path $tmp 'venv'
+    & $py @pyArgs -m venv --without-pip $venv
+    if ($LASTEXITCODE -ne 0) { Say "python -m venv failed"; exit 2 }
+    $vpy = Join-Path $venv 'Scripts\python.exe'
+    Say "installing cbom from the wheelhouse into $tmp"
+    # PATH emptied for pip: its user-agent code runs `rustc --version`, and a rustup proxy on PATH
+    # then creates %USERPROFILE%\.rustup. Installing wheels needs no external program.
+    $savedPath = $env:PATH; $env:PATH = $tmp
+    & $vpy (Join-Path $pipWheel.FullName 'pip') install --quiet --no-index --no-compile --find-links $wheelhouse cbom-scanner
+    $env:PATH = $savedPath
+    if ($LASTEXITCODE -ne 0) { Say "cannot install cbom from the wheelhouse for this Python"; exit 2 }
+
+    $out = $null
+    if (-not $hasOutput) {
+        $stamp = [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ')
+        $out = Join-Path (Join-Path $here 'reports') ("$($env:COMPUTERNAME)-$stamp")
+        try { New-Item -ItemType Directory -Path $out -Force | Out-Null }
+        catch { Say "cannot write $out (read-only stick?): give another folder with -o DIR"; exit 2 }
+        $rest = @('-o', $out) + $rest
+    }
+    if (-not $hasFormat) {
+        # Which formats this cbom has (no PDF writer registered -> json,yaml[,html]).
+        $help = (& $vpy -m cbom scan --help 2>$null) -join ' '
+        $known = if ($help -match 'formats among\s+([a-z,]+)') { $Matches[1].Split(',') } else { @() }
+        $formats = @('json') + @('yaml', 'html', 'pdf' | Where-Object { $known -contains $_ })
+        $rest = @('--format', ($formats -join ',')) + $rest
+    }
+    & $vpy -m cbom scan @rest
+    $rc = $LASTEXITCODE
+    if ($out) { Write-Host ""; Write-Host "cbom-scan: reports are in $out"; Get-ChildItem -LiteralPath $out | Format-Table Name, Length -AutoSize }
+}
+finally {
+    Remove-Item -LiteralPath $tmp -Recurse -Force -ErrorAction SilentlyContinue
+}
+exit $rc

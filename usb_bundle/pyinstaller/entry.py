@@ -1,0 +1,9 @@
+"""Entry point of the frozen `cbom` executable (PyInstaller one-folder build)."""
+import sys
+
+sys.dont_write_bytecode = True  # never leave __pycache__ next to the stick's files
+
+from cbom.cli import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
