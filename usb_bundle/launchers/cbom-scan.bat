@@ -31,13 +31,11 @@ if /i "%~1"=="--verify" set "VERIFY=1"
 rem Everything after an optional leading --verify goes to `cbom scan`.
 set "ARGS="
 set "HASOUT=0"
-set "HASFMT=0"
 :collect
 if "%~1"=="" goto collected
 if /i "%~1"=="--verify" goto next
 if /i "%~1"=="-o" set "HASOUT=1"
 if /i "%~1"=="--output" set "HASOUT=1"
-if /i "%~1"=="--format" set "HASFMT=1"
 set ARGS=%ARGS% %1
 :next
 shift
@@ -120,16 +118,6 @@ if defined OUT (
     )
     set ARGS=-o "%OUT%" %ARGS%
 )
-if "%HASFMT%"=="0" (
-    rem Offer the PDF/HTML report only when this cbom has those writers.
-    set "FMT=json,yaml"
-    "%VPY%" -m cbom scan --help | findstr /r /c:"json,yaml[a-z,]*html" >nul && set "FMT=json,yaml,html"
-)
-if "%HASFMT%"=="0" (
-    "%VPY%" -m cbom scan --help | findstr /r /c:"json,yaml[a-z,]*pdf" >nul && call set "FMT=%%FMT%%,pdf"
-)
-if "%HASFMT%"=="0" call set ARGS=--format %%FMT%% %%ARGS%%
-
 "%VPY%" -m cbom scan %ARGS%
 set "RC=%ERRORLEVEL%"
 if defined OUT (

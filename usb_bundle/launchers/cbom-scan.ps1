@@ -30,14 +30,13 @@ foreach ($v in 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'P
 
 function Say($msg) { [Console]::Error.WriteLine("cbom-scan: $msg") }
 
-$verify = $false; $verifyOnly = $false; $hasOutput = $false; $hasFormat = $false
+$verify = $false; $verifyOnly = $false; $hasOutput = $false
 $rest = @()
 foreach ($a in $args) {
     switch -regex ($a) {
         '^--verify$' { $verify = $true; continue }
         '^--verify-only$' { $verify = $true; $verifyOnly = $true; continue }
         '^(-o|--output)(=.*)?$' { $hasOutput = $true }
-        '^--format(=.*)?$' { $hasFormat = $true }
     }
     if ($a -ne '--verify' -and $a -ne '--verify-only') { $rest += $a }
 }
@@ -128,13 +127,6 @@ try {
         try { New-Item -ItemType Directory -Path $out -Force | Out-Null }
         catch { Say "cannot write $out (read-only stick?): give another folder with -o DIR"; exit 2 }
         $rest = @('-o', $out) + $rest
-    }
-    if (-not $hasFormat) {
-        # Which formats this cbom has (no PDF writer registered -> json,yaml[,html]).
-        $help = (& $vpy -m cbom scan --help 2>$null) -join ' '
-        $known = if ($help -match 'formats among\s+([a-z,]+)') { $Matches[1].Split(',') } else { @() }
-        $formats = @('json') + @('yaml', 'html', 'pdf' | Where-Object { $known -contains $_ })
-        $rest = @('--format', ($formats -join ',')) + $rest
     }
     & $vpy -m cbom scan @rest
     $rc = $LASTEXITCODE

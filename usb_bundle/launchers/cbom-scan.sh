@@ -26,7 +26,7 @@ unset PYTHONPATH PYTHONHOME PYTHONSTARTUP PYTHONUSERBASE PIP_FIND_LINKS PIP_INDE
 
 say() { printf 'cbom-scan: %s\n' "$*" >&2; }
 
-verify=0; verify_only=0; mode=auto; has_output=0; has_format=0
+verify=0; verify_only=0; mode=auto; has_output=0
 n=$#; i=0
 while [ "$i" -lt "$n" ]; do
     a=$1; shift; i=$((i + 1))
@@ -36,7 +36,7 @@ while [ "$i" -lt "$n" ]; do
         --wheelhouse) mode=wheelhouse ;;
         -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *)
-            case $a in -o|--output|--output=*|-o?*) has_output=1 ;; --format|--format=*) has_format=1 ;; esac
+            case $a in -o|--output|--output=*|-o?*) has_output=1 ;; esac
             set -- "$@" "$a" ;;
     esac
 done
@@ -138,16 +138,6 @@ if [ "$has_output" = 0 ]; then
     fi
     set -- -o "$out" "$@"
 fi
-if [ "$has_format" = 0 ]; then
-    # Ask this cbom which formats it has (the PDF/HTML report may be missing): json,yaml[,html,pdf].
-    known=$(run_cbom scan --help 2>/dev/null | tr '\n' ' ' | sed -n 's/.*formats among *\([a-z,]*\).*/\1/p')
-    formats=json
-    for f in yaml html pdf; do
-        case ",$known," in *",$f,"*) formats="$formats,$f" ;; esac
-    done
-    set -- --format "$formats" "$@"
-fi
-
 run_cbom scan "$@"
 rc=$?
 if [ "$has_output" = 0 ]; then
