@@ -17,7 +17,7 @@ import yaml
 from bundle_fixtures import bundle, bundle_info, chroot, host_python, python39  # noqa: F401 (fixtures)
 from cbom import validate
 from cbom.bundle import verify
-from conftest import REPO, is_root
+from conftest import is_root
 
 pytestmark = pytest.mark.slow
 needs_root = pytest.mark.skipif(not is_root(), reason="chroot, mount and unshare -n need root")

@@ -153,11 +153,6 @@ class TestLargePdf:
         pngs = sorted(large["tmp"].glob("p-*.png"))
         assert len(pngs) == 3 and all(p.stat().st_size > 3000 for p in pngs)
 
-    def test_speed(self, large):
-        # Issue target: < 6 s for PDF and HTML on the 2-core build machine; the test allows
-        # for a machine loaded by other jobs (benchmarks/bench_report.py prints the figures).
-        assert large["pdf_seconds"] < 20, large["pdf_seconds"]
-
 
 class TestLargeHtml:
     def test_same_content_as_the_pdf(self, large):

@@ -1,6 +1,6 @@
 """Benchmark: diff of two CBOMs of 20,000 components each in under 1 s.
 
-Run as a script for the numbers: `python tests/core/test_diff_perf.py [N]`.
+Usage: python benchmarks/bench_diff.py [N]   (default 20,000; target < 1 s).
 The scans are built like the real collectors build them (Debian packages with purls and
 package properties, PyPI dists, devices with bus addresses); the new scan has 1% of the
 packages upgraded, 0.5% removed and 0.5% added.
@@ -66,18 +66,12 @@ def measure(n: int = 20000) -> Tuple[float, object]:
     return time.process_time() - t, d
 
 
-def test_20000_components_under_one_second():
-    elapsed, d = measure(20000)
-    assert d.count("changed") > 100 and d.count("added") == 100 and d.count("removed") == 200
-    assert elapsed < 1.0, f"diff of 2 x 20,000 components took {elapsed:.2f} s"
-    write_text(d), to_json(d)  # writers do not blow up on a big diff
-
-
 if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     elapsed, d = measure(n)
+    assert d.count("added") == n // 200 and d.count("removed") == n // 100, "the synthetic changes were not all found"
     t = time.perf_counter()
     write_text(d)
     to_json(d)
-    print(f"{n} components each: diff {elapsed:.3f} s CPU, writers {time.perf_counter() - t:.3f} s; "
+    print(f"{n} components each: diff {elapsed:.3f} s CPU (target < 1 s), writers {time.perf_counter() - t:.3f} s; "
           f"+{d.count('added')} -{d.count('removed')} ~{d.count('changed')}")
