@@ -47,6 +47,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
                    help="inventory a mounted disk image or chroot at DIR instead of the running system")
     s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX version (default 1.6)")
     s.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of the PDF report")
+    s.add_argument("--lang", default="en", help="language of the HTML/PDF report (a catalogue in templates/i18n/)")
     s.add_argument("--collector-timeout", type=float, default=None, metavar="S",
                    help="override every collector's time limit (seconds)")
     seen = set()
@@ -65,6 +66,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     i.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
     i.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6")
     i.add_argument("--paper", choices=["A4", "Letter"], default="A4")
+    i.add_argument("--lang", default="en", help=argparse.SUPPRESS)
     i.add_argument("--collector-timeout", type=float, default=None, metavar="S", help=argparse.SUPPRESS)
 
     c = sub.add_parser("collectors", help="list collectors and whether they can run here")
@@ -78,6 +80,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     r.add_argument("-o", "--output", metavar="DIR", help="output folder (default: the file's folder)")
     r.add_argument("--format", type=_csv, default=["pdf", "html"], help="pdf,html (default both)")
     r.add_argument("--paper", choices=["A4", "Letter"], default="A4")
+    r.add_argument("--lang", default="en", help="language of the report (a catalogue in templates/i18n/)")
 
     d = sub.add_parser("diff", help="what changed between two scans (exit 0 same, 1 different, 2 error)")
     d.add_argument("old")
@@ -155,7 +158,7 @@ def _safe(name: str) -> str:
 
 # Options of `scan`/`ingest` themselves; every other parsed value is a collector option.
 OWN_OPTIONS = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
-               "spec_version", "collector_timeout", "paper", "dir"}
+               "spec_version", "collector_timeout", "paper", "lang", "dir"}
 
 
 def _check_formats(command: str, formats: Sequence[str]) -> bool:
@@ -242,7 +245,7 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host:
     document, schema_errors = output.build(scan, args.spec_version)
     for err in schema_errors:
         log.error("schema error (please report this bug): %s", err)
-    document.options["paper"] = args.paper
+    document.options.update(paper=args.paper, lang=args.lang)
     try:
         paths, problems = output.write(document, out_dir, ["json"] + args.format)
     except OSError as exc:
@@ -335,7 +338,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     out_dir = Path(args.output) if args.output else Path(args.file).resolve().parent
     document = output.Document(scan, json.loads(text), text)
-    document.options["paper"] = args.paper
+    document.options.update(paper=args.paper, lang=args.lang)
     try:
         paths, problems = output.write(document, out_dir, args.format)
     except OSError as exc:

@@ -44,13 +44,13 @@ def _yaml(d: Document) -> bytes:
 def _html(d: Document) -> bytes:
     from .report import render_html
 
-    return render_html(d, paper=str(d.options.get("paper", "A4")))
+    return render_html(d, paper=str(d.options.get("paper", "A4")), lang=str(d.options.get("lang", "en")))
 
 
 def _pdf(d: Document) -> bytes:
     from .report import render_pdf  # WeasyPrint is imported only when a PDF is asked for
 
-    return render_pdf(d, paper=str(d.options.get("paper", "A4")))
+    return render_pdf(d, paper=str(d.options.get("paper", "A4")), lang=str(d.options.get("lang", "en")))
 
 
 # format name -> (file name, writer)
