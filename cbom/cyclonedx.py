@@ -51,7 +51,8 @@ def _props(pairs) -> List[Dict[str, str]]:
 
 
 @lru_cache(maxsize=1)
-def _spdx_ids() -> FrozenSet[str]:
+def spdx_ids() -> FrozenSet[str]:
+    """The SPDX licence ids CycloneDX accepts in `license.id` (from the schema files)."""
     from .validate import _load
 
     return frozenset(_load("spdx.SNAPSHOT.schema.json")["enum"])
@@ -60,7 +61,7 @@ def _spdx_ids() -> FrozenSet[str]:
 def _licenses(values: Tuple[str, ...]) -> List[dict]:
     if len(values) == 1 and any(op in values[0] for op in (" AND ", " OR ", " WITH ")):
         return [{"expression": values[0]}]
-    ids = _spdx_ids()
+    ids = spdx_ids()
     return [{"license": {"id": v}} if v in ids else {"license": {"name": v}} for v in values]
 
 

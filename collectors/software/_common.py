@@ -6,7 +6,6 @@ every source gets the same PURL, property and licence rules.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -121,12 +120,11 @@ def person_name(value: str) -> str:
 def spdx_ids() -> Dict[str, str]:
     """SPDX licence ids known to CycloneDX, keyed by lower case (ids match case-insensitively)."""
     try:
-        from cbom.validate import schema_dir
+        from cbom.cyclonedx import spdx_ids as known
 
-        with open(schema_dir() / "spdx.SNAPSHOT.schema.json", encoding="utf-8") as f:
-            ids = json.load(f)["enum"]
+        ids = known()
     except Exception:  # no schema files: every licence stays declared text
-        ids = []
+        ids = frozenset()
     return {i.lower(): i for i in ids}
 
 
