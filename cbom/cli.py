@@ -1,4 +1,4 @@
-"""The `cbom` command: scan, collectors, validate, report, diff.
+"""The `cbom` command: scan, ingest, collectors, validate, report, diff, verify-bundle.
 
 Exit codes: 0 success; 2 usage error or unreadable input; 3 scan finished but
 some collectors were partial/failed or a file could not be written;
@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Optional, Sequence, Type
+from typing import List, Optional, Sequence
 
 from . import __version__
 
@@ -36,20 +36,11 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     s = sub.add_parser("scan", help="inventory this machine and write the CBOM")
-    s.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
-    s.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"],
-                   help=f"comma-separated formats among {','.join(WRITERS)} (cbom.cdx.json is always written)")
+    _add_output_options(s, WRITERS)
     s.add_argument("--only", type=_csv, default=[], metavar="A,B", help="run only these collectors")
     s.add_argument("--skip", type=_csv, default=[], metavar="A,B", help="do not run these collectors")
-    s.add_argument("--operator", default="", help="name of the person running the scan")
-    s.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
     s.add_argument("--root", default="/", metavar="DIR",
                    help="inventory a mounted disk image or chroot at DIR instead of the running system")
-    s.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX version (default 1.6)")
-    s.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of the PDF report")
-    s.add_argument("--lang", default="en", help="language of the HTML/PDF report (a catalogue in templates/i18n/)")
-    s.add_argument("--collector-timeout", type=float, default=None, metavar="S",
-                   help="override every collector's time limit (seconds)")
     seen = set()
     for cls in collector_classes:
         for flags, kwargs in getattr(cls, "cli_options", ()):
@@ -60,14 +51,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
 
     i = sub.add_parser("ingest", help="build the CBOM from a folder recorded by collect.sh / collect.bat / collect.ps1")
     i.add_argument("dir", metavar="DIR")
-    i.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
-    i.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"], help="as for scan")
-    i.add_argument("--operator", default="", help="name of the person who recorded the folder")
-    i.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
-    i.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6")
-    i.add_argument("--paper", choices=["A4", "Letter"], default="A4")
-    i.add_argument("--lang", default="en", help=argparse.SUPPRESS)
-    i.add_argument("--collector-timeout", type=float, default=None, metavar="S", help=argparse.SUPPRESS)
+    _add_output_options(i, WRITERS)
 
     c = sub.add_parser("collectors", help="list collectors and whether they can run here")
     c.add_argument("--root", default="/", metavar="DIR", help=argparse.SUPPRESS)
@@ -93,6 +77,20 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     b = sub.add_parser("verify-bundle", help="check a USB bundle against its SHA256SUMS (0 intact, 1 altered, 2 unreadable)")
     b.add_argument("dir", nargs="?", default=None, help="bundle folder (default: the one this cbom runs from)")
     return p
+
+
+def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
+    """Options shared by `scan` and `ingest`: where and how the CBOM and its reports are written."""
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
+    p.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"],
+                   help=f"comma-separated formats among {','.join(writers)} (cbom.cdx.json is always written)")
+    p.add_argument("--operator", default="", help="name of the person running the scan")
+    p.add_argument("--site", default="", help="site or plant name, recorded in the CBOM")
+    p.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX version (default 1.6)")
+    p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of the PDF report")
+    p.add_argument("--lang", default="en", help="language of the HTML/PDF report (a catalogue in templates/i18n/)")
+    p.add_argument("--collector-timeout", type=float, default=None, metavar="S",
+                   help="override every collector's time limit (seconds)")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
