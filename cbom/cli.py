@@ -114,6 +114,9 @@ def _main(argv: Optional[Sequence[str]] = None) -> int:
         level=logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO,
         format="%(message)s", stream=sys.stderr,
     )
+    # WeasyPrint and fontTools log CSS/font notes of their own: noise for an auditor.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     for err in load_errors:
         log.warning("warning: %s", err)
     if args.command == "scan":

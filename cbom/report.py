@@ -19,6 +19,7 @@ so a French catalogue can be added without touching the templates.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from functools import lru_cache
@@ -119,8 +120,12 @@ def render_html(document: "Document", paper: str = "A4", lang: str = "en") -> by
 
 
 def _weasyprint() -> Any:
+    # WeasyPrint sets its logger to WARNING on import (CSS notes on stderr): keep the level the CLI chose.
+    level = logging.getLogger("weasyprint").level or logging.ERROR
     try:
         import weasyprint
+
+        logging.getLogger("weasyprint").setLevel(level)
     except (ImportError, OSError) as exc:  # OSError: cffi could not dlopen gobject/pango
         why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ReportUnavailable(
