@@ -565,10 +565,7 @@ def read_sysfs_pci(ctx: ScanContext) -> List[PciDevice]:
     out = []
     for addr in names:
         def attr(name: str) -> str:
-            try:
-                return ctx.read(f"{base}/{addr}/{name}").strip()
-            except OSError:
-                return ""
+            return _sysfs_attr(ctx, f"{base}/{addr}/{name}")
         vid, did = attr("vendor"), attr("device")
         if not vid or not did:
             continue
@@ -589,6 +586,14 @@ def _hexn(v: str, n: int) -> str:
     if v.startswith("0x"):
         v = v[2:]
     return v.zfill(n)[-n:] if v else ""
+
+
+def _sysfs_attr(ctx: ScanContext, path: str) -> str:
+    """A sysfs attribute's value, "" when absent or unreadable (attributes vary by device and kernel)."""
+    try:
+        return ctx.read(path).strip()
+    except OSError:
+        return ""
 
 
 def _link_name(ctx: ScanContext, path: str) -> str:
@@ -698,10 +703,7 @@ def read_sysfs_usb(ctx: ScanContext) -> List[UsbDevice]:
             continue  # 'usbN' is the root hub of a host controller (listed under PCI); 'x-y:1.0' an interface
 
         def attr(a: str) -> str:
-            try:
-                return ctx.read(f"{base}/{name}/{a}").strip()
-            except OSError:
-                return ""
+            return _sysfs_attr(ctx, f"{base}/{name}/{a}")
         vid, pid = attr("idVendor"), attr("idProduct")
         if not vid:
             continue
@@ -794,10 +796,7 @@ def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
             continue
 
         def attr(a: str) -> str:
-            try:
-                return ctx.read(f"/sys/block/{name}/{a}").strip()
-            except OSError:
-                return ""
+            return _sysfs_attr(ctx, f"/sys/block/{name}/{a}")
         size = attr("size")
         rota, rm = attr("queue/rotational"), attr("removable")
         # NVMe: device/firmware_rev and device/serial; SCSI/SATA: device/rev (serial only via udev/lsblk)
@@ -933,10 +932,7 @@ def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
         bus_addr = os.path.basename(real)
 
         def attr(a: str) -> str:
-            try:
-                return ctx.read(f"/sys/class/net/{name}/{a}").strip()
-            except OSError:
-                return ""
+            return _sysfs_attr(ctx, f"/sys/class/net/{name}/{a}")
         subsys = _link_name(ctx, f"/sys/class/net/{name}/device/subsystem")
         vid, did = _hex4(attr("device/vendor")), _hex4(attr("device/device"))
         # virtio NICs: the net device hangs off virtioN, whose parent is the PCI function
@@ -1026,10 +1022,7 @@ def read_tpms(ctx: ScanContext) -> List[Tpm]:
     out = []
     for name in names:
         def attr(a: str) -> str:
-            try:
-                return ctx.read(f"/sys/class/tpm/{name}/{a}").strip()
-            except OSError:
-                return ""
+            return _sysfs_attr(ctx, f"/sys/class/tpm/{name}/{a}")
         caps = parse_tpm_caps(attr("device/caps") or attr("caps"))
         major = attr("tpm_version_major")  # Linux 5.6+
         version = {"1": "1.2", "2": "2.0"}.get(major, "")
