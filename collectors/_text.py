@@ -10,10 +10,12 @@ helpers are shared by every collector that reads such output.
 from __future__ import annotations
 
 import codecs
+import html
+import re
 import unicodedata
-from typing import Optional
+from typing import Dict, List, Optional
 
-__all__ = ["clean_text", "decode_recorded"]
+__all__ = ["clean_text", "decode_recorded", "parse_wmic_list"]
 
 # Candidate single/double-byte code pages for BOM-less, non-UTF-8 bytes, in order of preference
 # when nothing tells them apart: console tools (systeminfo) write the OEM page.
@@ -127,3 +129,26 @@ def _latin_score(text: str) -> int:
         elif ch == "\ufffd":
             score -= 2
     return score
+
+
+def parse_wmic_list(text: str) -> List[Dict[str, str]]:
+    """`wmic path CLASS get /format:list`: instances separated by blank lines, 'Key=Value' lines."""
+    out: List[Dict[str, str]] = []
+    cur: Dict[str, str] = {}
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            if cur:
+                out.append(cur)
+                cur = {}
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            continue  # banners such as "Please wait while WMIC is being installed."
+        if key in cur:  # no blank line between two instances (truncated/edited dumps)
+            out.append(cur)
+            cur = {}
+        cur[key] = html.unescape(value.strip())  # wmic escapes '&' as '&amp;' in /format:list
+    if cur:
+        out.append(cur)
+    return out

@@ -3,18 +3,18 @@
 Both sources become the same shape, {class name: [instance dicts with string
 values]}, and one pure function turns that into components. `wmic … /format:list`
 output (UTF-16LE with BOM when redirected, as kept in the fixtures) is decoded by
-`decode_wmic`; XP/2003/7 ship wmic but not Get-CimInstance (PowerShell 3+).
+`collectors._text`; XP/2003/7 ship wmic but not Get-CimInstance (PowerShell 3+).
 """
 from __future__ import annotations
 
-import html
 import json
 import re
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import Dict, Iterator, List, Tuple
 
 from cbom.collector import ScanContext
 from cbom.model import Gap, HostFact, Item
 
+from .._text import decode_recorded, parse_wmic_list
 from . import _refs
 from ._common import SERIAL, Redactor, clean, device, human_bytes, props
 
@@ -42,43 +42,6 @@ CLASSES: Dict[str, Tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------- decoding / parsing
-
-def decode_wmic(raw: Union[bytes, str]) -> str:
-    """Text of wmic output: UTF-16LE (BOM or NUL-interleaved), UTF-8, or an OEM code page, any line ends."""
-    if isinstance(raw, str):
-        text = raw.replace("\x00", "") if raw.count("\x00") > len(raw) // 4 else raw
-    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff") or raw[1:2] == b"\x00":
-        text = raw.decode("utf-16", "replace") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-16-le", "replace")
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp850", "replace")
-    return text.lstrip("\ufeff").replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
-
-
-def parse_wmic_list(text: str) -> List[Dict[str, str]]:
-    """`wmic path CLASS get /format:list`: instances separated by blank lines, 'Key=Value' lines."""
-    out: List[Dict[str, str]] = []
-    cur: Dict[str, str] = {}
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            if cur:
-                out.append(cur)
-                cur = {}
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            continue  # banners such as "Please wait while WMIC is being installed."
-        if key in cur:  # no blank line between two instances (truncated/edited dumps)
-            out.append(cur)
-            cur = {}
-        cur[key] = html.unescape(value.strip())  # wmic escapes '&' as '&amp;' in /format:list
-    if cur:
-        out.append(cur)
-    return out
-
 
 def _str(v: object) -> str:
     if v is None:
@@ -265,7 +228,7 @@ def run_cim(ctx: ScanContext, classes: Dict[str, Tuple[str, ...]], extra: str = 
     for cls, fields in classes.items():
         res = ctx.run(["wmic", "path", cls, "get", ",".join(fields), "/format:list"], timeout=30)
         if res.ok:
-            out[cls] = parse_wmic_list(decode_wmic(res.stdout))
+            out[cls] = parse_wmic_list(decode_recorded(res.raw))
         else:
             gaps.append(Gap(f"{cls} not read (PowerShell CIM and wmic failed: {res.why()})"))
     return out, gaps

@@ -17,6 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from cbom.model import Category, Component, Kind, make_ref
 
+from .._text import parse_wmic_list
 from ._cpe import make_cpe
 
 __all__ = [
@@ -263,25 +264,6 @@ def local_datetime(value: str) -> str:
 
 
 # --- wmic / WMI -----------------------------------------------------------------------------------
-
-
-def parse_wmic_list(text: str) -> List[Dict[str, str]]:
-    """Instances of `wmic ... get /format:list` output (Key=Value lines, blank-line separated)."""
-    records: List[Dict[str, str]] = []
-    current: Dict[str, str] = {}
-    for raw in text.replace("\r", "").split("\n"):
-        line = raw.strip()
-        if not line:
-            if current:
-                records.append(current)
-                current = {}
-            continue
-        key, sep, value = line.partition("=")
-        if sep and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
-            current[key] = value.strip()
-    if current:
-        records.append(current)
-    return records
 
 
 _WMIC_BANNER = re.compile(r"^Please wait while WMIC is being installed\.\s*")

@@ -9,6 +9,7 @@ import pytest
 from cbom import cyclonedx, runner, validate
 from cbom.collector import Collector, ScanContext
 from cbom.model import Component, Finding, HostFact, Platform
+from collectors._text import decode_recorded
 from collectors.firmware import _windows as FW
 from collectors.hardware import _refs
 from collectors.hardware import _windows as W
@@ -18,7 +19,7 @@ WIN = Path(__file__).resolve().parents[1] / "fixtures" / "hardware" / "windows"
 
 
 def wmic(rel: str):
-    return W.parse_wmic_list(W.decode_wmic((WIN / rel).read_bytes()))
+    return W.parse_wmic_list(decode_recorded((WIN / rel).read_bytes()))
 
 
 def comps(items, dtype=None):
@@ -129,7 +130,7 @@ def test_cim_json_garbage_raises_valueerror(text):
 
 
 def test_wmic_garbage_never_raises():
-    assert W.parse_wmic_list(W.decode_wmic(b"\xff\xfe\x00\xd8garbage")) == []
+    assert W.parse_wmic_list(decode_recorded(b"\xff\xfe\x00\xd8garbage")) == []
     assert W.parse_wmic_list("Please wait while WMIC is being installed.\nName=x\n") == [{"Name": "x"}]
 
 

@@ -21,7 +21,7 @@ from collectors.software._linux import (
     parse_rpm_qa,
 )
 from collectors.software._python import distribution_package
-from collectors.software._text import decode_recorded
+from collectors._text import decode_recorded
 from collectors.software._windows import (
     hotfix_components, parse_reg_export, parse_wmic_qfe, uninstall_components,
 )
