@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, List, Optional, Tuple
 from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
-from .._text import clean_text
+from .._text import decode_recorded
 from . import _darwin, _linux, _windows
 
 __all__ = ["OsCollector"]
@@ -284,7 +284,7 @@ def _collect_windows(ctx: ScanContext) -> Iterator[Item]:
     ps = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass",
                   "-EncodedCommand", script], timeout=left(15))
     if ps.ok:
-        info = _windows.info_from_sections(_windows.parse_sections(clean_text(ps.stdout)))
+        info = _windows.info_from_sections(_windows.parse_sections(decode_recorded(ps.raw)))
         if info is None:
             reasons.append("PowerShell WMI output not recognised")
     else:
@@ -292,21 +292,21 @@ def _collect_windows(ctx: ScanContext) -> Iterator[Item]:
     if info is None:
         # PowerShell missing (XP, 2003) or locked down: wmic, deprecated but present up to Windows 11 23H2.
         os_list = ctx.run(["wmic", "os", "get", "/format:list"], timeout=left(10))
-        records = _windows.parse_wmic_list(clean_text(os_list.stdout)) if os_list.ok else []
+        records = _windows.parse_wmic_list(decode_recorded(os_list.raw)) if os_list.ok else []
         info = _windows.info_from_wmi(records[0]) if records else None
         if info is None:
             reasons.append(os_list.why() if not os_list.ok else "wmic os output not recognised")
         else:
             qfe = ctx.run(["wmic", "qfe", "get", "/format:list"], timeout=left(10))
             if qfe.ok:
-                fixes = _windows.hotfixes_from_records(_windows.parse_wmic_list(clean_text(qfe.stdout)))
+                fixes = _windows.hotfixes_from_records(_windows.parse_wmic_list(decode_recorded(qfe.raw)))
                 info = _windows.merge(info, _windows.WindowsInfo(hotfixes=tuple(fixes), hotfixes_known=True))
             else:
                 reasons.append(qfe.why())
     si_used = False
     if info is None or not info.hotfixes_known:
         si = ctx.run(["systeminfo"], timeout=left(25))
-        parsed = _windows.parse_systeminfo(clean_text(si.stdout)) if si.ok else None
+        parsed = _windows.parse_systeminfo(decode_recorded(si.raw)) if si.ok else None
         if parsed is None:
             reasons.append(si.why() if not si.ok else "systeminfo output not recognised (garbled or truncated)")
         si_used = parsed is not None and (info is None or not info.hotfixes_known)

@@ -85,7 +85,7 @@ class ReplayContext(ScanContext):
         data = self.outputs.get(argv[0])
         if data is None:
             return CommandResult(tuple(argv), 127, "", "", error=f"`{argv[0]}` not found on PATH")
-        return CommandResult(tuple(argv), 0, data.decode("utf-8", "replace"), "")
+        return CommandResult(tuple(argv), 0, data.decode("utf-8", "replace"), "", raw=data)  # as _exec.run does
 
 
 def _items(ctx):
