@@ -119,13 +119,17 @@ def scan(
             starting(cls)
         run, items = run_one(cls, ctx)
         interrupted = run.reason.startswith("interrupted by the user")
+        added = 0
         for item in items:
             if isinstance(item, Component):
-                _add(components, item)
+                added += _add(components, item)
             elif isinstance(item, Finding):
                 findings.setdefault(item.ref, item if item.collector else _with_collector(item, cls.name))
             elif isinstance(item, HostFact):
                 facts.append(item)
+        # Count what the CBOM holds: a component yielded twice (e.g. a Python dist with both
+        # .dist-info and .egg-info metadata) is one component.
+        run = replace(run, components=added)
         runs.append(run)
         if progress:
             progress(run)
@@ -143,16 +147,17 @@ def scan(
     )
 
 
-def _add(components: dict, item: Component) -> None:
-    """Add a component; an exact duplicate is dropped, a different one with the same ref is kept."""
+def _add(components: dict, item: Component) -> bool:
+    """Add a component; an exact duplicate is dropped (False), a different one with the same ref is kept."""
     n = 1
     ref = item.ref
     while ref in components:
         if components[ref] == item or replace(components[ref], ref=item.ref) == item:
-            return
+            return False
         n += 1
         ref = f"{item.ref}~{n}"
     components[ref] = item if ref == item.ref else replace(item, ref=ref)
+    return True
 
 
 def _with_collector(finding: Finding, name: str) -> Finding:

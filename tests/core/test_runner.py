@@ -185,3 +185,24 @@ def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
     assert props["cbom:collector:aslow:reason"].startswith("interrupted by the user")
     assert props["cbom:collector:os:status"] == "skipped"
     assert "before-ctrl-c" in {c["name"] for c in doc["components"]}
+
+
+def test_duplicates_are_counted_once_and_ref_collisions_kept():
+    """An identical component yielded twice is one component; a different one sharing a ref is kept."""
+    from cbom.model import make_ref
+
+    ref = make_ref("software", "same-identity")
+
+    class Dups(Collector):
+        name = "dups"
+
+        def collect(self, ctx):
+            same = Component(category=Category.SOFTWARE, kind=Kind.LIBRARY, name="cryptography", version="38.0.4")
+            yield same
+            yield same
+            yield Component(category=Category.SOFTWARE, kind=Kind.LIBRARY, name="a", version="1", ref=ref)
+            yield Component(category=Category.SOFTWARE, kind=Kind.LIBRARY, name="b", version="1", ref=ref)
+
+    scan = runner.scan([Dups], ScanContext(), host_name="x")
+    assert scan.runs[0].components == len(scan.components) == 3
+    assert sorted(c.ref for c in scan.components if c.name in "ab") == [ref, ref + "~2"]
