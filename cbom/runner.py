@@ -51,10 +51,13 @@ class _Outcome:
 def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]:
     """Run one collector under its time limit; never raises."""
     start = time.monotonic()
-    why_not = cls.unavailable(ctx)
+    try:
+        why_not = cls.unavailable(ctx)
+        limit = float(ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx))
+    except Exception as exc:  # a plug-in's own checks are contained like its collect()
+        return CollectorRun(cls.name, Status.FAILED, 0.0, _one_line(exc)), []
     if why_not:
         return CollectorRun(cls.name, Status.SKIPPED, 0.0, why_not), []
-    limit = float(ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx))
     outcome = _Outcome()
 
     def work() -> None:
@@ -82,12 +85,11 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
     elif not outcome.done:
         status, reason = Status.FAILED, f"timed out after {limit:g} s ({count} components kept)"
     elif outcome.error is not None:
-        err = outcome.error
         status = Status.FAILED
-        reason = f"{type(err).__name__}: {err}".strip().splitlines()[0][:300]
+        reason = _one_line(outcome.error)
         if count:
             reason += f" ({count} components kept)"
-        log.debug("collector %s raised", cls.name, exc_info=err)
+        log.debug("collector %s raised", cls.name, exc_info=outcome.error)
     elif gaps:
         status, reason = Status.PARTIAL, gaps[0] if len(gaps) == 1 else f"{len(gaps)} gaps: {gaps[0]}; …"
     else:
@@ -116,7 +118,10 @@ def scan(
             runs.append(CollectorRun(cls.name, Status.SKIPPED, 0.0, "not run: scan interrupted by the user"))
             continue
         if starting:
-            starting(cls)
+            try:
+                starting(cls)
+            except Exception as exc:  # a plug-in's announce() must not stop the scan
+                log.debug("announce of %s failed: %s", cls.name, exc)
         run, items = run_one(cls, ctx)
         interrupted = run.reason.startswith("interrupted by the user")
         added = 0
@@ -145,6 +150,10 @@ def scan(
         runs=tuple(runs),
         properties=properties,
     )
+
+
+def _one_line(exc: BaseException) -> str:
+    return (f"{type(exc).__name__}: {exc}".strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _add(components: dict, item: Component) -> bool:
