@@ -321,15 +321,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    import hashlib
+
     from . import cyclonedx, output
 
     try:
-        scan = cyclonedx.load(args.file)
-        with open(args.file, encoding="utf-8-sig") as f:
-            text = f.read()
-    except OSError as exc:
-        print(f"cbom report: {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raw = cyclonedx.read_bytes(args.file)
+        doc = cyclonedx.parse_json(raw, args.file)
+        scan = cyclonedx.from_dict(doc, source=args.file)
     except cyclonedx.ReadError as exc:
         print(f"cbom report: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -338,7 +337,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"cbom report: format(s) not available: {','.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
     out_dir = Path(args.output) if args.output else Path(args.file).resolve().parent
-    document = output.Document(scan, json.loads(text), text)
+    document = output.Document(scan, doc, raw.decode("utf-8-sig"), file_sha256=hashlib.sha256(raw).hexdigest())
     document.options.update(paper=args.paper, lang=args.lang)
     try:
         paths, problems = output.write(document, out_dir, args.format)

@@ -184,15 +184,24 @@ def dumps(doc: Dict[str, Any]) -> str:
 
 def read_json(path: str) -> Any:
     """The parsed JSON of file `path`. Raises ReadError with one line saying what is wrong."""
+    return parse_json(read_bytes(path), path)
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of file `path`. Raises ReadError with one line saying what is wrong."""
     try:
         with open(path, "rb") as f:
-            raw = f.read()
+            return f.read()
     except FileNotFoundError:
         raise ReadError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ReadError(f"{path}: is a directory, not a CycloneDX file") from None
     except OSError as exc:
         raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def parse_json(raw: bytes, path: str) -> Any:
+    """`raw` (the bytes of file `path`) parsed as JSON. Raises ReadError."""
     if not raw.strip():
         raise ReadError(f"{path}: empty file")
     try:

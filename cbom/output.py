@@ -28,10 +28,12 @@ class Document:
     doc: dict
     json_text: str
     options: Dict[str, object] = field(default_factory=dict)  # e.g. paper size for reports
+    file_sha256: str = ""  # of the file as read, when the document comes from one (`cbom report`)
 
     @property
     def json_sha256(self) -> str:
-        return hashlib.sha256(self.json_text.encode("utf-8")).hexdigest()
+        """SHA-256 of cbom.cdx.json as it is on disk: what `sha256sum` prints for it."""
+        return self.file_sha256 or hashlib.sha256(self.json_text.encode("utf-8")).hexdigest()
 
 
 def _yaml(d: Document) -> bytes:

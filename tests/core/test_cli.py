@@ -132,3 +132,25 @@ def test_no_connection_or_dns_lookup(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=300)
     assert proc.returncode in (0, 3), proc.stderr
     assert "GUARD-CALLS []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_report_prints_the_sha256_of_the_file_as_it_is(tmp_path, core_scan_dir):
+    """The paper must match the file: a copy with CRLF line ends (carried via Windows) keeps its own SHA-256."""
+    import hashlib
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    crlf = tmp_path / "copy.cdx.json"
+    crlf.write_bytes((core_scan_dir / "cbom.cdx.json").read_bytes().replace(b"\n", b"\r\n"))
+    proc = run_cbom("report", str(crlf), "-o", str(tmp_path / "r"), "--format", "pdf")
+    assert proc.returncode == 0, proc.stderr
+    text = subprocess.run(["pdftotext", str(tmp_path / "r" / "cbom.pdf"), "-"], capture_output=True, text=True).stdout
+    assert hashlib.sha256(crlf.read_bytes()).hexdigest() in text
+
+
+def test_report_refuses_what_is_not_cyclonedx(tmp_path):
+    bad = tmp_path / "spdx.json"
+    bad.write_text('{"spdxVersion": "SPDX-2.3"}')
+    proc = run_cbom("report", str(bad), "-o", str(tmp_path / "r"))
+    assert proc.returncode == 2 and "not a CycloneDX document" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "r").exists()
