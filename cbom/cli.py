@@ -7,7 +7,6 @@ some collectors were partial/failed or a file could not be written;
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import socket
 import sys
@@ -292,16 +291,12 @@ def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from . import validate
+    from . import cyclonedx, validate
 
     try:
-        with open(args.file, "rb") as f:
-            doc = json.loads(f.read().decode("utf-8-sig"))
-    except OSError as exc:
-        print(f"cbom validate: {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        print(f"cbom validate: {args.file}: not valid JSON: {exc}", file=sys.stderr)
+        doc = cyclonedx.read_json(args.file)
+    except cyclonedx.ReadError as exc:  # unreadable, not UTF-8, not JSON, truncated
+        print(f"cbom validate: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         print(f"cbom validate: {args.file}: invalid: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")

@@ -51,7 +51,7 @@ def test_validate_exit_codes(tmp_path, core_scan_dir):
     trunc = tmp_path / "trunc.json"
     trunc.write_bytes(good.read_bytes()[:100])
     proc = run_cbom("validate", str(trunc))
-    assert proc.returncode == 2 and "not valid JSON" in proc.stderr
+    assert proc.returncode == 2 and "truncated" in proc.stderr
     assert run_cbom("validate", str(tmp_path / "missing.json")).returncode == 2
     old = tmp_path / "old.json"
     old.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.2"}')
