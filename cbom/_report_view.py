@@ -183,7 +183,7 @@ DETAIL_INDENT = "    "
 
 def text_lines(
     rows: Sequence[Sequence[str]], caps: Sequence[int], headers: Sequence[str], width: int = LINE_WIDTH,
-    numeric: Iterable[int] = (), detail_line: bool = False,
+    numeric: Iterable[int] = (), detail_line: bool = False, whole: Iterable[int] = (),
 ) -> Tuple[str, List[List[str]]]:
     """Fixed-width text layout of `rows`: (header spacing template, lines per row).
 
@@ -191,13 +191,14 @@ def text_lines(
     shrink when they do not fit `width` and grow towards their longest value with what
     is left. A value wider than its column is wrapped inside the column, except in the
     first column (the name), which then gets a line of its own so it is never split:
-    every name stays searchable in the PDF text. Numeric columns are right-aligned.
+    every name stays searchable in the PDF text. Columns in `whole` are as wide as their
+    longest value (up to their cap) and never squeezed. Numeric columns are right-aligned.
 
     With `detail_line`, the last value is not a column: it follows its row on indented
     lines of the full width (identities, free-form details), so the columns stay wide.
     """
     if detail_line and len(headers) > 1:
-        spec, out = text_lines([r[:-1] for r in rows], caps[:-1], headers[:-1], width, numeric)
+        spec, out = text_lines([r[:-1] for r in rows], caps[:-1], headers[:-1], width, numeric, whole=whole)
         for row, lines in zip(rows, out):
             if row[-1]:
                 lines.extend(DETAIL_INDENT + _isolate(chunk, 0)
@@ -210,6 +211,8 @@ def text_lines(
     longest = [max(floor[i], min(cap, max(len(r[i]) for r in rows))) for i, cap in enumerate(caps)]
     widths = [max(floor[i], min(cap, _typical(sorted(len(r[i]) for r in rows)))) for i, cap in enumerate(caps)]
     floor[0] = widths[0]  # names are never squeezed: a narrow name column puts every name on its own line
+    for i in whole:
+        floor[i] = widths[i] = longest[i]
     room = width - 2 * (n - 1)
     while sum(widths) > room:
         i = max(range(n), key=lambda j: widths[j] - floor[j])
@@ -272,8 +275,12 @@ def listing(
     numeric: Sequence[int] = (),
     force_lines: bool = False,
     detail_line: bool = False,
+    whole: Sequence[int] = (),
 ) -> Dict[str, Any]:
-    """One table of the report; with `blocks` of text lines for the PDF when it is large."""
+    """One table of the report; with `blocks` of text lines for the PDF when it is large.
+
+    `whole`: columns whose values (up to their cap) are never wrapped in the PDF lines, e.g.
+    versions, which an auditor copies and searches as one string."""
     rows = [[clean(v) for v in r] for r in rows]
     caps = list(caps or [40] * len(columns))
     assert len(caps) == len(columns), key
@@ -283,6 +290,7 @@ def listing(
         detail_line = detail_line and keep[-1] == len(columns) - 1
         rows = [[r[i] for i in keep] for r in rows]
         numeric = [keep.index(i) for i in numeric if i in keep]
+        whole = [keep.index(i) for i in whole if i in keep]
         caps = [caps[i] for i in keep]
         columns = [columns[i] for i in keep]
     columns = [_(c) for c in columns]
@@ -291,7 +299,7 @@ def listing(
     # the min-content width of every cell, which takes minutes for a 5,000-character value.
     out["widths"] = column_widths(columns, rows, caps)
     if pdf and rows and (force_lines or len(rows) * len(columns) > TABLE_CELL_LIMIT):
-        spec, per_row = text_lines(rows, caps, columns, numeric=numeric, detail_line=detail_line)
+        spec, per_row = text_lines(rows, caps, columns, numeric=numeric, detail_line=detail_line, whole=whole)
         out["head"] = spec.format(*columns).rstrip()
         flat = [line for lines in per_row for line in lines]
         out["blocks"] = ["\n".join(flat[i:i + BLOCK_LINES]) for i in range(0, len(flat), BLOCK_LINES)]
@@ -660,8 +668,8 @@ def build_view(
                 ["Name", "Version", "Arch", "Licence"] if pdf else ["Name", "Version", "Arch", "Licence", "Supplier", "PURL"],
                 [[c.name, c.version, c.prop(PACKAGE_ARCH), " ".join(c.licenses)]
                  + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in comps],
-                caps=(38, 30, 7, 40) if pdf else (38, 30, 7, 40, 40, 60),
-                force_lines=pdf,
+                caps=(38, 40, 7, 40) if pdf else (38, 40, 7, 40, 40, 60),
+                force_lines=pdf, whole=(1,),
             ),
         })
 

@@ -186,3 +186,16 @@ def test_ids_header_of_the_shipped_databases():
     assert fact.name == "cbom:hardware:usb-ids"
     assert fact.value.startswith("usb.ids version 2025.07.26, date 2025-07-26 20:34:01 (The Linux USB ID Repository")
     assert ids_fact("pci", None).reason.startswith("pci.ids database missing")
+
+
+def test_whole_columns_are_never_wrapped():
+    """A Debian version of 35 characters (libldb2 on Debian 12) stays on one line in the PDF listing."""
+    from cbom._report_view import text_lines
+
+    rows = [["libldb2", "2:2.6.2+samba4.17.12+dfsg-0+deb12u4", "amd64", "LGPL-3.0-or-later"]]
+    rows += [[f"package-with-a-rather-long-name-{i:04d}", f"1.{i}-1", "amd64", "Apache Software License " * 2]
+             for i in range(60)]
+    _, lines = text_lines(rows, (38, 40, 7, 40), ["Name", "Version", "Arch", "Licence"], whole=(1,))
+    assert len(lines[0]) == 1 and "2:2.6.2+samba4.17.12+dfsg-0+deb12u4 " in lines[0][0]
+    _, wrapped = text_lines(rows, (38, 40, 7, 40), ["Name", "Version", "Arch", "Licence"])
+    assert len(wrapped[0]) == 2  # without `whole` the odd long version wraps (the 97 % rule)
