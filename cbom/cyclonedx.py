@@ -263,7 +263,7 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
         findings = tuple(_read_finding(v) for v in doc.get("vulnerabilities") or [])
         return Scan(
             id=doc.get("serialNumber", ""),
-            started=_parse_ts(meta["timestamp"]) if meta.get("timestamp") else datetime.fromtimestamp(0, timezone.utc),
+            started=_started(meta.get("timestamp")),
             tool_version=tool_version,
             host=host,
             operator=authors[0].get("name", "") if authors else "",
@@ -277,6 +277,17 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
         raise
     except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         raise ReadError(f"{source}: malformed CycloneDX {spec}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+
+
+def _started(value: Any) -> datetime:
+    """metadata.timestamp; the epoch when absent or not a date (syft's golden files say
+    "timestamp:redacted", cyclonedx-py --output-reproducible writes none)."""
+    if isinstance(value, str) and value:
+        try:
+            return _parse_ts(value)
+        except ValueError:
+            pass
+    return datetime.fromtimestamp(0, timezone.utc)
 
 
 def _parse_ts(value: str) -> datetime:
