@@ -558,9 +558,8 @@ def _parse_lspci_human(text: str) -> List[PciDevice]:
 def read_sysfs_pci(ctx: ScanContext) -> List[PciDevice]:
     """Every PCI function under /sys/bus/pci/devices."""
     base = "/sys/bus/pci/devices"
-    try:
-        names = sorted(os.listdir(ctx.path(base)))
-    except OSError:
+    names = _sysfs_dir(ctx, base)
+    if not names:
         return []
     out = []
     for addr in names:
@@ -586,6 +585,14 @@ def _hexn(v: str, n: int) -> str:
     if v.startswith("0x"):
         v = v[2:]
     return v.zfill(n)[-n:] if v else ""
+
+
+def _sysfs_dir(ctx: ScanContext, path: str) -> List[str]:
+    """Sorted entries of a sysfs folder, [] when it is absent (no such bus on this machine)."""
+    try:
+        return sorted(os.listdir(ctx.path(path)))
+    except OSError:
+        return []
 
 
 def _sysfs_attr(ctx: ScanContext, path: str) -> str:
@@ -693,9 +700,8 @@ def parse_lsusb_v(text: str) -> List[UsbDevice]:
 def read_sysfs_usb(ctx: ScanContext) -> List[UsbDevice]:
     """USB devices under /sys/bus/usb/devices (interfaces and root hubs left out)."""
     base = "/sys/bus/usb/devices"
-    try:
-        names = sorted(os.listdir(ctx.path(base)))
-    except OSError:
+    names = _sysfs_dir(ctx, base)
+    if not names:
         return []
     out = []
     for name in names:
@@ -784,9 +790,8 @@ def block_identity(ctx: ScanContext, name: str) -> str:
 
 def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
     """Whole disks under /sys/block that sit on a device (loop/zram/dm have no 'device' link)."""
-    try:
-        names = sorted(os.listdir(ctx.path("/sys/block")))
-    except OSError:
+    names = _sysfs_dir(ctx, "/sys/block")
+    if not names:
         return []
     out = []
     for name in names:
@@ -917,9 +922,8 @@ class NetAdapter:
 
 def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
     """Interfaces backed by a device (/sys/class/net/X/device): physical NICs, not lo/bridges/tunnels."""
-    try:
-        names = sorted(os.listdir(ctx.path("/sys/class/net")))
-    except OSError:
+    names = _sysfs_dir(ctx, "/sys/class/net")
+    if not names:
         return []
     sys_root = os.path.realpath(ctx.path("/sys"))
     out = []
