@@ -193,15 +193,10 @@ def compare_rpm(a: str, b: str) -> int:
 
 
 def parse_rpm_evr(evr: str) -> Tuple[int, str, str]:
-    """(epoch, version, release) of `[epoch:]version[-release]`; a missing epoch is 0."""
-    epoch = 0
-    head, sep, rest = evr.partition(":")
-    if sep and head.isdigit():
-        epoch, evr = int(head), rest
-    version, sep, release = evr.rpartition("-")
-    if not sep:
-        version, release = evr, ""
-    return epoch, version, release
+    """(epoch, version, release) of `[epoch:]version[-release]`; a missing epoch is 0.
+
+    The split is Debian's (epoch before the first ':', release after the last '-')."""
+    return parse_debian(evr)
 
 
 def compare_rpm_evr(a: str, b: str) -> int:
