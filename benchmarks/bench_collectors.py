@@ -11,7 +11,8 @@ import argparse
 import statistics
 import time
 
-from cbom.collector import ScanContext, load_collectors
+from cbom.collector import ScanContext
+from cbom.registry import load_collectors
 from cbom.runner import run_one
 
 

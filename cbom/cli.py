@@ -36,8 +36,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
 
     s = sub.add_parser("scan", help="inventory this machine and write the CBOM")
     _add_output_options(s, WRITERS)
-    s.add_argument("--only", type=_csv, default=[], metavar="A,B", help="run only these collectors")
-    s.add_argument("--skip", type=_csv, default=[], metavar="A,B", help="do not run these collectors")
+    _add_selection_options(s)
     s.add_argument("--root", default="/", metavar="DIR",
                    help="inventory a mounted disk image or chroot at DIR instead of the running system")
     seen = set()
@@ -51,6 +50,7 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     i = sub.add_parser("ingest", help="build the CBOM from a folder recorded by collect.sh / collect.bat / collect.ps1")
     i.add_argument("dir", metavar="DIR")
     _add_output_options(i, WRITERS)
+    _add_selection_options(i)
 
     c = sub.add_parser("collectors", help="list collectors and whether they can run here")
     c.add_argument("--root", default="/", metavar="DIR", help=argparse.SUPPRESS)
@@ -78,6 +78,12 @@ def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentPar
     return p
 
 
+def _add_selection_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--only", type=_csv, default=[], metavar="A,B",
+                   help="run only these collectors (a name such as software.dpkg, or an area such as software)")
+    p.add_argument("--skip", type=_csv, default=[], metavar="A,B", help="do not run these collectors (names or areas)")
+
+
 def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
     """Options shared by `scan` and `ingest`: where and how the CBOM and its reports are written."""
     p.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
@@ -92,18 +98,19 @@ def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
                    help="override every collector's time limit (seconds)")
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, builtin: Sequence[type] = ()) -> int:
+    """The `cbom` command. `builtin`: collector classes of a frozen build without entry points."""
     try:
-        return _main(argv)
+        return _main(argv, builtin)
     except KeyboardInterrupt:
         print("cbom: interrupted", file=sys.stderr)
         return 130
 
 
-def _main(argv: Optional[Sequence[str]] = None) -> int:
-    from .collector import load_collectors
+def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
+    from .registry import load_collectors
 
-    classes, load_errors = load_collectors()
+    classes, load_errors = load_collectors(builtin)
     parser = build_parser(classes)
     try:
         args = parser.parse_args(argv)
@@ -180,12 +187,12 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
     if not root.is_dir():
         log.error("cbom scan: --root %s is not a folder", root)
         return EXIT_USAGE
+    ctx = ScanContext(root=root, options={k: v for k, v in vars(args).items() if k not in OWN_OPTIONS})
     try:
-        chosen = runner.select(classes, args.only, args.skip)
+        chosen = runner.select(classes, args.only, args.skip, ctx.platform)
     except runner.SelectionError as exc:
         log.error("cbom scan: %s", exc)
         return EXIT_USAGE
-    ctx = ScanContext(root=root, options={k: v for k, v in vars(args).items() if k not in OWN_OPTIONS})
     props = [("cbom:scan:root", str(root))] if root != Path("/") else []
     if not ctx.admin:
         props.append(("cbom:scan:privilege", "unprivileged"))
@@ -193,28 +200,44 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
+    """The normal collectors, reading a recorded folder instead of this machine."""
+    from . import recording, runner
     from .collector import ScanContext
+    from .host import RecordedHost
 
     if not _check_formats("ingest", args.format):
-        return EXIT_USAGE
-    ingest = next((c for c in classes if c.name == "ingest"), None)
-    if ingest is None:
-        log.error("cbom ingest: the ingest collector is not installed")
         return EXIT_USAGE
     if not Path(args.dir).is_dir():
         log.error("cbom ingest: %s is not a folder", args.dir)
         return EXIT_USAGE
     try:
-        host, props = ingest.describe_recording(args.dir)
-        platform = ingest.recorded_platform(args.dir)
-    except (OSError, ValueError) as exc:
+        rec = recording.Recording(args.dir)
+    except OSError as exc:
         log.error("cbom ingest: %s: %s", args.dir, exc)
         return EXIT_USAGE
+    if rec.platform is None:
+        log.error("cbom ingest: %s: no file recognised as a recorded command output "
+                  "(expected systeminfo.txt, *.wmi, dmidecode.txt, os-release, sw_vers.txt…)", args.dir)
+        return EXIT_USAGE
     options = {k: v for k, v in vars(args).items() if k not in OWN_OPTIONS}
-    options["recorded"] = args.dir
     # The recording is read, not the machine running cbom: no privilege is needed or used.
-    ctx = ScanContext(platform=platform, root=Path(args.dir), admin=True, options=options)
-    return _scan_and_write(args, [ingest], ctx, host, list(props))
+    ctx = ScanContext(platform=rec.platform, host=RecordedHost(rec), admin=True, options=options)
+    try:
+        chosen = runner.select(classes, args.only, args.skip, rec.platform)
+    except runner.SelectionError as exc:
+        log.error("cbom ingest: %s", exc)
+        return EXIT_USAGE
+    # Collectors of the running machine only (the network listener) are left out unless named;
+    # the check of the folder itself always runs.
+    chosen = [c for c in chosen if c.reads_recordings or c.name in args.only]
+    chosen = runner.select(classes, ["recording"]) + chosen
+    return _scan_and_write(args, chosen, ctx, _recorded_host_name(rec), recording.describe(rec, rec.platform))
+
+
+def _recorded_host_name(rec) -> str:
+    """The recorded machine's name before its collectors ran (they may find a better one)."""
+    first = rec.text("hostname.txt").strip().split("\n")[0].strip() if rec.has("hostname.txt") else ""
+    return first or rec.manifest.host or rec.path.resolve().name or "recorded-host"
 
 
 def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host: str, props: list) -> int:
@@ -232,16 +255,20 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host:
 
     def progress(run) -> None:
         extra = f"  {run.reason}" if run.reason else ""
-        log.info("  %-10s %-8s %7.2f s %6d components%s", run.name, run.status.value, run.duration, run.components, extra)
+        log.info("  %-17s %-8s %7.2f s %6d components%s", run.name, run.status.value, run.duration, run.components, extra)
 
     def starting(cls) -> None:
         line = "" if cls.unavailable(ctx) else cls.announce(ctx)
         if line:
-            log.info("  %-10s %s", cls.name, line)
+            log.info("  %-17s %s", cls.name, line)
 
     t0 = time.monotonic()
     scan = runner.scan(chosen, ctx, host_name=host, operator=args.operator, properties=tuple(props),
                        progress=progress, starting=starting)
+    if ctx.recorded:
+        scan = runner.named_by_os(scan)
+        if not args.output:
+            out_dir = Path("cbom-reports") / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
     document, schema_errors = output.build(scan, args.spec_version)
     for err in schema_errors:
         log.error("schema error (please report this bug): %s", err)
@@ -273,20 +300,20 @@ def _summary(scan, seconds: float) -> None:
         log.info("not fully collected:")
         for r in not_ok:
             for i, line in enumerate(r.gaps or (r.reason,)):
-                log.info("  %-10s %-8s %s", r.name if i == 0 else "", r.status.value if i == 0 else "", line)
+                log.info("  %-17s %-8s %s", r.name if i == 0 else "", r.status.value if i == 0 else "", line)
 
 
 def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:
     from .collector import ScanContext
 
     ctx = ScanContext(root=Path(args.root))
-    print(f"{'name':<10} {'default':<8} {'platforms':<22} status")
+    print(f"{'name':<18} {'default':<8} {'platforms':<22} status")
     for cls in classes:
         why = cls.unavailable(ctx)
         platforms = ",".join(sorted(p.value for p in cls.platforms))
-        print(f"{cls.name:<10} {'yes' if cls.default else 'no':<8} {platforms:<22} {'can run' if not why else 'cannot run: ' + why}")
+        print(f"{cls.name:<18} {'yes' if cls.default else 'no':<8} {platforms:<22} {'can run' if not why else 'cannot run: ' + why}")
         if cls.description:
-            print(f"{'':<10} {cls.description}")
+            print(f"{'':<18} {cls.description}")
     return EXIT_OK
 
 

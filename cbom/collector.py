@@ -1,28 +1,22 @@
-"""The collector contract, the scan context handed to collectors, and the registry.
+"""The collector contract and the scan context handed to collectors.
 
-A collector is a class with a `name`, the `platforms` it runs on, what it
-`requires` (commands on PATH, root) and a `collect(ctx)` that yields model
-items. Built-in collectors are registered through the `cbom.collectors`
-entry-point group exactly like third-party ones; `collectors.BUILTIN` is the
-fallback when cbom runs without installed metadata (the USB bundle).
+A collector is a class with a `name` ("area.source"), the `platforms` it runs
+on, what it `requires` (commands on PATH, root) and a `collect(ctx)` that
+yields model items. It reads the machine only through `ctx` (commands, files),
+which asks a host backend (`cbom.host`): the running machine, a mounted image,
+or a recorded folder — so one collector describes all three with one code path.
 """
 from __future__ import annotations
 
-import logging
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Any, ClassVar, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple
 
 from . import _exec
+from .host import HostBackend, LocalHost
 from .model import Item, Platform
-
-log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "cbom.collectors"
 
 
 def current_platform() -> Optional[Platform]:
@@ -48,31 +42,54 @@ def is_admin() -> bool:
 
 @dataclass
 class ScanContext:
-    """What a collector may use: the host's files (under `root`), commands, options."""
+    """What a collector may use: the scanned machine's commands and files (through `host`), options.
+
+    `root` alone gives the local backend at that root (the running system for "/"); `host`
+    gives any backend (a recorded folder), and then `root` is where that backend reads from.
+    """
 
     platform: Optional[Platform] = field(default_factory=current_platform)
     root: Path = Path("/")
     admin: bool = field(default_factory=is_admin)
     options: Dict[str, object] = field(default_factory=dict)
     command_timeout: float = _exec.DEFAULT_TIMEOUT
+    host: HostBackend = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.host is None:
+            self.host = LocalHost(Path(self.root))
+        self.root = self.host.root
 
     @property
     def live(self) -> bool:
-        """True when scanning the running system, not a mounted image under --root."""
-        return self.root == Path("/")
+        """True when commands and /proc describe the scanned machine: the running system or a
+        recording of one; False for a mounted image under --root."""
+        return self.host.describes_running_system
+
+    @property
+    def local(self) -> bool:
+        """True when the scanned machine is the one cbom runs on: only then may a collector ask
+        the operating system directly (psutil, socket, platform) instead of `run`/`read`."""
+        return self.host.kind == "local"
+
+    @property
+    def recorded(self) -> bool:
+        """True when the machine is a folder recorded by collect.sh / collect.bat / collect.ps1."""
+        return self.host.kind == "recorded"
 
     def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> _exec.CommandResult:
-        return _exec.run(argv, timeout=timeout or self.command_timeout)
+        return self.host.run(argv, timeout=timeout or self.command_timeout)
 
     def read(self, path: str) -> str:
-        """Text of host file `path` (under `root`). Raises OSError."""
-        return _exec.read_text(self.root, path)
+        """Text of host file `path`. Raises OSError."""
+        return self.host.read(path)
 
     def path(self, path: str) -> Path:
-        return _exec.host_path(self.root, path)
+        """A local path holding host file or folder `path` (it may not exist)."""
+        return self.host.path(path)
 
     def which(self, command: str) -> Optional[str]:
-        return shutil.which(command)
+        return self.host.which(command)
 
     def option(self, name: str, default: object = None) -> object:
         return self.options.get(name, default)
@@ -93,6 +110,10 @@ class Collector:
     # values reach the collector as ctx.options[dest]. Plug-ins add their own flags this way.
     cli_options: ClassVar[Tuple[Tuple[Tuple[str, ...], Dict[str, Any]], ...]] = ()
 
+    # False for collectors that need the running machine itself (listening to its network):
+    # they are skipped for a recorded folder.
+    reads_recordings: ClassVar[bool] = True
+
     def collect(self, ctx: ScanContext) -> Iterable[Item]:
         raise NotImplementedError
 
@@ -109,6 +130,8 @@ class Collector:
     @classmethod
     def unavailable(cls, ctx: ScanContext) -> str:
         """Why this collector cannot run in `ctx`, or "" when it can."""
+        if ctx.recorded and not cls.reads_recordings:
+            return "needs the running machine, not a recording"
         if ctx.platform not in cls.platforms:
             names = ", ".join(sorted(p.value for p in cls.platforms))
             return f"runs on {names}, not {ctx.platform.value if ctx.platform else sys.platform}"
@@ -118,52 +141,3 @@ class Collector:
         if cls.requires_admin and not ctx.admin:
             return "needs root/Administrator"
         return ""
-
-
-def load_collectors(include_entry_points: bool = True) -> Tuple[List[Type[Collector]], List[str]]:
-    """Every registered collector class, and one line per plug-in that failed to load.
-
-    Entry points first; the built-in tuple fills in what is missing (a bundle
-    without dist-info). A broken plug-in is reported, never fatal.
-    """
-    found: Dict[str, Type[Collector]] = {}
-    errors: List[str] = []
-    if include_entry_points:
-        for ep in _entry_points():
-            try:
-                cls = ep.load()
-            except Exception as exc:  # a broken third-party plug-in must not stop the scan
-                errors.append(f"collector plug-in {ep.name!r} ({ep.value}) failed to load: {type(exc).__name__}: {exc}")
-                continue
-            _register(found, cls, errors, origin=ep.value)
-    try:
-        from collectors import BUILTIN
-    except ImportError as exc:
-        errors.append(f"built-in collectors unavailable: {exc}")
-        BUILTIN = ()
-    for cls in BUILTIN:
-        if getattr(cls, "name", None) not in found:
-            _register(found, cls, errors, origin="built-in")
-    return sorted(found.values(), key=lambda c: c.name), errors
-
-
-def _register(found: Dict[str, Type[Collector]], cls: object, errors: List[str], origin: str) -> None:
-    name = getattr(cls, "name", None)
-    if not (isinstance(cls, type) and issubclass(cls, Collector) and isinstance(name, str) and name):
-        errors.append(f"{origin}: not a collector (subclass cbom.collector.Collector and set `name`)")
-        return
-    if name in found and found[name] is not cls:
-        errors.append(f"{origin}: collector name {name!r} already taken by {found[name].__module__}; ignored")
-        return
-    found[name] = cls  # type: ignore[assignment]
-
-
-def _entry_points() -> list:
-    try:
-        eps = metadata.entry_points()
-        if hasattr(eps, "select"):
-            return list(eps.select(group=ENTRY_POINT_GROUP))
-        return list(eps.get(ENTRY_POINT_GROUP, []))  # Python 3.9
-    except Exception as exc:
-        log.warning("could not read entry points: %s", exc)
-        return []

@@ -9,63 +9,17 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 from . import cyclonedx, validate
+from .document import Document
 from .model import Scan
+from .writers import JSON_NAME, WRITERS
 
-JSON_NAME = "cbom.cdx.json"
 SUMS_NAME = "SHA256SUMS"
 
-
-@dataclass(frozen=True)
-class Document:
-    """What every writer gets: the scan, its CycloneDX dict and the exact JSON written."""
-
-    scan: Scan
-    doc: dict
-    json_text: str
-    options: Dict[str, object] = field(default_factory=dict)  # e.g. paper size for reports
-    file_sha256: str = ""  # of the file as read, when the document comes from one (`cbom report`)
-
-    @property
-    def json_sha256(self) -> str:
-        """SHA-256 of cbom.cdx.json as it is on disk: what `sha256sum` prints for it."""
-        return self.file_sha256 or hashlib.sha256(self.json_text.encode("utf-8")).hexdigest()
-
-
-def _yaml(d: Document) -> bytes:
-    import yaml
-
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when present: ~10x faster
-    return yaml.dump(d.doc, Dumper=dumper, sort_keys=False, allow_unicode=True, width=4096).encode("utf-8")
-
-
-def _html(d: Document) -> bytes:
-    from .report import render_html
-
-    return render_html(d, paper=str(d.options.get("paper", "A4")), lang=str(d.options.get("lang", "en")))
-
-
-def _pdf(d: Document) -> bytes:
-    from .report import render_pdf  # WeasyPrint is imported only when a PDF is asked for
-
-    return render_pdf(d, paper=str(d.options.get("paper", "A4")), lang=str(d.options.get("lang", "en")))
-
-
-# format name -> (file name, writer)
-WRITERS: Dict[str, Tuple[str, Callable[[Document], bytes]]] = {
-    "json": (JSON_NAME, lambda d: d.json_text.encode("utf-8")),
-    "yaml": ("cbom.cdx.yaml", _yaml),
-    "html": ("cbom.html", _html),
-    "pdf": ("cbom.pdf", _pdf),
-}
-
-
-class OutputError(RuntimeError):
-    pass
+__all__ = ["Document", "WRITERS", "JSON_NAME", "SUMS_NAME", "atomic_write", "build", "write", "update_sums"]
 
 
 def atomic_write(path: Path, data: bytes) -> str:
@@ -101,9 +55,10 @@ def write(document: Document, out_dir: Path, formats: Sequence[str]) -> Tuple[Li
     written: List[Tuple[Path, str]] = []
     problems: List[str] = []
     for fmt in dict.fromkeys(formats):
-        name, writer = WRITERS[fmt]
+        writer = WRITERS[fmt]
+        name = writer.file_name
         try:
-            data = writer(document)
+            data = writer.render(document)
         except Exception as exc:
             problems.append(f"{name} not written: {exc}".splitlines()[0] if str(exc) else f"{name} not written: {type(exc).__name__}")
             continue

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Type
 from . import __version__
 from .collector import Collector, ScanContext
 from .model import (
-    CollectorRun, Component, Finding, Gap, Host, HostFact, Props, Scan, Status, sort_components,
+    Category, CollectorRun, Component, Finding, Gap, Host, HostFact, Platform, Props, Scan, Status, sort_components,
 )
 
 log = logging.getLogger(__name__)
@@ -27,18 +27,39 @@ class SelectionError(ValueError):
     """--only/--skip named a collector that does not exist."""
 
 
+def _selects(word: str, cls: Type[Collector]) -> bool:
+    """`word` names the collector ("software.dpkg") or its area ("software")."""
+    return cls.name == word or cls.name.startswith(word + ".")
+
+
 def select(
-    available: Sequence[Type[Collector]], only: Sequence[str] = (), skip: Sequence[str] = ()
+    available: Sequence[Type[Collector]], only: Sequence[str] = (), skip: Sequence[str] = (),
+    platform: Optional[Platform] = None,
 ) -> List[Type[Collector]]:
-    """Collectors to run: `only` (or every default one), minus `skip`, in run order."""
-    names = {c.name for c in available}
-    unknown = sorted((set(only) | set(skip)) - names)
+    """Collectors to run: `only` (or every default one), minus `skip`, in run order.
+
+    Names or areas select; with `platform`, collectors of other platforms are left out
+    unless named exactly (then the run records why they were skipped).
+    """
+    unknown = sorted(w for w in set(only) | set(skip) if not any(_selects(w, c) for c in available))
     if unknown:
+        areas = sorted({c.name.split(".")[0] for c in available})
         raise SelectionError(
-            f"unknown collector(s): {', '.join(unknown)} (available: {', '.join(sorted(names))})"
+            f"unknown collector(s): {', '.join(unknown)} (areas: {', '.join(areas)}; "
+            f"`cbom collectors` lists every name)"
         )
-    chosen = [c for c in available if (c.name in only if only else c.default)]
-    return sorted((c for c in chosen if c.name not in skip), key=lambda c: (c.order, c.name))
+    chosen = [c for c in available if (any(_selects(w, c) for w in only) if only else c.default)]
+    if platform is not None:
+        chosen = [c for c in chosen if platform in c.platforms or c.name in only]
+    return sorted((c for c in chosen if not any(_selects(w, c) for w in skip)), key=lambda c: (c.order, c.name))
+
+
+def named_by_os(scan: Scan) -> Scan:
+    """The scan with its machine named as its operating-system component says (recorded machines)."""
+    for c in scan.components:
+        if c.category == Category.OPERATING_SYSTEM and c.prop("cbom:hostname"):
+            return replace(scan, host=replace(scan.host, name=c.prop("cbom:hostname")))
+    return scan
 
 
 @dataclass

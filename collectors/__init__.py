@@ -1,16 +1,11 @@
-"""Built-in collectors of cbom, one plug-in each.
+"""Built-in collectors of cbom, one plug-in per data source ("area.source").
 
 They are registered through the `cbom.collectors` entry-point group in
-pyproject.toml; BUILTIN lists the same classes for runs without installed
-metadata (the USB bundle).
+pyproject.toml (a contract test keeps both lists equal); BUILTIN lists the same
+classes for a frozen build without installed metadata, whose entry script
+passes it to `cbom.cli.main` (the core never imports this package).
 """
-from .capture import CaptureCollector
-from .firmware import FirmwareCollector
-from .hardware import HardwareCollector
-from .ingest import IngestCollector
-from .network import NetworkCollector
-from .osinfo import OsCollector
-from .software import SoftwareCollector
+from . import capture, firmware, hardware, network, osinfo, recording, software
 
-BUILTIN = (OsCollector, NetworkCollector, HardwareCollector, FirmwareCollector, SoftwareCollector, CaptureCollector,
-           IngestCollector)
+BUILTIN = (*osinfo.COLLECTORS, *network.COLLECTORS, *hardware.COLLECTORS, *firmware.COLLECTORS,
+           *software.COLLECTORS, *recording.COLLECTORS, capture.CaptureCollector)

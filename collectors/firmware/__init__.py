@@ -1,4 +1,4 @@
-"""The `firmware` collector: which firmware runs on the hardware.
+"""Firmware collectors: which firmware runs on the hardware.
 
 BIOS/UEFI with release date, boot mode and Secure Boot, CPU microcode, disk,
 NIC and TPM firmware, and every device fwupd knows. Each component depends on
@@ -12,21 +12,43 @@ from typing import Iterator
 from cbom.collector import Collector, ScanContext
 from cbom.model import Item, Platform
 
+from . import _darwin, _linux, _windows
 
-class FirmwareCollector(Collector):
+__all__ = ["COLLECTORS"]
+
+
+class _Firmware(Collector):
     """Firmware inventory (CycloneDX `firmware` components of category `firmware`)."""
 
-    name = "firmware"
-    description = "BIOS/UEFI, Secure Boot, CPU microcode, disk/NIC/TPM firmware, fwupd devices"
-    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
     default = True
     timeout = 60.0
 
+
+class FirmwareLinux(_Firmware):
+    name = "firmware.linux"
+    description = "BIOS/UEFI, Secure Boot, CPU microcode, disk/NIC/TPM firmware, fwupd devices"
+    platforms = frozenset({Platform.LINUX})
+
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        if ctx.platform == Platform.WINDOWS:
-            from . import _windows as impl
-        elif ctx.platform == Platform.DARWIN:
-            from . import _darwin as impl  # type: ignore[no-redef]
-        else:
-            from . import _linux as impl  # type: ignore[no-redef]
-        yield from impl.collect(ctx)
+        return _linux.collect(ctx)
+
+
+class FirmwareWindows(_Firmware):
+    name = "firmware.windows"
+    description = "BIOS/UEFI and disk firmware (WMI)"
+    platforms = frozenset({Platform.WINDOWS})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _windows.collect(ctx)
+
+
+class FirmwareDarwin(_Firmware):
+    name = "firmware.macos"
+    description = "Boot ROM / SMC and disk firmware (system_profiler)"
+    platforms = frozenset({Platform.DARWIN})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _darwin.collect(ctx)
+
+
+COLLECTORS = (FirmwareLinux, FirmwareWindows, FirmwareDarwin)

@@ -15,6 +15,7 @@ from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
 from .. import _ids
+from . import _darwin, _linux, _windows
 
 # The ID databases each platform's module names devices with (Windows names come from WMI).
 IDS_USED: Dict[Platform, Tuple[str, ...]] = {Platform.LINUX: ("pci", "usb"), Platform.DARWIN: ("usb",)}
@@ -25,12 +26,9 @@ IDS_ORIGIN = {
 }
 
 
-class HardwareCollector(Collector):
+class _Hardware(Collector):
     """Hardware inventory (CycloneDX `device` components of category `hardware`)."""
 
-    name = "hardware"
-    description = "system/board/chassis, CPU + microcode, memory, disks, PCI/USB, NICs, GPUs, TPM"
-    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
     default = True
     timeout = 60.0
     cli_options = (
@@ -44,16 +42,42 @@ class HardwareCollector(Collector):
         }),
     )
 
+
+class HardwareLinux(_Hardware):
+    name = "hardware.linux"
+    description = "DMI/SMBIOS, CPU + microcode, memory, disks, PCI/USB, NICs, GPUs, TPM (sysfs, /proc, dmidecode, lspci)"
+    platforms = frozenset({Platform.LINUX})
+
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        if ctx.platform == Platform.WINDOWS:
-            from . import _windows as impl
-        elif ctx.platform == Platform.DARWIN:
-            from . import _darwin as impl  # type: ignore[no-redef]
-        else:
-            from . import _linux as impl  # type: ignore[no-redef]
-        yield from impl.collect(ctx)
-        for kind in IDS_USED.get(ctx.platform, ()):
-            yield ids_fact(kind, _ids_header(kind))
+        return _with_ids(ctx, _linux.collect(ctx))
+
+
+class HardwareWindows(_Hardware):
+    name = "hardware.windows"
+    description = "system/board/chassis, CPU, memory, disks, NICs, GPUs, TPM (WMI)"
+    platforms = frozenset({Platform.WINDOWS})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _with_ids(ctx, _windows.collect(ctx))
+
+
+class HardwareDarwin(_Hardware):
+    name = "hardware.macos"
+    description = "Mac model, CPU, memory, disks, USB (system_profiler)"
+    platforms = frozenset({Platform.DARWIN})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _with_ids(ctx, _darwin.collect(ctx))
+
+
+def _with_ids(ctx: ScanContext, items: Iterator[Item]) -> Iterator[Item]:
+    """The platform's items, then which pci.ids/usb.ids database named its devices."""
+    yield from items
+    for kind in IDS_USED.get(ctx.platform, ()) if ctx.platform else ():
+        yield ids_fact(kind, _ids_header(kind))
+
+
+COLLECTORS = (HardwareLinux, HardwareWindows, HardwareDarwin,)
 
 
 def parse_ids_header(text: str) -> Tuple[str, str]:

@@ -24,50 +24,81 @@ from ._linux import (
 )
 from ._windows import components_from_ipconfig, facts_from_ipconfig, interfaces_from_ipconfig, parse_ipconfig
 
-__all__ = ["NetworkCollector", "components_from_ipconfig", "parse_ipconfig"]
+__all__ = ["COLLECTORS", "components_from_ipconfig", "parse_ipconfig"]
 
 # systemd-resolved keeps the real upstream servers here when /etc/resolv.conf points at its stub.
 RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 
 
-class NetworkCollector(Collector):
+class _Network(Collector):
     """Network interfaces, listening TCP/UDP services, DNS servers and default gateways."""
 
-    name = "network"
-    description = "network interfaces, addresses, routes, listening services, DNS"
-    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
     timeout = 30.0
     default = True
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        routes: List[Route] = []
-        if ctx.platform == Platform.LINUX:
-            routes = yield from _linux_routes(ctx)
-        ipconfig = None
-        if ctx.platform == Platform.WINDOWS and ctx.live:
-            ipconfig = yield from _windows_ipconfig(ctx)
+        return _collect(ctx)
 
-        interfaces: List[Component] = []
-        if ctx.live:
-            infos = yield from _live_interfaces(ctx, routes)
-            if ipconfig is not None:
-                _add_ipconfig_routes(infos, ipconfig)
-            interfaces = [i.component() for i in infos]
-            yield from interfaces
-            yield from _live_services(ctx, interfaces)
-        else:
-            # A mounted image: its interfaces and sockets are not the running host's.
-            yield Gap("interfaces and listening services are only read from the running system (not under --root)")
 
-        seen = set()
-        for route in routes:
-            if route.is_default and route.gateway and route.gateway not in seen:
-                seen.add(route.gateway)
-                yield HostFact("cbom:default-gateway", route.gateway)
+class NetworkLinux(_Network):
+    name = "network.linux"
+    description = "interfaces, addresses, routes (/proc/net), listening services, DNS (resolv.conf)"
+    platforms = frozenset({Platform.LINUX})
+
+
+class NetworkWindows(_Network):
+    name = "network.windows"
+    description = "interfaces, addresses, gateways and DNS (ipconfig /all), listening services"
+    platforms = frozenset({Platform.WINDOWS})
+
+
+class NetworkDarwin(_Network):
+    name = "network.macos"
+    description = "interfaces, addresses, listening services, DNS (resolv.conf)"
+    platforms = frozenset({Platform.DARWIN})
+
+
+COLLECTORS = (NetworkLinux, NetworkWindows, NetworkDarwin)
+
+
+def _collect(ctx: ScanContext) -> Iterator[Item]:
+    routes: List[Route] = []
+    if ctx.platform == Platform.LINUX:
+        routes = yield from _linux_routes(ctx)
+    ipconfig = None
+    if ctx.platform == Platform.WINDOWS and ctx.live:
+        ipconfig = yield from _windows_ipconfig(ctx)
+
+    interfaces: List[Component] = []
+    if ctx.recorded:
+        # psutil would describe the machine running cbom: a recording's interfaces come from its
+        # recorded command output, parsed per platform into the same InterfaceInfo records.
+        yield from _recorded_interfaces(ctx, routes)
+    elif ctx.live:
+        infos = yield from _live_interfaces(ctx, routes)
         if ipconfig is not None:
-            yield from facts_from_ipconfig(ipconfig)
-        elif ctx.platform in (Platform.LINUX, Platform.DARWIN):
-            yield from _resolv_conf(ctx)
+            _add_ipconfig_routes(infos, ipconfig)
+        interfaces = [i.component() for i in infos]
+        yield from interfaces
+        yield from _live_services(ctx, interfaces)
+    else:
+        # A mounted image: its interfaces and sockets are not the running host's.
+        yield Gap("interfaces and listening services are only read from the running system (not under --root)")
+
+    seen = set()
+    for route in routes:
+        if route.is_default and route.gateway and route.gateway not in seen:
+            seen.add(route.gateway)
+            yield HostFact("cbom:default-gateway", route.gateway)
+    if ipconfig is not None:
+        yield from facts_from_ipconfig(ipconfig)
+    elif ctx.platform in (Platform.LINUX, Platform.DARWIN):
+        yield from _resolv_conf(ctx)
+
+
+def _recorded_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
+    """Interfaces and listening services of a recorded machine (TODO per platform: ip addr, ipconfig, ifconfig)."""
+    yield Gap("interfaces of a recorded machine: not read yet")
 
 
 def _linux_routes(ctx: ScanContext) -> Iterator[Item]:

@@ -24,27 +24,44 @@ from cbom.model import Gap, HostFact, Item, Platform
 from .._text import decode_recorded
 from . import _darwin, _linux, _windows
 
-__all__ = ["OsCollector"]
+__all__ = ["COLLECTORS"]
 
 
-class OsCollector(Collector):
-    """The running (or mounted, with --root) operating system."""
+class _Os(Collector):
+    """The running (or mounted, with --root, or recorded) operating system, as one component."""
 
-    name = "os"
-    description = "operating system: distribution or edition, version, kernel, hotfixes, security modules"
-    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
     timeout = 30.0
     default = True
 
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        if ctx.platform == Platform.WINDOWS:
-            return _collect_windows(ctx)
-        if ctx.platform == Platform.DARWIN:
-            return _collect_darwin(ctx)
+
+class OsLinux(_Os):
+    name = "os.linux"
+    description = "Linux distribution (os-release), kernel, boot time, time zone, locale, security modules"
+    platforms = frozenset({Platform.LINUX})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
         return _collect_linux(ctx)
 
 
-# --- file access inside the scanned root -------------------------------------------------------------
+class OsWindows(_Os):
+    name = "os.windows"
+    description = "Windows edition, version/build/UBR, install and boot dates, owner, hotfixes"
+    platforms = frozenset({Platform.WINDOWS})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _collect_windows(ctx)
+
+
+class OsDarwin(_Os):
+    name = "os.macos"
+    description = "macOS version and build (sw_vers), boot time, SIP"
+    platforms = frozenset({Platform.DARWIN})
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _collect_darwin(ctx)
+
+
+COLLECTORS = (OsLinux, OsWindows, OsDarwin,)
 
 
 def _resolve(ctx: ScanContext, path: str) -> str:

@@ -256,3 +256,23 @@ def component(info: Dict[str, str], facts: List[Tuple[str, str]]) -> Optional[Co
         cpe=distro_cpe(info),
         properties=tuple(props),
     )
+
+
+def uname_fields(text: str) -> Tuple[str, str, str]:
+    """(kernel release, kernel version, machine) of `uname -a` output (GNU or busybox)."""
+    parts = text.strip().split()
+    if len(parts) < 3:
+        return "", "", ""
+    release = parts[2]
+    tail = parts[3:]
+    for suffix in ("GNU/Linux", "Linux"):
+        if tail and tail[-1] == suffix:
+            tail = tail[:-1]
+    # GNU: "... x86_64 x86_64 x86_64" (machine, processor, platform; the last two may be "unknown").
+    while len(tail) > 1 and tail[-1] in ("unknown",):
+        tail = tail[:-1]
+    machine = ""
+    arch_re = re.compile(r"^(x86_64|i[3-6]86|aarch64|armv\w+|arm64|ppc\w*|s390x?|mips\w*|riscv\w+|sparc\w*|ia64|alpha|loongarch64)$")
+    while tail and arch_re.match(tail[-1]):
+        machine = tail.pop()
+    return release, " ".join(tail), machine

@@ -8,37 +8,96 @@ context, so `--root DIR` inventories a mounted disk image or chroot.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from cbom.collector import Collector, ScanContext
 from cbom.model import Item, Platform
 
-__all__ = ["SoftwareCollector"]
+from . import _darwin, _linux, _python, _windows
+from ._common import Distro
+
+__all__ = ["COLLECTORS"]
 
 
-class SoftwareCollector(Collector):
-    """Everything installed, one component per package, with PURL, licence and origin."""
+class _Software(Collector):
+    """One package database: contained on its own, selectable as `software.<source>`."""
 
-    name = "software"
-    description = "installed packages (dpkg, rpm, apk, pacman, snap, flatpak, Python, Windows, macOS) and kernel modules"
-    platforms = frozenset(Platform)
+    platforms = frozenset({Platform.LINUX})
     default = True
     timeout = 120.0
 
+
+def _linux_source(source: str, what: str, read: Callable[[ScanContext, Distro], Iterable[Item]]) -> type:
+    """A Linux package-database collector; the distribution (for PURL qualifiers) is read once per run."""
+
+    class Source(_Software):
+        name = f"software.{source}"
+        description = what
+
+        def collect(self, ctx: ScanContext) -> Iterable[Item]:
+            return read(ctx, _linux.read_distro(ctx))
+
+    Source.__name__ = Source.__qualname__ = f"Software{source.capitalize()}"
+    return Source
+
+
+class SoftwareSnap(_Software):
+    name = "software.snap"
+    description = "snap packages (/snap)"
+
     def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        from ._linux import read_distro
-        from ._python import collect_python
+        return _linux.collect_snap(ctx)
 
-        if ctx.platform == Platform.WINDOWS:
-            from ._windows import collect_windows
 
-            yield from collect_windows(ctx)
-        elif ctx.platform == Platform.DARWIN:
-            from ._darwin import collect_darwin
+class SoftwareFlatpak(_Software):
+    name = "software.flatpak"
+    description = "flatpak applications and runtimes (system and per-user)"
 
-            yield from collect_darwin(ctx)
-        else:
-            from ._linux import collect_linux
+    def collect(self, ctx: ScanContext) -> Iterable[Item]:
+        return _linux.collect_flatpak(ctx)
 
-            yield from collect_linux(ctx)
-        yield from collect_python(ctx, read_distro(ctx))
+
+class SoftwareKernelModules(_Software):
+    name = "software.kmod"
+    description = "loaded kernel modules (/proc/modules) with their version"
+
+    def collect(self, ctx: ScanContext) -> Iterable[Item]:
+        return _linux.collect_kernel_modules(ctx)
+
+
+class SoftwarePython(_Software):
+    name = "software.python"
+    description = "Python distributions of every interpreter and virtualenv found"
+    platforms = frozenset(Platform)
+
+    def collect(self, ctx: ScanContext) -> Iterable[Item]:
+        distro = _linux.read_distro(ctx) if ctx.platform == Platform.LINUX else Distro()
+        return _python.collect_python(ctx, distro)
+
+
+class SoftwareWindows(_Software):
+    name = "software.windows"
+    description = "Windows programs (registry Uninstall keys, 64/32-bit and per-user) and hotfixes"
+    platforms = frozenset({Platform.WINDOWS})
+
+    def collect(self, ctx: ScanContext) -> Iterable[Item]:
+        return _windows.collect_windows(ctx)
+
+
+class SoftwareMacos(_Software):
+    name = "software.macos"
+    description = "macOS applications, pkgutil receipts, Homebrew"
+    platforms = frozenset({Platform.DARWIN})
+
+    def collect(self, ctx: ScanContext) -> Iterable[Item]:
+        return _darwin.collect_darwin(ctx)
+
+
+SoftwareDpkg = _linux_source("dpkg", "Debian packages (dpkg status database)", _linux.collect_dpkg)
+SoftwareRpm = _linux_source("rpm", "RPM packages (rpm database)", _linux.collect_rpm)
+SoftwareApk = _linux_source("apk", "Alpine packages (apk installed database)", _linux.collect_apk)
+SoftwarePacman = _linux_source("pacman", "Arch packages (pacman local database)", _linux.collect_pacman)
+
+COLLECTORS = (
+    SoftwareDpkg, SoftwareRpm, SoftwareApk, SoftwarePacman, SoftwareSnap, SoftwareFlatpak, SoftwareKernelModules, SoftwarePython, SoftwareWindows, SoftwareMacos,
+)

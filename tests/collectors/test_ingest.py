@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from cbom import cyclonedx, runner, validate
-from cbom.collector import ScanContext, load_collectors
+from cbom.collector import ScanContext
+from cbom.registry import load_collectors
 from cbom.model import Category, Platform, Status
 from collectors.ingest import IngestCollector
 from collectors.ingest._parsers import parse_ip_addr, parse_rpm_qai, parse_ss
-from collectors.ingest._recording import parse_manifest, uname_fields
+from cbom.recording import parse_manifest
+from collectors.osinfo._linux import uname_fields
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "fixtures"

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from cbom import cyclonedx, runner
-from cbom.collector import ScanContext, load_collectors
+from cbom.collector import ScanContext
+from cbom.registry import load_collectors
 from cbom.diff import diff_scans, read_scan, to_json
 from cbom.model import Category
 
@@ -96,7 +97,8 @@ def test_dpkg_root_install_remove_downgrade(tmp_path):
 NETNS_SCAN = """
 import sys
 from cbom import cyclonedx, runner
-from cbom.collector import ScanContext, load_collectors
+from cbom.collector import ScanContext
+from cbom.registry import load_collectors
 classes, _ = load_collectors()
 net = [c for c in classes if c.name == "network"]
 scan = runner.scan(net, ScanContext(), "testhost")

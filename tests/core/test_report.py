@@ -279,7 +279,8 @@ def test_templates_found_and_overridable(tmp_path, monkeypatch):
 @needs_poppler
 def test_report_of_a_real_scan_of_this_machine(tmp_path):
     """The real collectors on this machine (whatever they produce today), rendered and read back."""
-    from cbom.collector import ScanContext, load_collectors
+    from cbom.collector import ScanContext
+    from cbom.registry import load_collectors
     from cbom.runner import scan as run_scan
     from cbom.runner import select
 

@@ -32,7 +32,8 @@ from cbom._report_view import (
     USB_IDS,
     build_view,
 )
-from cbom.collector import ScanContext, load_collectors
+from cbom.collector import ScanContext
+from cbom.registry import load_collectors
 from cbom.model import Category, Status
 from cbom.runner import scan as run_scan
 from cbom.runner import select

@@ -8,7 +8,8 @@ import pytest
 from conftest import load_json, run_cbom
 
 from cbom import runner
-from cbom.collector import Collector, ScanContext, load_collectors
+from cbom.collector import Collector, ScanContext
+from cbom.registry import load_collectors
 from cbom.model import Category, Component, Gap, Kind, Status
 
 PLUGIN = '''

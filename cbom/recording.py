@@ -8,22 +8,27 @@ files named after the command that made them (`systeminfo.txt`,
 regard to case (`Win32_Bios.wmi` from a Proxmox guest) and variants of one
 source (`systeminfo-cmd.txt`, `lspci-v-nn.txt`) are recognised by prefix.
 
-Reading the recording is not reading the scanned host: the folder is opened
-directly (bounded size), decoded with `collectors._text.decode_recorded`.
+The recording is read through `cbom.host.RecordedHost`, which answers the
+collectors' commands and file reads from it, so the live collectors describe a
+recorded machine with the same code. Files are read bounded (MAX_FILE) and
+decoded with `cbom.decode.decode_recorded`.
 """
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from cbom.model import Platform
+from .model import Platform
 
-from .._text import decode_recorded
+from .decode import decode_recorded
 
-__all__ = ["ManifestEntry", "Recording", "detect_platform", "parse_manifest"]
+__all__ = ["EXPECTED", "ManifestEntry", "Recording", "altered_files", "describe", "detect_platform", "missing_files",
+           "parse_manifest", "wmi_datetime"]
 
 MAX_FILE = 64 << 20  # a recorded file larger than this is not a command output we know
 
@@ -196,31 +201,6 @@ class Recording:
         return None
 
 
-def read_tree(folder: Optional[Path], limit: int = 1 << 20) -> Dict[str, str]:
-    """{relative path: stripped text} of every file under a recorded sysfs copy folder."""
-    out: Dict[str, str] = {}
-    if folder is None:
-        return out
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            try:
-                with open(p, "rb") as f:
-                    out[p.relative_to(folder).as_posix()] = f.read(limit).decode("utf-8", "replace").strip()
-            except OSError:
-                continue
-    return out
-
-
-def subtrees(tree: Dict[str, str]) -> Dict[str, Dict[str, str]]:
-    """{'vda/size': '1'} → {'vda': {'size': '1'}}."""
-    out: Dict[str, Dict[str, str]] = {}
-    for key, value in tree.items():
-        top, _, rest = key.partition("/")
-        if rest:
-            out.setdefault(top, {})[rest] = value
-    return out
-
-
 def sniff(head: str) -> str:
     """The collect.sh name of a file recognised by its first lines ('' when not recognised)."""
     if re.search(r"^(processor|cpu|Processor|vendor_id|cpu family)\s*:", head, re.MULTILINE) and \
@@ -232,21 +212,147 @@ def sniff(head: str) -> str:
     return ""
 
 
-def uname_fields(text: str) -> Tuple[str, str, str]:
-    """(kernel release, kernel version, machine) of `uname -a` output (GNU or busybox)."""
-    parts = text.strip().split()
-    if len(parts) < 3:
-        return "", "", ""
-    release = parts[2]
-    tail = parts[3:]
-    for suffix in ("GNU/Linux", "Linux"):
-        if tail and tail[-1] == suffix:
-            tail = tail[:-1]
-    # GNU: "... x86_64 x86_64 x86_64" (machine, processor, platform; the last two may be "unknown").
-    while len(tail) > 1 and tail[-1] in ("unknown",):
-        tail = tail[:-1]
-    machine = ""
-    arch_re = re.compile(r"^(x86_64|i[3-6]86|aarch64|armv\w+|arm64|ppc\w*|s390x?|mips\w*|riscv\w+|sparc\w*|ia64|alpha|loongarch64)$")
-    while tail and arch_re.match(tail[-1]):
-        machine = tail.pop()
-    return release, " ".join(tail), machine
+# What collect.sh / collect.bat / collect.ps1 write; any of the alternatives in a tuple will do.
+EXPECTED: Dict[Platform, Tuple[Tuple[str, ...], ...]] = {
+    Platform.LINUX: (
+        ("os-release", "lsb-release", "redhat-release", "debian_version"),
+        ("uname-a.txt",),
+        ("proc-cpuinfo.txt",),
+        ("proc-meminfo.txt",),
+        ("dmidecode.txt", "sys-class-dmi-id"),
+        ("lspci-nnmmv.txt",),
+        ("lsblk-J.json", "lsblk.txt"),
+        ("dpkg-status", "rpm-qai.txt", "apk-installed"),
+        ("ip-addr.txt", "ifconfig-a.txt"),
+    ),
+    Platform.WINDOWS: (
+        ("systeminfo.txt",),
+        ("Win32_ComputerSystem.wmi",),
+        ("Win32_BIOS.wmi",),
+        ("Win32_BaseBoard.wmi",),
+        ("Win32_Processor.wmi",),
+        ("Win32_PhysicalMemory.wmi",),
+        ("Win32_DiskDrive.wmi",),
+        ("Win32_NetworkAdapter.wmi",),
+        ("Win32_NetworkAdapterConfiguration.wmi",),
+        ("Win32_OperatingSystem.wmi",),
+        ("Win32_QuickFixEngineering.wmi", "wmic-qfe.txt"),
+        ("Uninstall.reg",),
+        ("ipconfig-all.txt",),
+        ("netstat-ano.txt",),
+        ("driverquery-v.txt",),
+    ),
+    Platform.DARWIN: (
+        ("sw_vers.txt",),
+        ("system_profiler.txt", "system_profiler.xml", "SPHardwareDataType.xml"),
+        ("SPApplicationsDataType.xml",),
+        ("ifconfig.txt", "ifconfig-a.txt"),
+    ),
+}
+
+# Which recorded names some collector reads (for the cbom:recorded:file / :unused properties).
+_USED: Dict[Platform, Tuple[str, ...]] = {
+    Platform.WINDOWS: ("*.wmi", "systeminfo*.txt", "wmic-qfe*.txt", "qfe*.txt", "uninstall*.reg", "centralprocessor*.reg",
+                       "dmidecode*", "ipconfig*.txt", "netstat*.txt", "tasklist.csv"),
+    Platform.LINUX: ("os-release", "*os-release*", "lsb-release", "*-release", "debian_version", "uname-a.txt",
+                     "hostname.txt", "timezone", "proc-cpuinfo.txt", "*cpuinfo*", "proc-meminfo.txt", "*meminfo*",
+                     "proc-modules.txt", "dmidecode*", "sys-*", "boot-mode.txt", "lspci*", "lsusb-v*.txt", "lsusb.txt",
+                     "lsblk*", "*dpkg-status*", "*rpm-q*", "*apk-installed*", "*dpkg-query*", "ip-addr*.txt",
+                     "ip-route.txt", "ifconfig*.txt", "resolv.conf", "ss-ltnup.txt", "netstat-ltnup.txt"),
+    Platform.DARWIN: ("sw_vers*", "system_profiler*", "sp*datatype*", "sysctl*", "ioreg*", "ifconfig*.txt"),
+}
+# The WMI classes a collector reads (a *.wmi file of another class is recorded but unused).
+WMI_CLASSES = ("win32_baseboard", "win32_bios", "win32_computersystem", "win32_computersystemproduct",
+               "win32_diskdrive", "win32_networkadapter", "win32_networkadapterconfiguration", "win32_operatingsystem",
+               "win32_physicalmemory", "win32_pnpentity", "win32_processor", "win32_quickfixengineering",
+               "win32_videocontroller")
+_OWN_FILES = {"manifest.txt", "sha256sums", "sha256sums.txt"}
+
+
+def missing_files(rec: Recording, platform: Platform) -> List[str]:
+    """Expected files (first alternative named) of which no alternative is in the recording."""
+    present = {n.lower() for n in rec.names()}
+    return [alts[0] for alts in EXPECTED[platform] if not any(a.lower() in present for a in alts)]
+
+
+def used_files(rec: Recording, platform: Platform) -> List[str]:
+    """Recorded names some collector reads."""
+    out = []
+    for name in rec.names():
+        low = name.lower()
+        if _matches(low, _USED[platform]):
+            if platform == Platform.WINDOWS and low.endswith(".wmi") and low[:-4] not in WMI_CLASSES:
+                continue
+            out.append(name)
+    return out
+
+
+def altered_files(rec: Recording) -> List[str]:
+    """Files whose SHA-256 differs from the recording's SHA256SUMS ("hex  name" lines)."""
+    out = []
+    text = rec.text("SHA256SUMS") if rec.has("SHA256SUMS") else ""
+    for line in text.split("\n"):
+        digest, _, name = line.strip().partition("  ")
+        name = name.lstrip("*")
+        if name.lower() == "manifest.txt":
+            continue  # collect.sh version 1 appended its last line after hashing it
+        if len(digest) != 64 or not name or "/" in name.strip("./") and not rec.path.joinpath(name).is_file():
+            continue
+        try:
+            with open(rec.path / name, "rb") as f:
+                actual = hashlib.sha256(f.read(MAX_FILE)).hexdigest()
+        except OSError:
+            continue  # a missing file is reported as missing, not as altered
+        if actual != digest.lower():
+            out.append(name)
+    return out
+
+
+def wmi_datetime(value: str) -> str:
+    """A CIM DATETIME ("20130822204218.500000+120", offset in minutes) as UTC ISO 8601, or ""."""
+    m = re.match(r"^(\d{14})\.\d{6}([+-])(\d{3})$", value.strip())
+    if not m:
+        return ""
+    try:
+        when = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
+    except ValueError:
+        return ""
+    offset = int(m.group(3)) * (1 if m.group(2) == "+" else -1)
+    return (when - timedelta(minutes=offset)).replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_time(value: str) -> str:
+    """The scripts' times as ISO 8601: '20261123T201330Z' (collect.sh), a CIM datetime (collect.bat)."""
+    v = value.strip()
+    m = re.match(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$", v)
+    if m:
+        return "{}-{}-{}T{}:{}:{}Z".format(*m.groups())
+    return wmi_datetime(v) or v
+
+
+def describe(rec: Recording, platform: Platform) -> List[Tuple[str, str]]:
+    """Document properties saying where a recorded scan comes from and what the recording lacked."""
+    props: List[Tuple[str, str]] = [("cbom:source", "recorded"), ("cbom:recorded:platform", platform.value),
+                                    ("cbom:recorded:folder", rec.path.resolve().name)]
+    m = rec.manifest
+    if m.script:
+        props.append(("cbom:recorded:script", m.script))
+    if m.started:
+        props.append(("cbom:recorded:time", iso_time(m.started)))
+    if m.finished:
+        props.append(("cbom:recorded:finished", iso_time(m.finished)))
+    if m.header.get("uid"):
+        props.append(("cbom:recorded:uid", m.header["uid"]))
+    if m.header.get("admin"):
+        props.append(("cbom:recorded:admin", m.header["admin"]))
+    for name in missing_files(rec, platform):
+        props.append(("cbom:recorded:missing", name))
+    for e in m.entries:
+        if e.rc not in ("0", ""):
+            props.append(("cbom:recorded:failed", f"{e.file} (exit {e.rc}: {e.command})"))
+    used = used_files(rec, platform)
+    for name in sorted(rec.names(), key=str.lower):
+        if name.lower() in _OWN_FILES or name.lower().endswith(".stderr"):
+            continue
+        props.append(("cbom:recorded:file" if name in used else "cbom:recorded:unused", name))
+    return props

@@ -1,0 +1,245 @@
+"""Where a scan reads the machine from: the host backends behind `ScanContext`.
+
+A collector never runs a command or opens a host file itself: it asks the scan
+context, which asks one of these backends (syft's file resolver, psutil's one
+backend per platform, distro's `root_dir` are the models):
+
+- `LocalHost`: the machine cbom runs on (root "/"), or a mounted disk image or
+  chroot (`--root DIR`: files are read under DIR, and commands, which would
+  describe the running machine, are only run where a collector says they apply).
+- `RecordedHost`: a folder written by usb_bundle/collect/collect.sh, collect.bat
+  or collect.ps1 (or laid out like ../shared/fixtures). A command line is
+  answered with the file the script recorded its output in, a host path with the
+  recorded copy of that file or folder. The same collectors thus describe a
+  recorded machine with the same code as a live one (`cbom ingest DIR`).
+
+The tables below are the contract between the collect scripts and the
+collectors: one line per recorded command or file. A third-party collector
+whose command the scripts record adds its line with `register_command`.
+"""
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import _exec
+from .decode import decode_recorded
+from .model import Platform
+from .recording import MAX_FILE, Recording
+
+__all__ = ["COMMANDS", "FILES", "HostBackend", "LocalHost", "RecordedHost", "register_command", "register_file"]
+
+# Command line (a prefix of argv, compared without regard to case) → recorded file names (lower-case
+# globs, in order of preference). The longest matching prefix wins.
+COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
+    # Linux and other Unix (collect.sh)
+    ("dmidecode",): ("dmidecode.txt", "dmidecode*"),
+    ("uname", "-a"): ("uname-a.txt",),
+    ("hostname",): ("hostname.txt",),
+    ("lspci",): ("lspci-nnmmv*", "lspci-vmmnn*", "lspci-nnvmm*", "lspci-nmmv*", "lspci-v-nn*", "lspci-nnv*", "lspci*"),
+    ("lsusb", "-v"): ("lsusb-v*.txt",),
+    ("lsusb",): ("lsusb.txt",),
+    ("lsblk",): ("lsblk-j.json", "lsblk*.json", "lsblk*"),
+    ("rpm",): ("rpm-qai*", "*rpm-q*"),
+    ("dpkg-query",): ("*dpkg-query*",),
+    ("ip", "addr"): ("ip-addr*.txt",),
+    ("ip", "route"): ("ip-route.txt",),
+    ("ifconfig",): ("ifconfig-a.txt", "ifconfig*.txt"),
+    ("ss",): ("ss-ltnup.txt",),
+    ("netstat", "-ltnup"): ("netstat-ltnup.txt",),
+    # Windows (collect.bat / collect.ps1): wmic /format:list dumps are named after their class.
+    ("wmic", "os"): ("win32_operatingsystem.wmi",),
+    ("wmic", "qfe"): ("win32_quickfixengineering.wmi", "wmic-qfe*.txt", "qfe*.txt"),
+    ("systeminfo",): ("systeminfo.txt", "systeminfo*.txt"),
+    ("ipconfig", "/all"): ("ipconfig-all*.txt", "ipconfig*.txt"),
+    ("netstat", "-ano"): ("netstat-ano*.txt", "netstat*.txt"),
+    ("driverquery",): ("driverquery*.txt",),
+    ("tasklist",): ("tasklist.csv",),
+    # macOS
+    ("sw_vers",): ("sw_vers*",),
+    ("sysctl",): ("sysctl*",),
+}
+# `wmic path CLASS get ...` → CLASS.wmi (any case): handled by rule, not listed per class.
+_WMIC_PATH = ("wmic", "path")
+
+# Host path (a file, or a folder whose whole tree was copied) → recorded names (lower-case globs).
+FILES: Dict[str, Tuple[str, ...]] = {
+    "/etc/os-release": ("os-release", "*os-release*"),
+    "/usr/lib/os-release": ("os-release", "*os-release*"),
+    "/etc/lsb-release": ("lsb-release",),
+    "/etc/redhat-release": ("redhat-release",),
+    "/etc/centos-release": ("centos-release",),
+    "/etc/fedora-release": ("fedora-release",),
+    "/etc/SuSE-release": ("suse-release",),
+    "/etc/debian_version": ("debian_version",),
+    "/etc/timezone": ("timezone",),
+    "/etc/locale.conf": ("locale.conf",),
+    "/etc/resolv.conf": ("resolv.conf",),
+    "/etc/selinux/config": ("selinux-config",),
+    "/proc/cpuinfo": ("proc-cpuinfo.txt", "*cpuinfo*"),
+    "/proc/meminfo": ("proc-meminfo.txt", "*meminfo*"),
+    "/proc/modules": ("proc-modules.txt",),
+    "/proc/stat": ("proc-stat.txt",),
+    "/sys/fs/selinux/enforce": ("selinux-enforce.txt",),
+    "/sys/module/apparmor/parameters/enabled": ("apparmor-enabled.txt",),
+    "/sys/kernel/security/lsm": ("lsm.txt",),
+    "/sys/kernel/security/lockdown": ("lockdown.txt",),
+    "/var/lib/dpkg/status": ("dpkg-status", "*dpkg-status*"),
+    "/lib/apk/db/installed": ("apk-installed", "*apk-installed*"),
+    # Folders collect.sh copies attribute by attribute.
+    "/sys/class/dmi/id": ("sys-class-dmi-id",),
+    "/sys/block": ("sys-block",),
+    "/sys/class/net": ("sys-class-net",),
+    "/sys/bus/usb/devices": ("sys-bus-usb-devices",),
+    "/sys/devices/system/cpu/vulnerabilities": ("sys-cpu-vulnerabilities",),
+}
+
+
+def register_command(argv_prefix: Sequence[str], names: Sequence[str]) -> None:
+    """Teach the recorded backend the file a collect script records `argv_prefix`'s output in."""
+    COMMANDS[tuple(a.lower() for a in argv_prefix)] = tuple(n.lower() for n in names)
+
+
+def register_file(host_path: str, names: Sequence[str]) -> None:
+    """Teach the recorded backend the recorded name of a host file or copied folder."""
+    FILES[host_path] = tuple(n.lower() for n in names)
+
+
+class HostBackend:
+    """What a collector can ask of the machine it describes."""
+
+    kind = ""  # "local", "image", "recorded"
+    root = Path("/")
+
+    @property
+    def describes_running_system(self) -> bool:
+        """True when commands and /proc describe the scanned machine (not a mounted image)."""
+        return True
+
+    def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
+        raise NotImplementedError
+
+    def path(self, path: str) -> Path:
+        """A local path holding the scanned machine's `path` (it may not exist)."""
+        raise NotImplementedError
+
+    def read(self, path: str) -> str:
+        """Text of the scanned machine's file `path`. Raises OSError."""
+        raise NotImplementedError
+
+    def which(self, command: str) -> Optional[str]:
+        raise NotImplementedError
+
+
+class LocalHost(HostBackend):
+    """The running machine (root "/"), or a mounted image / chroot at `root`."""
+
+    def __init__(self, root: Path = Path("/")) -> None:
+        self.root = Path(root)
+        self.kind = "local" if self.root == Path("/") else "image"
+
+    @property
+    def describes_running_system(self) -> bool:
+        return self.root == Path("/")
+
+    def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
+        return _exec.run(argv, timeout=timeout)
+
+    def path(self, path: str) -> Path:
+        return _exec.host_path(self.root, path)
+
+    def read(self, path: str) -> str:
+        return _exec.read_text(self.root, path)
+
+    def which(self, command: str) -> Optional[str]:
+        return shutil.which(command)
+
+
+class RecordedHost(HostBackend):
+    """A recorded folder answering the collectors' commands and file reads."""
+
+    kind = "recorded"
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self.root = recording.path
+        self.platform: Optional[Platform] = recording.platform
+        # Where a host path that was not recorded points: a path that never exists.
+        self._absent = recording.path / ".not-recorded"
+        self.used: List[str] = []  # recorded names read so far, in order
+
+    def _name(self, patterns: Sequence[str]) -> Optional[str]:
+        found = self.recording.first(*patterns)
+        if found is not None and found not in self.used:
+            self.used.append(found)
+        return found
+
+    def recorded_name(self, argv: Sequence[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
+        """(recorded file answering `argv` or None, the names looked for)."""
+        low = tuple(a.lower() for a in argv)
+        if low[:2] == _WMIC_PATH and len(low) > 2:
+            patterns: Tuple[str, ...] = (f"{low[2]}.wmi",)
+        else:
+            best = max((k for k in COMMANDS if low[:len(k)] == k), key=len, default=None)
+            patterns = COMMANDS[best] if best is not None else ()
+        return (self._name(patterns) if patterns else None), patterns
+
+    def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
+        argv = tuple(argv)
+        name, patterns = self.recorded_name(argv)
+        if name is None:
+            where = f" ({patterns[0]} absent)" if patterns else ""
+            line = " ".join(argv)
+            line = line if len(line) <= 80 else line[:77] + "…"  # PowerShell scripts are long
+            return _exec.CommandResult(argv, 127, "", "", error=f"`{line}` was not recorded{where}")
+        try:
+            data = self.recording.data(name)
+        except OSError as exc:
+            return _exec.CommandResult(argv, 126, "", "", error=f"{name}: unreadable: {exc.strerror or exc}")
+        failed = self.recording.failed(name)
+        rc = int(failed.rc) if failed is not None and failed.rc.lstrip("-").isdigit() else 0
+        stderr = self.recording.text(name + ".stderr") if rc else ""
+        return _exec.CommandResult(argv, rc, decode_recorded(data), stderr, raw=data)
+
+    def path(self, path: str) -> Path:
+        clean = "/" + path.strip("/")
+        if clean in FILES:
+            name = self._name(FILES[clean])
+            if name is not None:
+                return self.recording.path / name
+            folder = self._folder(FILES[clean])
+            return folder if folder is not None else self._absent
+        # Inside a copied folder: /sys/class/net/eth0/address → sys-class-net/eth0/address.
+        for prefix, names in FILES.items():
+            if clean.startswith(prefix + "/"):
+                folder = self._folder(names)
+                if folder is not None:
+                    return folder / clean[len(prefix) + 1:]
+        return self._absent / clean.lstrip("/")
+
+    def _folder(self, names: Sequence[str]) -> Optional[Path]:
+        for low in names:
+            for entry in self.recording.names():
+                if fnmatch.fnmatchcase(entry.lower(), low):
+                    folder = self.recording.folder(entry)
+                    if folder is not None:
+                        return folder
+        return None
+
+    def read(self, path: str) -> str:
+        p = self.path(path)
+        if not p.is_file():
+            raise FileNotFoundError(2, "not recorded", path)
+        with open(p, "rb") as f:
+            return decode_recorded(f.read(MAX_FILE))
+
+    def which(self, command: str) -> Optional[str]:
+        low = command.lower()
+        if low == "wmic" and any(n.lower().endswith(".wmi") for n in self.recording.names()):
+            return "recorded:wmic"
+        for prefix, patterns in COMMANDS.items():
+            if prefix[0] == low and self.recording.find(*patterns):
+                return f"recorded:{command}"
+        return None

@@ -1,0 +1,17 @@
+"""cbom.html: the audit report as one self-contained HTML page."""
+from __future__ import annotations
+
+from ..document import Document
+from ..report import render_html
+
+
+class HtmlWriter:
+    """The report's single-file HTML page (options `paper` and `lang` of the document)."""
+
+    name = "html"
+    file_name = "cbom.html"
+
+    def render(self, document: Document) -> bytes:
+        """The HTML page, UTF-8."""
+        return render_html(document, paper=str(document.options.get("paper", "A4")),
+                           lang=str(document.options.get("lang", "en")))

@@ -1,0 +1,17 @@
+"""cbom.pdf: the audit report as PDF (WeasyPrint, imported only when a PDF is asked for)."""
+from __future__ import annotations
+
+from ..document import Document
+from ..report import render_pdf
+
+
+class PdfWriter:
+    """The report's PDF (options `paper` and `lang` of the document). Raises ReportUnavailable."""
+
+    name = "pdf"
+    file_name = "cbom.pdf"
+
+    def render(self, document: Document) -> bytes:
+        """The PDF file."""
+        return render_pdf(document, paper=str(document.options.get("paper", "A4")),
+                          lang=str(document.options.get("lang", "en")))

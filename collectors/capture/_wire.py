@@ -1,0 +1,39 @@
+"""Field decoders shared by the engine, the protocol modules and the model mapping.
+
+Pure functions over bytes: unsigned integers (network and little-endian order),
+printable text of string fields, and the display forms of addresses.
+"""
+from __future__ import annotations
+
+import ipaddress
+import struct
+
+__all__ = ["u16", "u32", "u16le", "u32le", "text", "ip", "mac", "ber_len_size"]
+
+u16 = struct.Struct(">H").unpack_from
+u32 = struct.Struct(">I").unpack_from
+u16le = struct.Struct("<H").unpack_from
+u32le = struct.Struct("<I").unpack_from
+
+
+def text(v: bytes) -> str:
+    """Printable text of a protocol string field (NULs and control characters dropped)."""
+    s = v.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return "".join(ch for ch in s if ch.isprintable()).strip()
+
+
+def ip(b: bytes) -> str:
+    """Dotted IPv4 or RFC 5952 IPv6 text of a 4- or 16-byte address."""
+    if len(b) == 4:
+        return "%d.%d.%d.%d" % (b[0], b[1], b[2], b[3])
+    return str(ipaddress.IPv6Address(b))
+
+
+def mac(b: bytes) -> str:
+    """Colon-separated lower-case hex of a MAC address."""
+    return ":".join("%02x" % x for x in b)
+
+
+def ber_len_size(p: bytes, i: int) -> int:
+    """Bytes taken by the BER length at `i` (X.690 section 8.1.3: short or long form)."""
+    return 1 + (p[i] & 0x7F if p[i] & 0x80 else 0)
