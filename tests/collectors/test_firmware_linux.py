@@ -13,9 +13,12 @@ from test_hardware_linux import dmi_tree, fixture, write
 from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Finding, HostFact, Kind, Platform
-from collectors.firmware import FirmwareCollector
+from _areas import area
+FirmwareCollector = area("firmware")
 from collectors.firmware import _linux as F
-from collectors.hardware import HardwareCollector, _refs
+from collectors.hardware import _refs
+from _areas import area
+HardwareCollector = area("hardware")
 
 
 def fw_items(root: Path, admin: bool = False):

@@ -14,8 +14,11 @@ from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Finding, Gap, HostFact, Kind, Platform
 from collectors import _ids
-from collectors.firmware import FirmwareCollector
-from collectors.hardware import HardwareCollector, _refs
+from _areas import area
+FirmwareCollector = area("firmware")
+from collectors.hardware import _refs
+from _areas import area
+HardwareCollector = area("hardware")
 from collectors.hardware import _linux as L
 from collectors.hardware._common import (
     Redactor,

@@ -16,7 +16,8 @@ import cbom.validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, HostFact, Status
 from cbom.runner import run_one, scan
-from collectors.network import NetworkCollector
+from _areas import area
+NetworkCollector = area("network")
 from collectors.network._common import interface_ref
 
 REPO = Path(__file__).resolve().parents[2]
@@ -183,8 +184,8 @@ import json
 from cbom.collector import ScanContext
 from cbom.model import Component, HostFact
 from cbom.runner import run_one
-from collectors.network import NetworkCollector
-run, items = run_one(NetworkCollector, ScanContext())
+from collectors.network import NetworkLinux
+run, items = run_one(NetworkLinux, ScanContext())
 print(json.dumps({
     "status": run.status.value, "gaps": list(run.gaps),
     "components": [dict(name=i.name, category=i.category.value, ref=i.ref, properties=i.properties,

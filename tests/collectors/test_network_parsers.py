@@ -8,7 +8,9 @@ import pytest
 from cbom.collector import ScanContext
 from cbom.model import Category, Gap, HostFact, Kind, Platform
 from cbom.runner import run_one
-from collectors.network import NetworkCollector, components_from_ipconfig
+from collectors.network import components_from_ipconfig
+from _areas import area
+NetworkCollector = area("network")
 from collectors.network._common import (
     Socket, interface_ref, normalize_mac, prefix_length, services_from_sockets, with_prefix,
 )

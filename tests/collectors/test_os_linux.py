@@ -12,7 +12,8 @@ import pytest
 from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, HostFact, Kind, Platform, Status
-from collectors.osinfo import OsCollector
+from _areas import area
+OsCollector = area("os")
 from collectors.osinfo import _linux as lx
 from collectors.osinfo._cpe import make_cpe, to_cpe23
 

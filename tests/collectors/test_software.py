@@ -11,7 +11,8 @@ from cbom import cyclonedx, validate
 from cbom.collector import ScanContext
 from cbom.model import Component, Gap, Kind, Platform, Status
 from cbom.runner import run_one, scan
-from collectors.software import SoftwareCollector
+from _areas import area
+SoftwareCollector = area("software")
 from collectors.software._common import (
     P_DATE, P_LICENSE_TEXT, P_MANAGER, P_SIZE, P_SOURCE, Distro, normalise_license, spdx_expression, to_component,
 )

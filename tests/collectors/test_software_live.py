@@ -14,7 +14,8 @@ import pytest
 from cbom.collector import ScanContext
 from cbom.model import Component, Platform, Status
 from cbom.runner import run_one
-from collectors.software import SoftwareCollector
+from _areas import area
+SoftwareCollector = area("software")
 from collectors.software._common import P_ARCH, P_MANAGER
 
 pytestmark = pytest.mark.live

@@ -100,7 +100,7 @@ from cbom import cyclonedx, runner
 from cbom.collector import ScanContext
 from cbom.registry import load_collectors
 classes, _ = load_collectors()
-net = [c for c in classes if c.name == "network"]
+net = [c for c in classes if c.name == "network.linux"]
 scan = runner.scan(net, ScanContext(), "testhost")
 open(sys.argv[1], "w").write(cyclonedx.dumps(cyclonedx.to_dict(scan)))
 """

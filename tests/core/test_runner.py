@@ -104,7 +104,7 @@ def test_failures_are_recorded_and_report_still_valid(plugin_path, tmp_path):
     assert "cbom-no-such-tool" in props["cbom:collector:notool:reason"]
     assert props["cbom:collector:limited:status"] == "partial"
     assert props["cbom:collector:limited:gap"] == "3 files unreadable without root"
-    assert props["cbom:collector:os:status"] in ("ok", "partial")
+    assert props["cbom:collector:os.linux:status"] in ("ok", "partial")
     names = {c["name"] for c in doc["components"]}
     # What was collected before a crash or a hang is kept.
     assert {"before-boom", "before-hang", "visible"} <= names and "never" not in names
@@ -118,7 +118,7 @@ def test_collectors_command_lists_plugins(plugin_path):
     assert proc.returncode == 0
     lines = {line.split()[0]: line for line in proc.stdout.splitlines()[1:] if line.strip() and not line[0].isspace()}
     assert "cannot run: needs cbom-no-such-tool" in lines["notool"]
-    assert "can run" in lines["os"]
+    assert "can run" in lines["os.linux"]
 
 
 def test_in_process_run_one_statuses():
@@ -151,13 +151,24 @@ def test_in_process_run_one_statuses():
 
 
 def test_selection():
+    from cbom.model import Platform
+
     classes, errors = load_collectors()
-    names = [c.name for c in runner.select(classes)]
-    assert "os" in names and "network" in names
-    assert [c.name for c in runner.select(classes, only=["os"])] == ["os"]
-    assert "os" not in [c.name for c in runner.select(classes, skip=["os"])]
+    names = [c.name for c in runner.select(classes, platform=Platform.LINUX)]
+    assert "os.linux" in names and "network.linux" in names and "software.dpkg" in names
+    assert "os.windows" not in names and "software.macos" not in names  # other platforms left out
+    # An area selects every source of it; a name selects one source.
+    software = [c.name for c in runner.select(classes, only=["software"], platform=Platform.LINUX)]
+    assert {"software.dpkg", "software.rpm", "software.python", "software.kmod"} <= set(software)
+    assert [c.name for c in runner.select(classes, only=["software.dpkg"])] == ["software.dpkg"]
+    assert "software.dpkg" not in [c.name for c in runner.select(classes, skip=["software"])]
+    assert "software.rpm" in [c.name for c in runner.select(classes, skip=["software.dpkg"], platform=Platform.LINUX)]
+    # A collector of another platform named exactly is kept (its run then says why it was skipped).
+    assert [c.name for c in runner.select(classes, only=["os.windows"], platform=Platform.LINUX)] == ["os.windows"]
     with pytest.raises(runner.SelectionError, match="unknown collector"):
         runner.select(classes, only=["nope"])
+    with pytest.raises(runner.SelectionError, match="unknown collector"):
+        runner.select(classes, only=["soft"])  # a prefix of an area is not an area
 
 
 def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
@@ -184,7 +195,7 @@ def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
     doc = load_json(out / "cbom.cdx.json")
     props = {p["name"]: p["value"] for p in doc["metadata"]["properties"]}
     assert props["cbom:collector:aslow:reason"].startswith("interrupted by the user")
-    assert props["cbom:collector:os:status"] == "skipped"
+    assert props["cbom:collector:os.linux:status"] == "skipped"
     assert "before-ctrl-c" in {c["name"] for c in doc["components"]}
 
 
