@@ -42,7 +42,8 @@ COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
     ("lsusb", "-v"): ("lsusb-v*.txt",),
     ("lsusb",): ("lsusb.txt",),
     ("lsblk",): ("lsblk-j.json", "lsblk*.json", "lsblk*"),
-    ("rpm",): ("rpm-qai*", "*rpm-q*"),
+    ("rpm", "-qai"): ("rpm-qai*", "*rpm-qai*"),
+    ("rpm", "-qa"): ("rpm-qa.txt", "*.rpm-qa.txt"),
     ("dpkg-query",): ("*dpkg-query*",),
     ("ip", "addr"): ("ip-addr*.txt",),
     ("ip", "route"): ("ip-route.txt",),
@@ -57,9 +58,18 @@ COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
     ("netstat", "-ano"): ("netstat-ano*.txt", "netstat*.txt"),
     ("driverquery",): ("driverquery*.txt",),
     ("tasklist",): ("tasklist.csv",),
-    # macOS
+    # Registry exports (collect.bat `reg export KEY FILE`; the live collectors read winreg instead).
+    ("reg", "export", "hklm\\software\\microsoft\\windows\\currentversion\\uninstall"): ("uninstall*.reg",),
+    ("reg", "export", "hklm\\hardware\\description\\system\\centralprocessor"): ("centralprocessor*.reg",),
+    # macOS. `system_profiler` alone prints the full text report (GLPI and collect.sh keep it as
+    # system_profiler.txt, sometimes one per OS release: system_profiler-10.4.txt); one data type
+    # at a time is kept as SP<Type>.xml (`-xml`) or .json.
     ("sw_vers",): ("sw_vers*",),
     ("sysctl",): ("sysctl*",),
+    ("ioreg",): ("ioreg*",),
+    ("system_profiler",): ("system_profiler*",),
+    ("system_profiler", "spapplicationsdatatype"): ("spapplicationsdatatype*",),
+    ("system_profiler", "-xml"): ("sp*datatype*.xml", "sp*datatype*.json"),
 }
 # `wmic path CLASS get ...` → CLASS.wmi (any case): handled by rule, not listed per class.
 _WMIC_PATH = ("wmic", "path")
@@ -75,6 +85,7 @@ FILES: Dict[str, Tuple[str, ...]] = {
     "/etc/SuSE-release": ("suse-release",),
     "/etc/debian_version": ("debian_version",),
     "/etc/timezone": ("timezone",),
+    "/etc/default/locale": ("locale.conf",),
     "/etc/locale.conf": ("locale.conf",),
     "/etc/resolv.conf": ("resolv.conf",),
     "/etc/selinux/config": ("selinux-config",),
@@ -121,6 +132,11 @@ class HostBackend:
     def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
         raise NotImplementedError
 
+    def run_each(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> List[_exec.CommandResult]:
+        """Every output answering `argv`: one run on a machine; a recording may hold several
+        samples of one command (ipconfig-7.txt, ipconfig-10.txt; system_profiler-10.4/-10.5.txt)."""
+        return [self.run(argv, timeout=timeout)]
+
     def path(self, path: str) -> Path:
         """A local path holding the scanned machine's `path` (it may not exist)."""
         raise NotImplementedError
@@ -131,6 +147,11 @@ class HostBackend:
 
     def which(self, command: str) -> Optional[str]:
         raise NotImplementedError
+
+    def looked_at(self, path: str) -> bool:
+        """True when the absence of `path` is known (not merely unrecorded): an absent file then
+        means "not there" (SELinux disabled…), not "unknown"."""
+        return True
 
 
 class LocalHost(HostBackend):
@@ -169,6 +190,16 @@ class RecordedHost(HostBackend):
         # Where a host path that was not recorded points: a path that never exists.
         self._absent = recording.path / ".not-recorded"
         self.used: List[str] = []  # recorded names read so far, in order
+        # collect.sh's manifest names the host file each copy came from ("cat /etc/os-release"):
+        # those lines, present or not, say exactly where the recording looked.
+        self._copied: Dict[str, str] = {}
+        for entry in recording.manifest.entries:
+            verb, _, path = entry.command.partition(" ")
+            if verb == "cat" and path.startswith("/"):
+                self._copied.setdefault(path.strip(), entry.file)
+
+    def looked_at(self, path: str) -> bool:
+        return path in self._copied
 
     def _name(self, patterns: Sequence[str]) -> Optional[str]:
         found = self.recording.first(*patterns)
@@ -186,6 +217,15 @@ class RecordedHost(HostBackend):
             patterns = COMMANDS[best] if best is not None else ()
         return (self._name(patterns) if patterns else None), patterns
 
+    def run_each(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> List[_exec.CommandResult]:
+        """One result per recorded file answering `argv`, in order of preference then name."""
+        _, patterns = self.recorded_name(argv)
+        names = self.recording.find(*patterns) if patterns else []
+        for name in names:
+            if name not in self.used:
+                self.used.append(name)
+        return [self._answer(tuple(argv), name) for name in names] or [self.run(argv, timeout=timeout)]
+
     def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
         argv = tuple(argv)
         name, patterns = self.recorded_name(argv)
@@ -194,6 +234,9 @@ class RecordedHost(HostBackend):
             line = " ".join(argv)
             line = line if len(line) <= 80 else line[:77] + "…"  # PowerShell scripts are long
             return _exec.CommandResult(argv, 127, "", "", error=f"`{line}` was not recorded{where}")
+        return self._answer(argv, name)
+
+    def _answer(self, argv: Tuple[str, ...], name: str) -> _exec.CommandResult:
         try:
             data = self.recording.data(name)
         except OSError as exc:
@@ -205,6 +248,11 @@ class RecordedHost(HostBackend):
 
     def path(self, path: str) -> Path:
         clean = "/" + path.strip("/")
+        if clean in self._copied:
+            name = self._copied[clean]
+            if self.recording.has(name) and name not in self.used:
+                self.used.append(name)
+            return self.recording.path / name if self.recording.has(name) else self._absent / clean.lstrip("/")
         if clean in FILES:
             name = self._name(FILES[clean])
             if name is not None:

@@ -22,6 +22,8 @@ from ._common import UNKNOWN_PROCESS, InterfaceInfo, Socket, normalize_mac, serv
 from ._linux import (
     Route, classify_link, parse_ipv6_route, parse_proc_route, parse_resolv_conf, parse_uevent, pci_address,
 )
+from . import _darwin, _windows
+from ._unix import parse_ifconfig, parse_ip_addr, parse_ip_route_defaults, parse_ss
 from ._windows import components_from_ipconfig, facts_from_ipconfig, interfaces_from_ipconfig, parse_ipconfig
 
 __all__ = ["COLLECTORS", "components_from_ipconfig", "parse_ipconfig"]
@@ -66,7 +68,7 @@ def _collect(ctx: ScanContext) -> Iterator[Item]:
     if ctx.platform == Platform.LINUX:
         routes = yield from _linux_routes(ctx)
     ipconfig = None
-    if ctx.platform == Platform.WINDOWS and ctx.live:
+    if ctx.platform == Platform.WINDOWS and ctx.live and not ctx.recorded:  # recorded: _recorded_interfaces
         ipconfig = yield from _windows_ipconfig(ctx)
 
     interfaces: List[Component] = []
@@ -98,11 +100,70 @@ def _collect(ctx: ScanContext) -> Iterator[Item]:
 
 def _recorded_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
     """Interfaces and listening services of a recorded machine (TODO per platform: ip addr, ipconfig, ifconfig)."""
-    yield Gap("interfaces of a recorded machine: not read yet")
+    if ctx.platform == Platform.WINDOWS:
+        yield from _windows.recorded_items(ctx)  # ipconfig /all, netstat -ano, tasklist
+        return
+    if ctx.platform == Platform.DARWIN:
+        yield from _darwin.recorded_items(ctx)  # ifconfig -a
+        return
+    yield from _recorded_linux_interfaces(ctx)
+
+
+def _recorded_linux_interfaces(ctx: ScanContext) -> Iterator[Item]:
+    """`ip addr` (else `ifconfig -a`), `ip route`, `ss -ltnup` and collect.sh's copy of /sys/class/net.
+
+    collect.sh cannot keep sysfs symlinks on a FAT stick: it writes the resolved
+    `device` link as a `device-path` file and the driver/subsystem links' names.
+    """
+    infos: List[InterfaceInfo] = []
+    result = ctx.run(["ip", "addr"])
+    if result.ok:
+        infos = parse_ip_addr(result.stdout)
+        if not infos:
+            yield Gap("ip addr: no interface found (not `ip addr` output?)")
+    if not infos:
+        result = ctx.run(["ifconfig", "-a"])
+        if result.ok:
+            infos = parse_ifconfig(result.stdout)
+    route = ctx.run(["ip", "route"])
+    defaults = parse_ip_route_defaults(route.stdout if route.ok else "")
+    for info in infos:
+        attrs = _recorded_sysfs(ctx, info.name)
+        if attrs:
+            path = attrs.get("device-path", "")
+            info.driver = attrs.get("driver", "") if path else ""
+            info.bus = pci_address("/" + path, attrs.get("subsystem", "")) if path else ""
+            arphrd = attrs.get("type", "")
+            info.kind = classify_link(int(arphrd) if arphrd.isdigit() else None,
+                                      parse_uevent(attrs.get("uevent", "")).get("DEVTYPE", ""), bool(path),
+                                      attrs.get("wireless", "") == "1")
+        info.routes = [f"default via {gw}" for gw, dev in defaults if dev == info.name]
+    interfaces = [i.component() for i in infos]
+    yield from interfaces
+    for gateway in dict.fromkeys(gw for gw, _ in defaults):
+        yield HostFact("cbom:default-gateway", gateway)
+    for argv in (["ss", "-ltnup"], ["netstat", "-ltnup"]):
+        result = ctx.run(argv)
+        if result.ok:
+            yield from services_from_sockets(parse_ss(result.stdout), interfaces)
+            break
+
+
+def _recorded_sysfs(ctx: ScanContext, name: str) -> Dict[str, str]:
+    """The attributes collect.sh copied from /sys/class/net/NAME ({} when none)."""
+    out: Dict[str, str] = {}
+    for attr in ("device-path", "driver", "subsystem", "type", "uevent", "wireless"):
+        try:
+            out[attr] = ctx.read(f"/sys/class/net/{name}/{attr}").strip()
+        except OSError:
+            continue
+    return out
 
 
 def _linux_routes(ctx: ScanContext) -> Iterator[Item]:
     routes: List[Route] = []
+    if ctx.recorded:
+        return routes  # a recording holds `ip route`, read with its interfaces
     for path, parse in (("/proc/net/route", _parse_v4), ("/proc/net/ipv6_route", parse_ipv6_route)):
         try:
             text = ctx.read(path)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import base64
 import os
 import platform
+import re
 import socket
 import time
-from typing import Iterable, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 from cbom.collector import Collector, ScanContext
-from cbom.model import Gap, HostFact, Item, Platform
+from cbom.host import RecordedHost
+from cbom.model import Component, Gap, HostFact, Item, Platform
 
 from .._text import decode_recorded
 from . import _darwin, _linux, _windows
@@ -187,6 +189,12 @@ def _distribution(ctx: ScanContext) -> Tuple[dict, List[str]]:
 
 
 def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
+    if ctx.recorded:
+        result = ctx.run(["uname", "-a"])
+        release, version, _machine = _linux.uname_fields(result.stdout if result.ok else "")
+        facts.append(("cbom:kernel", release))
+        facts.append(("cbom:kernel-version", version))
+        return []
     if ctx.live:
         release, _ = _read(ctx, "/proc/sys/kernel/osrelease")
         version, _ = _read(ctx, "/proc/sys/kernel/version")
@@ -213,6 +221,9 @@ def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
 
 
 def _arch(ctx: ScanContext) -> str:
+    if ctx.recorded:
+        result = ctx.run(["uname", "-a"])
+        return _linux.uname_fields(result.stdout if result.ok else "")[2]
     if ctx.live:
         return platform.machine()
     # The machine type of the image's own binaries (uname would describe the scanning machine).
@@ -226,6 +237,11 @@ def _arch(ctx: ScanContext) -> str:
 
 
 def _hostname(ctx: ScanContext) -> str:
+    if ctx.recorded:
+        result = ctx.run(["hostname"])
+        first = result.stdout.strip().split("\n")[0].strip() if result.ok else ""
+        host = ctx.host
+        return first or (host.recording.manifest.host if isinstance(host, RecordedHost) else "")
     if ctx.live:
         text, _ = _read(ctx, "/proc/sys/kernel/hostname")
         return (text or socket.gethostname()).strip()
@@ -246,14 +262,14 @@ def _locale(ctx: ScanContext) -> str:
         value = _linux.parse_locale_conf(text or "")
         if value:
             return value
-    if ctx.live:
+    if ctx.local:
         return os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
     return ""
 
 
 def _security(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     gaps: List[str] = []
-    if ctx.live:
+    if ctx.live and ctx.host.looked_at("/sys/fs/selinux/enforce"):
         # selinuxfs is mounted only when SELinux is enabled in the running kernel.
         text, why = _read(ctx, "/sys/fs/selinux/enforce")
         if why:
@@ -270,6 +286,8 @@ def _security(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     text, why = _read(ctx, "/sys/module/apparmor/parameters/enabled")
     if why:
         gaps.append(why)
+    elif text is None and not ctx.host.looked_at("/sys/module/apparmor/parameters/enabled"):
+        pass  # a recording that did not look: unknown, not "not loaded"
     elif text is None:
         facts.append(("cbom:apparmor", "not loaded"))
     else:
@@ -290,6 +308,37 @@ _BUDGET = 27.0  # seconds for every command together, under the collector's 30 s
 
 
 def _collect_windows(ctx: ScanContext) -> Iterator[Item]:
+    named = False
+    for item in _windows_os(ctx):
+        named = named or (isinstance(item, Component) and bool(item.prop("cbom:hostname")))
+        yield item
+    if ctx.recorded and not named:
+        # No OS dump or systeminfo named the recorded machine: another WMI class may.
+        name = _recorded_windows_name(ctx)
+        if name:
+            yield HostFact("hostname", name)
+
+
+# Recorded WMI classes naming the machine, in the order the old ingest asked them (GLPI keeps some
+# of these alone in a folder).
+_WINDOWS_NAMES = (("Win32_ComputerSystem", "Name"), ("Win32_OperatingSystem", "CSName"),
+                  ("Win32_Processor", "SystemName"), ("Win32_NetworkAdapter", "SystemName"),
+                  ("Win32_QuickFixEngineering", "CSName"))
+
+
+def _recorded_windows_name(ctx: ScanContext) -> str:
+    for cls, prop in _WINDOWS_NAMES:
+        res = ctx.run(["wmic", "path", cls, "get", prop, "/format:list"])
+        if not res.ok:
+            continue
+        for record in _windows.parse_wmic_list(decode_recorded(res.raw)):
+            value = record.get(prop, "").strip()
+            if value:
+                return value
+    return ""
+
+
+def _windows_os(ctx: ScanContext) -> Iterator[Item]:
     deadline = time.monotonic() + _BUDGET
 
     def left(cap: float) -> float:
@@ -316,7 +365,10 @@ def _collect_windows(ctx: ScanContext) -> Iterator[Item]:
         else:
             qfe = ctx.run(["wmic", "qfe", "get", "/format:list"], timeout=left(10))
             if qfe.ok:
-                fixes = _windows.hotfixes_from_records(_windows.parse_wmic_list(decode_recorded(qfe.raw)))
+                # /format:list as asked; a recording may hold the table form of `wmic qfe` instead.
+                text = decode_recorded(qfe.raw)
+                rows = _windows.parse_wmic_list(text) if "HotFixID=" in text else _windows.parse_wmic_table(text)
+                fixes = _windows.hotfixes_from_records(rows)
                 info = _windows.merge(info, _windows.WindowsInfo(hotfixes=tuple(fixes), hotfixes_known=True))
             else:
                 reasons.append(qfe.why())
@@ -360,7 +412,11 @@ def _collect_darwin(ctx: ScanContext) -> Iterator[Item]:
         sw = _darwin.parse_system_version_plist(data or b"")
         if not sw and why:
             gaps.append(why)
-    if ctx.live:
+    if ctx.recorded:
+        # The recorded system_profiler report (text, -xml or -json; the newest OS release's
+        # first) has the Software overview; nothing of the machine running cbom is asked.
+        sp = _recorded_sp_software(ctx)
+    elif ctx.live:
         r = ctx.run(["system_profiler", "SPSoftwareDataType"], timeout=20)
         sp = _darwin.parse_sp_software(r.stdout) if r.ok else {}
         if not sp:
@@ -378,8 +434,42 @@ def _collect_darwin(ctx: ScanContext) -> Iterator[Item]:
     comp = _darwin.component(sw, sp, extra)
     for gap in gaps:
         yield Gap(gap)
+    if ctx.recorded:
+        name = _recorded_darwin_name(ctx)
+        if name:
+            yield HostFact("hostname", name)
     if comp is None:
         yield Gap("macOS version unknown: neither sw_vers nor SystemVersion.plist answered")
         return
     yield comp
     yield HostFact("cbom:os", comp.description)
+
+
+def _recorded_sp_software(ctx: ScanContext) -> dict:
+    """The Software overview of the recorded system_profiler reports, in the text labels' keys."""
+    for res in reversed(ctx.run_each(["system_profiler"])):
+        if not res.ok:
+            continue
+        if not res.stdout.lstrip().startswith(("<?xml", "<plist", "{", "<!DOCTYPE")):
+            sp = _darwin.parse_sp_software(res.stdout)
+        else:
+            try:
+                sp = _darwin.sp_software_structured(res.stdout)
+            except ValueError:
+                continue
+        if sp:
+            return sp
+    return {}
+
+
+def _recorded_darwin_name(ctx: ScanContext) -> str:
+    """kern.hostname of the recorded `sysctl -a`, else the "Computer Name" of a system_profiler report."""
+    res = ctx.run(["sysctl", "-a"])
+    if res.ok:
+        m = re.search(r"^kern\.hostname\s*[:=]\s?(.*)$", res.stdout, re.MULTILINE)
+        return m.group(1).strip() if m else ""
+    for res in ctx.run_each(["system_profiler"]):
+        m = re.search(r"^\s*Computer Name:\s*(.+)$", res.stdout, re.MULTILINE) if res.ok else None
+        if m:
+            return m.group(1).strip()
+    return ""

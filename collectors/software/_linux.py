@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterator, List, Optional, Tuple
+from datetime import datetime
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
@@ -132,6 +133,25 @@ def parse_dpkg_status(text: str, require_status: bool = True) -> Tuple[List[Pack
     return packages, problems
 
 
+def parse_dpkg_query(text: str) -> Tuple[List[Package], List[str]]:
+    """Packages of `dpkg-query -W -f '${Package}\\t${Architecture}\\t${Version}\\t${Installed-Size}\\t${Section}'`
+    (the listing GLPI's agent records; Installed-Size is in KiB)."""
+    packages: List[Package] = []
+    problems: List[str] = []
+    for number, line in enumerate(text.replace("\r", "").split("\n"), 1):
+        if not line.strip():
+            continue
+        cols = line.split("\t")
+        if len(cols) < 3 or not cols[0] or not cols[2]:
+            problems.append(f"line {number}: {line[:40]!r}")
+            continue
+        size = cols[3] if len(cols) > 3 else ""
+        packages.append(Package(manager="dpkg", name=cols[0], version=cols[2], arch=cols[1],
+                                size=int(size) * 1024 if size.isdigit() else None,
+                                section=cols[4] if len(cols) > 4 else ""))
+    return packages, problems
+
+
 def _dpkg_install_dates(ctx: ScanContext, packages: List[Package]) -> None:
     """dpkg keeps no install date; the mtime of info/<pkg>.list is when this version was unpacked."""
     info = ctx.path("/var/lib/dpkg/info")
@@ -171,6 +191,20 @@ def collect_dpkg(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
         if problems:
             yield Gap(summarise(f"dpkg {DPKG_STATUS_D}", problems))
     _dpkg_install_dates(ctx, packages)
+    for pkg in packages:
+        yield to_component(pkg, distro)
+    if ctx.recorded:
+        yield from _recorded_dpkg_query(ctx, distro)
+
+
+def _recorded_dpkg_query(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
+    """A recording may hold a `dpkg-query -W` listing instead of (or beside) the status file."""
+    result = ctx.run(["dpkg-query", "-W"])
+    if not result.ok:
+        return
+    packages, problems = parse_dpkg_query(result.stdout)
+    if problems:
+        yield Gap(summarise("dpkg-query -W", problems))
     for pkg in packages:
         yield to_component(pkg, distro)
 
@@ -220,7 +254,88 @@ def parse_rpm_qa(text: str) -> Tuple[List[Package], List[str]]:
     return packages, problems
 
 
+def _rpm_date(value: str) -> str:
+    """rpm's localised install date in the C locale ("Wed 16 Oct 2019 09:21:42 AM PDT") as a date."""
+    v = " ".join(value.split()[:5]) if re.search(r"[AP]M", value) else value
+    for fmt in ("%a %d %b %Y %I:%M:%S %p", "%a %d %b %Y %H:%M:%S", "%a %b %d %H:%M:%S %Y"):
+        try:
+            return datetime.strptime(v.strip(), fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            continue
+    return ""
+
+
+def parse_rpm_qai(text: str) -> Tuple[List[Package], List[str]]:
+    """Packages of `rpm -qai` ("Name        : make" blocks; Description runs to the next Name)."""
+    packages: List[Package] = []
+    problems: List[str] = []
+    fields: Dict[str, str] = {}
+    in_description = False
+
+    def flush() -> None:
+        if not fields:
+            return
+        name, version, release = fields.get("Name", ""), fields.get("Version", ""), fields.get("Release", "")
+        if name == "gpg-pubkey":
+            return
+        if not name or not version:
+            problems.append(f"package {name or '?'}: no name or version")
+            return
+        size = fields.get("Size", "")
+        epoch = fields.get("Epoch", "")
+        packages.append(Package(
+            manager="rpm", name=name, version=f"{version}-{release}" if release else version,
+            arch=fields.get("Architecture", ""), epoch="" if epoch == "(none)" else epoch,
+            source=fields.get("Source RPM", ""), maintainer=fields.get("Packager", ""), vendor=fields.get("Vendor", ""),
+            description=fields.get("Summary", ""),
+            licenses=(fields["License"],) if fields.get("License") else (),
+            size=int(size) if size.isdigit() else None, install_date=_rpm_date(fields.get("Install Date", "")),
+            homepage=fields.get("URL", ""), section=fields.get("Group", ""),
+        ))
+
+    for line in text.replace("\r", "").split("\n"):
+        # rpm pads every tag to 12 columns ("Name        : make"): a "Name:" inside a Description is text.
+        m = re.match(r"^([A-Z][A-Za-z ]{1,11}?)\s*: ?(.*)$", line) if line[12:14] in (": ", ":") else None
+        if m and m.group(1) == "Name" and (in_description or fields):
+            flush()
+            fields, in_description = {}, False
+        if in_description:
+            continue
+        if m and m.group(1) in ("Name", "Epoch", "Version", "Release", "Architecture", "Install Date", "Group",
+                                "Size", "License", "Source RPM", "Packager", "Vendor", "URL", "Summary",
+                                "Signature", "Build Date", "Build Host", "Relocations", "Description"):
+            if m.group(1) == "Description":
+                in_description = True
+            else:
+                fields[m.group(1)] = m.group(2).strip()
+    flush()
+    return packages, problems
+
+
+def _recorded_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
+    """A recording holds `rpm -qai` text (collect.sh) and/or the query-format listing (other recorders)."""
+    result = ctx.run(["rpm", "-qai"])
+    if result.ok:
+        packages, problems = parse_rpm_qai(result.stdout)
+        if problems:
+            yield Gap(summarise("rpm -qai", problems))
+        if not packages and not problems and result.stdout.strip():
+            yield Gap("rpm -qai: no 'Name :' block (not `rpm -qai` output?)")
+        for pkg in packages:
+            yield to_component(pkg, distro)
+    result = ctx.run(["rpm", "-qa", "--queryformat", RPM_QUERYFORMAT])
+    if result.ok:
+        packages, problems = parse_rpm_qa(result.stdout)
+        if problems:
+            yield Gap(summarise("rpm -qa", problems))
+        for pkg in packages:
+            yield to_component(pkg, distro)
+
+
 def collect_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
+    if ctx.recorded:
+        yield from _recorded_rpm(ctx, distro)
+        return
     db = next((d for d in RPM_DBS if ctx.path(d).is_dir() and any(ctx.path(d).iterdir())), None)
     if db is None:
         return
@@ -473,6 +588,11 @@ def collect_kernel_modules(ctx: ScanContext) -> Iterator[Item]:
         kernel = ctx.read("/proc/sys/kernel/osrelease").strip()
     except OSError:
         kernel = ""
+    if ctx.recorded:  # collect.sh records `uname -a`, not /proc/sys/kernel
+        from ..osinfo._linux import uname_fields
+
+        result = ctx.run(["uname", "-a"])
+        kernel = uname_fields(result.stdout)[0] if result.ok else ""
     modules, problems = parse_proc_modules(text)
     if problems:
         yield Gap(summarise("/proc/modules", problems))
