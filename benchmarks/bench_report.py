@@ -39,9 +39,10 @@ def _pages(pdf: bytes) -> str:
             f.write(pdf)
             f.flush()
             out = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True).stdout
-        return re.search(r"^Pages:\s+(\d+)", out, re.M).group(1)
-    except (OSError, AttributeError):
+    except OSError:
         return "?"
+    m = re.search(r"^Pages:\s+(\d+)", out, re.M)
+    return m.group(1) if m else "?"
 
 
 def main() -> int:
@@ -60,7 +61,8 @@ def main() -> int:
     pdf, t_pdf, c_pdf = timed(lambda: report.render_pdf(document, args.paper))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     pages = _pages(pdf)
-    print(f"components {len(scan.components)} (software {args.software}, hosts {args.hosts}); CycloneDX build {t_build:.2f} s")
+    print(f"components {len(scan.components)} (software {args.software}, hosts {args.hosts}); "
+          f"CycloneDX build {t_build:.2f} s")
     print(f"html  {t_html:6.2f} s wall {c_html:6.2f} s cpu  {len(html) / 1e6:.2f} MB")
     print(f"pdf   {t_pdf:6.2f} s wall {c_pdf:6.2f} s cpu  {len(pdf) / 1e6:.2f} MB, {pages} pages")
     print(f"total {t_html + t_pdf:6.2f} s wall, peak RSS {peak_mb:.0f} MB")

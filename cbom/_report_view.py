@@ -9,22 +9,24 @@ Long lists are the speed problem of the PDF: WeasyPrint 70 spends ~1.4 ms per
 table cell (3,000 packages x 4 columns = 17 s), while monospaced lines in
 `<pre>` blocks of ~100 lines cost ~0.9 ms per *row* (research notes,
 feasibility.md section 1). So a `Listing` carries its rows once, and for the
-PDF also pre-formatted fixed-width `blocks` when it is too big for a table.
+PDF also pre-formatted fixed-width `blocks` when it is too big for a table
+(typeset by `_layout`; dates are read and printed by `_dates`).
+
+`build_view` assembles the sections, one function each (`_cover`, `_summary`, `_hardware`…).
 """
 from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ._dates import age_years, fmt_time, parse_date
+from ._layout import column_widths, text_lines
 from .model import Category, Component, Scan, Severity, Status
 
-# Characters per line of a PDF listing: DejaVu Sans Mono at 7 pt is 4.2 pt wide,
-# so 118 characters fit A4 (180 mm) and Letter (190 mm) text widths.
-LINE_WIDTH = 118
+Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the report's language
 # Above this many cells a PDF listing is laid out as text lines, not a table (~0.5 s of layout).
 TABLE_CELL_LIMIT = 400
 BLOCK_LINES = 100  # lines per <pre> block: measured sweet spot (feasibility.md section 1)
@@ -106,163 +108,12 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# --- dates -----------------------------------------------------------------------------------------
-
-_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y%m%d", "%d.%m.%Y", "%Y/%m/%d", "%m/%d/%y")
-
-
-def parse_date(text: str) -> Optional[date]:
-    """A calendar date from the forms firmware reports (dmidecode `MM/DD/YYYY`, ISO, `YYYYMMDD`, WMI)."""
-    text = text.strip()
-    if not text:
-        return None
-    # WMI CIM_DATETIME "20190415000000.000000+000" and ISO timestamps: keep the date part.
-    m = re.match(r"^(\d{8})\d{6}\.", text) or re.match(r"^(\d{4}-\d{2}-\d{2})[T ]", text)
-    if m:
-        text = m.group(1)
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-def age_years(released: date, at: date) -> float:
-    """Age in years (one decimal) on the scan date: the report never looks at today's clock."""
-    return round((at - released).days / 365.25, 1)
-
-
-def fmt_time(when: Optional[datetime]) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") if when else ""
-
-
 def fmt_int(n: int) -> str:
+    """A count as printed: 12,345."""
     return f"{n:,}"
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 # --- listings --------------------------------------------------------------------------------------
-
-
-def _chunks(text: str, width: int) -> List[str]:
-    """`text` hard-wrapped to `width` characters, preferring breaks after separators."""
-    out = []
-    while len(text) > width:
-        cut = max(text.rfind(sep, 0, width) for sep in " /-_.:,;@+=&?")
-        cut = cut + 1 if cut >= width // 2 else width
-        out.append(text[:cut].rstrip(" "))
-        text = text[cut:].lstrip(" ")
-    out.append(text)
-    return out
-
-
-def _isolate(text: str, width: int, right: bool = False) -> str:
-    """`text` padded to `width` (right-aligned for numbers); right-to-left text is wrapped in a
-    bidi isolate (FSI…PDI) so it cannot reorder the other columns of its line."""
-    padded = text.rjust(width) if right else text.ljust(width)
-    if any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text):
-        pad = padded[: len(padded) - len(text)] if right else padded[len(text):]
-        return pad + "\u2068" + text + "\u2069" if right else "\u2068" + text + "\u2069" + pad
-    return padded
-
-
-def _typical(lengths: Sequence[int]) -> int:
-    """Column width that fits 97% of the values: one odd long value wraps instead of widening the column."""
-    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.97))] if lengths else 0
-
-
-DETAIL_INDENT = "    "
-
-
-def text_lines(
-    rows: Sequence[Sequence[str]], caps: Sequence[int], headers: Sequence[str], width: int = LINE_WIDTH,
-    numeric: Iterable[int] = (), detail_line: bool = False, whole: Iterable[int] = (),
-) -> Tuple[str, List[List[str]]]:
-    """Fixed-width text layout of `rows`: (header spacing template, lines per row).
-
-    Column i is as wide as its heading and 97% of its values (up to caps[i]); columns
-    shrink when they do not fit `width` and grow towards their longest value with what
-    is left. A value wider than its column is wrapped inside the column, except in the
-    first column (the name), which then gets a line of its own so it is never split:
-    every name stays searchable in the PDF text. Columns in `whole` are as wide as their
-    longest value (up to their cap) and never squeezed. Numeric columns are right-aligned.
-
-    With `detail_line`, the last value is not a column: it follows its row on indented
-    lines of the full width (identities, free-form details), so the columns stay wide.
-    """
-    if detail_line and len(headers) > 1:
-        spec, out = text_lines([r[:-1] for r in rows], caps[:-1], headers[:-1], width, numeric, whole=whole)
-        for row, lines in zip(rows, out):
-            if row[-1]:
-                lines.extend(DETAIL_INDENT + _isolate(chunk, 0)
-                             for chunk in _chunks(row[-1], width - len(DETAIL_INDENT)))
-        return spec + "\n" + DETAIL_INDENT + "{}", out
-    right = set(numeric)
-    n = len(caps)
-    floor = [max(len(h), 4) for h in headers]
-    floor[-1] = max(floor[-1], min(24, _typical(sorted(len(r[-1]) for r in rows))))  # room for the details
-    longest = [max(floor[i], min(cap, max(len(r[i]) for r in rows))) for i, cap in enumerate(caps)]
-    widths = [max(floor[i], min(cap, _typical(sorted(len(r[i]) for r in rows)))) for i, cap in enumerate(caps)]
-    floor[0] = widths[0]  # names are never squeezed: a narrow name column puts every name on its own line
-    for i in whole:
-        floor[i] = widths[i] = longest[i]
-    room = width - 2 * (n - 1)
-    while sum(widths) > room:
-        i = max(range(n), key=lambda j: widths[j] - floor[j])
-        if widths[i] <= floor[i]:
-            break
-        widths[i] -= 1
-    for i in range(n - 1):  # slack: let columns grow to their longest value, left to right
-        widths[i] += max(0, min(longest[i] - widths[i], room - sum(widths)))
-    if n - 1 not in right:  # a number stays next to its heading
-        widths[-1] += max(0, room - sum(widths))
-    out = []
-    for row in rows:
-        lines: List[str] = []
-        first = row[0]
-        if len(first) > widths[0]:
-            lines.extend(_chunks(first, width))  # a name longer than a whole line still wraps
-            first = ""
-        cells = [_chunks(first, widths[0])] + [_chunks(v, widths[i]) for i, v in enumerate(row) if i]
-        for k in range(max(len(c) for c in cells)):
-            parts = [_isolate((c[k] if k < len(c) else ""), widths[i], i in right) for i, c in enumerate(cells)]
-            lines.append("  ".join(parts).rstrip())
-        out.append(lines)
-    return "  ".join(("{:>%d}" if i in right else "{:<%d}") % w for i, w in enumerate(widths)), out
-
-
-# Characters of a table row across the text width: DejaVu Sans at 7.5 pt averages ~0.62 em
-# per character for this data (digits and hex are 0.64 em), so 180 mm hold ~110.
-TABLE_CHARS = 110
-
-
-def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], caps: Sequence[int]) -> List[float]:
-    """Percent widths: each column as wide as its bold heading and 97% of its values (up to its
-    cap) plus the cell padding. The last column (the details, which wrap) takes what is left of
-    the line but at least 30% of it. When the columns do not fit, only the long ones shrink
-    (a MAC address, a state, a number, a heading keep their room), in proportion to their excess.
-    """
-    head = [len(h) * 1.35 + 3.5 for h in columns]  # bold headings are wider than the 7.5 pt body
-    want = [max(head[i], min(caps[i], _typical(sorted(len(r[i]) for r in rows))) + 2.0) for i in range(len(columns))]
-    if len(want) > 1 and sum(want) > TABLE_CHARS:
-        want[-1] = max(min(want[-1], max(head[-1], TABLE_CHARS * 0.3)), TABLE_CHARS - sum(want[:-1]))
-    excess = sum(want) - TABLE_CHARS
-    if excess > 0:
-        floor = [max(head[i], min(w, 19.0)) for i, w in enumerate(want)]
-        floor[-1] = min(want[-1], max(head[-1], TABLE_CHARS * 0.3)) if len(want) > 1 else floor[-1]
-        slack = [w - f for w, f in zip(want, floor)]
-        if sum(slack) > 0:
-            cut = min(1.0, excess / sum(slack))
-            want = [w - s * cut for w, s in zip(want, slack)]
-    total = sum(want)
-    return [round(w * 100.0 / total, 1) for w in want]
 
 
 def listing(
@@ -510,7 +361,9 @@ def _status_for(scan: Scan, section: str) -> List[Dict[str, str]]:
     ]
 
 
-def _facts(props: Sequence[Tuple[str, str]], wanted: Sequence[Tuple[str, str]], _: Callable[[str], str]) -> List[Tuple[str, str]]:
+def _facts(
+    props: Sequence[Tuple[str, str]], wanted: Sequence[Tuple[str, str]], _: Callable[[str], str]
+) -> List[Tuple[str, str]]:
     """(label, values joined) for each wanted property present (names may repeat: gateways, DNS servers)."""
     out = []
     for name, label in wanted:
@@ -520,7 +373,7 @@ def _facts(props: Sequence[Tuple[str, str]], wanted: Sequence[Tuple[str, str]], 
     return out
 
 
-def _capture(scan: Scan, _: Callable[[str], str]) -> Dict[str, Any]:
+def _capture(scan: Scan, _: Translate) -> Dict[str, Any]:
     """The capture collector's run and its statistics (host facts `cbom:capture:*`)."""
     run = next((r for r in scan.runs if r.name.split(".")[0] == "capture"), None)
     stats = {k[len(CAPTURE_PREFIX):]: v for k, v in scan.host.properties if k.startswith(CAPTURE_PREFIX)}
@@ -545,30 +398,23 @@ def _capture(scan: Scan, _: Callable[[str], str]) -> Dict[str, Any]:
     }
 
 
-def build_view(
-    scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Callable[..., str]] = None
-) -> Dict[str, Any]:
-    """Everything the report template shows, computed from `scan` alone (texts through `translate`)."""
-    _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
-    by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
-    for comp in scan.components:
-        by_cat[comp.category].append(comp)
-    by_ref = {c.ref: c for c in scan.components}
-    scan_date = scan.started.astimezone(timezone.utc).date()
-    scan_props = list(scan.properties)
-    host_props = list(scan.host.properties)
+# --- the sections ----------------------------------------------------------------------------------
+# One function per section of the report, each a pure function of what it is given.
 
+
+def _cover(scan: Scan, json_sha256: str) -> Dict[str, Any]:
+    """The cover page: the machine, the scan and the document's identity."""
     duration = ""
     if scan.finished:
         duration = f"{(scan.finished - scan.started).total_seconds():.0f} s"
-    cover = {
+    return {
         "machine": clean(scan.host.name) or "(unnamed)",
         "machine_short": _short(clean(scan.host.name) or "(unnamed)", 60),
         "started": fmt_time(scan.started),
         "finished": fmt_time(scan.finished),
         "duration": duration,
         "operator": clean(scan.operator),
-        "site": next((clean(v) for k, v in scan_props if k == SITE and v), ""),
+        "site": next((clean(v) for k, v in scan.properties if k == SITE and v), ""),
         "tool_version": clean(scan.tool_version),
         "serial": clean(scan.id),
         "sha256": json_sha256,
@@ -576,9 +422,12 @@ def build_view(
         "model": clean(scan.host.model),
         "host_serial": clean(scan.host.serial),
         "status": scan.status.value,
-        "date": scan_date.isoformat(),
+        "date": _scan_date(scan).isoformat(),
     }
 
+
+def _summary(scan: Scan, by_cat: Dict[Category, List[Component]], _: Translate) -> Dict[str, Any]:
+    """Counts per category, severity and collector status, and every collection gap."""
     severities = Counter(f.severity for f in scan.findings)
     run_status = Counter(r.status for r in scan.runs)
     gaps = [
@@ -586,7 +435,7 @@ def build_view(
         for r in scan.runs
         for g in (r.gaps or ((r.reason,) if r.status in (Status.FAILED, Status.SKIPPED) and r.reason else ()))
     ]
-    summary = {
+    return {
         "categories": [
             {"key": c.value, "label": _(CATEGORY_LABELS[c]), "count": len(by_cat[c])} for c in Category
         ],
@@ -597,93 +446,122 @@ def build_view(
         "runs_total": len(scan.runs),
         "gaps": gaps,
     }
-    runs = listing(
+
+
+def _runs(_: Translate, pdf: bool, scan: Scan) -> Dict[str, Any]:
+    """The collectors that ran, with status, duration and components."""
+    return listing(
         _, pdf, "runs",
         ["Collector", "Status", "Duration (s)", "Components", "Reason"],
         [[r.name, r.status.value, f"{r.duration:.2f}", str(r.components), r.reason] for r in scan.runs],
         numeric=(2, 3),
     )
 
-    # Host facts go to the section they belong to; the rest are machine facts (Hardware).
-    claimed = {n for n, _l in NETWORK_FACTS + FIRMWARE_FACTS} | {n for n, _l, _c in DATABASE_FACTS} | {HOST_OS}
-    machine_facts = [(_("Manufacturer"), cover["manufacturer"]), (_("Model"), cover["model"]),
-                     (_("Serial number"), cover["host_serial"])]
-    machine_facts = [(k, v) for k, v in machine_facts if v]
-    machine_facts += [(clean(_label(k)), clean(v)) for k, v in host_props
-                      if k not in claimed and not k.startswith(CAPTURE_PREFIX)]
 
-    hardware = listing(
+def _machine_facts(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
+    """The machine's own facts (Hardware): host facts no other section claims."""
+    claimed = {n for n, _l in NETWORK_FACTS + FIRMWARE_FACTS} | {n for n, _l, _c in DATABASE_FACTS} | {HOST_OS}
+    facts = [(_("Manufacturer"), clean(scan.host.manufacturer)), (_("Model"), clean(scan.host.model)),
+             (_("Serial number"), clean(scan.host.serial))]
+    facts = [(k, v) for k, v in facts if v]
+    facts += [(clean(_label(k)), clean(v)) for k, v in scan.host.properties
+              if k not in claimed and not k.startswith(CAPTURE_PREFIX)]
+    return facts
+
+
+def _hardware(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
+    """The hardware components."""
+    return listing(
         _, pdf, "hardware",
         ["Name", "Type", "Vendor", "Version", "Serial", "Details"],
         [[c.name, c.prop(DEVICE_TYPE), _vendor(c), c.version, c.prop(SERIAL), _details(c, (SERIAL, DEVICE_TYPE))]
-         for c in by_cat[Category.HARDWARE]],
+         for c in comps],
         caps=(30, 16, 18, 14, 16, 40),
     )
 
-    firmware_rows = []
+
+def _firmware(
+    _: Translate, pdf: bool, comps: Sequence[Component], by_ref: Dict[str, Component], scan_date: date
+) -> Tuple[Dict[str, Any], Optional[Dict[str, str]]]:
+    """The firmware listing with ages on the scan date, and the system firmware's age (the headline)."""
+    rows = []
     bios_age = None
-    for c in by_cat[Category.FIRMWARE]:
+    for c in comps:
         raw = c.prop(FIRMWARE_DATE)
         released = parse_date(raw)
         age = age_years(released, scan_date) if released else None
-        if c.prop(FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
-            bios_age = {"name": clean(c.name), "version": clean(c.version), "date": released.isoformat(), "age": f"{age:.1f}"}
+        if released and c.prop(FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
+            bios_age = {"name": clean(c.name), "version": clean(c.version), "date": released.isoformat(),
+                        "age": f"{age:.1f}"}
         hw = by_ref.get(c.prop(HARDWARE_REF) or (c.depends_on[0] if c.depends_on else ""))
-        firmware_rows.append([
+        rows.append([
             c.name, c.prop(FIRMWARE_TYPE), _vendor(c), c.version, released.isoformat() if released else raw,
             f"{age:.1f}" if age is not None else "", hw.name if hw else "",
             _details(c, (FIRMWARE_DATE, FIRMWARE_TYPE, HARDWARE_REF)),
         ])
     firmware = listing(
         _, pdf, "firmware",
-        ["Name", "Type", "Vendor", "Version", "Release date", "Age (years)", "Runs on", "Details"], firmware_rows,
+        ["Name", "Type", "Vendor", "Version", "Release date", "Age (years)", "Runs on", "Details"], rows,
         caps=(24, 16, 14, 18, 10, 6, 20, 30), numeric=(5,),
     )
+    return firmware, bios_age
 
-    os_items = [
+
+def _operating_systems(_: Translate, comps: Sequence[Component]) -> List[Dict[str, Any]]:
+    """Each operating system with all its properties."""
+    return [
         {"name": clean(c.name), "version": clean(c.version), "vendor": clean(_vendor(c)),
          "props": ([(_("description"), clean(c.description))] if c.description else [])
          + ([("cpe", clean(c.cpe))] if c.cpe else [])
          + [(clean(_label(k)), clean(v)) for k, v in c.properties]}
-        for c in by_cat[Category.OPERATING_SYSTEM]
+        for c in comps
     ]
 
-    # Installed software, grouped by package manager (else PURL type).
+
+def _software(_: Translate, pdf: bool, comps: Sequence[Component]) -> List[Dict[str, Any]]:
+    """Installed software, grouped by package manager (else PURL type), largest group first."""
     groups: Dict[str, List[Component]] = {}
-    for c in by_cat[Category.SOFTWARE]:
+    for c in comps:
         source = c.prop(PACKAGE_MANAGER)
         if not source and c.purl.startswith("pkg:"):
             source = c.purl[4:].split("/", 1)[0]
         groups.setdefault(source or "other", []).append(c)
     software = []
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
-        comps = groups[source]
+        members = groups[source]
         software.append({
             "source": clean(source),
-            "count": len(comps),
+            "count": len(members),
             # The PDF leaves out supplier and PURL: the line count and glyph count are the
             # PDF's cost (about 2 s for 3,000 four-column lines); the HTML and JSON have them.
             "listing": listing(
                 _, pdf, "sw-" + re.sub(r"[^a-z0-9]+", "-", source.lower()),
-                ["Name", "Version", "Arch", "Licence"] if pdf else ["Name", "Version", "Arch", "Licence", "Supplier", "PURL"],
+                ["Name", "Version", "Arch", "Licence"] + ([] if pdf else ["Supplier", "PURL"]),
                 [[c.name, c.version, c.prop(PACKAGE_ARCH), " ".join(c.licenses)]
-                 + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in comps],
+                 + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in members],
                 caps=(38, 40, 7, 40) if pdf else (38, 40, 7, 40, 40, 60),
                 force_lines=pdf, whole=(1,),
             ),
         })
+    return software
 
-    interfaces = listing(
+
+def _interfaces(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
+    """The network interfaces."""
+    return listing(
         _, pdf, "interfaces",
         ["Interface", "Kind", "State", "MAC address", "Addresses", "MTU", "Details"],
         [[c.name, c.prop(IF_KIND), c.prop(IF_STATE), c.prop(MAC), ", ".join(c.props(IPV4) + c.props(IPV6)),
           c.prop(IF_MTU), _details(c, (MAC, IPV4, IPV6, IF_KIND, IF_STATE, IF_MTU))]
-         for c in by_cat[Category.NETWORK_INTERFACE]],
+         for c in comps],
         caps=(12, 8, 7, 17, 30, 5, 40), numeric=(5,),
     )
-    svc = sorted(by_cat[Category.LISTENING_SERVICE],
-                 key=lambda c: (c.prop(SVC_PROTOCOL), _int(c.prop(SVC_PORT)), c.name))
-    services = listing(
+
+
+def _services(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
+    """The listening services, by protocol and port."""
+    svc = sorted(comps, key=lambda c: (c.prop(SVC_PROTOCOL), _int(c.prop(SVC_PORT)), c.name))
+    return listing(
         _, pdf, "services",
         ["Process", "Protocol", "Port", "Addresses", "User", "Details"],
         [[c.prop(SVC_PROCESS) or c.name, c.prop(SVC_PROTOCOL), c.prop(SVC_PORT), ", ".join(c.props(SVC_ADDRESS)),
@@ -691,18 +569,22 @@ def build_view(
          for c in svc],
         caps=(20, 8, 6, 30, 12, 40), numeric=(2,),
     )
-    network_facts = _facts(host_props, NETWORK_FACTS, _)
-    firmware_facts = _facts(host_props, FIRMWARE_FACTS, _)
 
-    # PDF: the identities (and the rare host names) follow each row on an indented line, so the
-    # columns keep room for a whole MAC address and vendor name. HTML: one column each.
+
+def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
+    """The hosts a capture observed.
+
+    PDF: the identities (and the rare host names) follow each row on an indented line, so the
+    columns keep room for a whole MAC address and vendor name. HTML: one column each.
+    """
     host_skip = (MAC, NET_IP, NET_VENDOR, NET_HOSTNAME, NET_HOSTNAME_SOURCE, NET_SERVES, NET_PACKETS, NET_BYTES,
                  NET_FIRST_SEEN, NET_LAST_SEEN)
-    host_rows = []
-    for c in by_cat[Category.OBSERVED_HOST]:
+    rows = []
+    for c in comps:
         # Identities (LLDP, CDP, SMB, EtherNet/IP…) first; any property this report does not know after them.
         ident = [f"{k[len(NET_IDENTITY):]}={v}" for k, v in c.properties if k.startswith(NET_IDENTITY)]
-        rest = _details(c, host_skip + tuple(k for k, _v in c.properties if k.startswith(NET_IDENTITY)) + ("description",))
+        identity_keys = tuple(k for k, _v in c.properties if k.startswith(NET_IDENTITY))
+        rest = _details(c, host_skip + identity_keys + ("description",))
         hostnames = ", ".join(c.props(NET_HOSTNAME))
         identity = "; ".join(ident + ([rest] if rest else []))
         row = [c.name, c.prop(MAC), ", ".join(c.props(NET_IP)), c.prop(NET_VENDOR)]
@@ -712,87 +594,117 @@ def build_view(
             row.append("; ".join(x for x in ((f"hostnames={hostnames}" if hostnames else ""), identity) if x))
         else:
             row += [identity, c.prop(NET_FIRST_SEEN), c.prop(NET_LAST_SEEN)]
-        host_rows.append(row)
-    hosts = listing(
+        rows.append(row)
+    return listing(
         _, pdf, "hosts",
         ["Host", "MAC address", "IP addresses", "Vendor", "Serves", "Packets", "Bytes", "Host names and identity"]
         if pdf else
         ["Host", "MAC address", "IP addresses", "Vendor", "Host names", "Serves", "Packets", "Bytes", "Identity",
          "First seen", "Last seen"],
-        host_rows,
+        rows,
         caps=(18, 17, 15, 22, 16, 7, 10, 60) if pdf else (18, 17, 15, 22, 16, 16, 7, 10, 40, 24, 24),
         numeric=(5, 6) if pdf else (6, 7), detail_line=True,
     )
 
-    protos = sorted(by_cat[Category.OBSERVED_PROTOCOL],
-                    key=lambda c: (-_int(c.prop(NET_PACKETS)), -_int(c.prop(NET_BYTES)), c.name))
-    proto_known = (NET_PACKETS, NET_BYTES, NET_HOSTS, NET_ENDPOINT, NET_CONVERSATION, NET_L2_CONVERSATION, "description")
-    proto_rows = []
+
+def _by_packets(comps: Sequence[Component]) -> List[Component]:
+    """Observed protocols, most packets first."""
+    return sorted(comps, key=lambda c: (-_int(c.prop(NET_PACKETS)), -_int(c.prop(NET_BYTES)), c.name))
+
+
+def _protocols(_: Translate, pdf: bool, protos: Sequence[Component]) -> Dict[str, Any]:
+    """The observed protocols (already ordered by packets)."""
+    known = (NET_PACKETS, NET_BYTES, NET_HOSTS, NET_ENDPOINT, NET_CONVERSATION, NET_L2_CONVERSATION, "description")
+    rows = []
     for c in protos:
-        extra = _details(c, proto_known)  # anything the capture collector adds later
+        extra = _details(c, known)  # anything the capture collector adds later
         endpoints = " ".join(e.split("://", 1)[-1] for e in c.props(NET_ENDPOINT))
-        proto_rows.append([
+        rows.append([
             c.name, c.description, _thousands(c.prop(NET_PACKETS)), _thousands(c.prop(NET_BYTES)), c.prop(NET_HOSTS),
             str(len(c.props(NET_CONVERSATION)) + len(c.props(NET_L2_CONVERSATION))),
             "; ".join(x for x in (endpoints, extra) if x),
         ])
-    protocols = listing(
+    return listing(
         _, pdf, "protocols", ["Protocol", "Name", "Packets", "Bytes", "Hosts", "Conversations", "Server endpoints"],
-        proto_rows, caps=(12, 26, 8, 10, 5, 6, 50), numeric=(2, 3, 4, 5),
+        rows, caps=(12, 26, 8, 10, 5, 6, 50), numeric=(2, 3, 4, 5),
     )
+
+
+def _chart(protos: Sequence[Component], host_props: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
+    """The protocol chart: packets per protocol, carriers (eth, ip, tcp…) left out when others exist."""
     packets_total = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "packets"), ""))
     spoken = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos if c.name not in CARRIERS]
     everything = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos]
     chart = protocol_chart([(n, p) for n, p in (spoken or everything) if p > 0], total=packets_total)
     chart["carriers"] = ", ".join(clean(c.name) for c in protos if c.name in CARRIERS) if spoken else ""
+    return chart
 
-    capture = _capture(scan, _)
-    recorded_ip = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "conversations"), ""))
-    flows = _flows(_, pdf, protos, by_cat[Category.OBSERVED_HOST], recorded_ip)
 
-    findings = finding_groups(scan)
-
+def _databases(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
+    """The name databases used (OUI, PCI and USB ids) and their versions, or why none was."""
     has_run = {r.name.split(".")[0] for r in scan.runs}
     databases = []
     for name, label, area in DATABASE_FACTS:
-        value = ", ".join(clean(v) for k, v in host_props if k == name and v)
+        value = ", ".join(clean(v) for k, v in scan.host.properties if k == name and v)
         if not value:
-            value = _("not recorded in this CBOM") if area in has_run else _("not used: the {area} collector did not run", area=area)
+            value = (_("not recorded in this CBOM") if area in has_run
+                     else _("not used: the {area} collector did not run", area=area))
         databases.append((_(label), value))
-    facts = [(clean(_label(k)), clean(v)) for k, v in scan_props]
+    return databases
 
+
+def _crypto(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
+    """The cryptographic assets."""
+    return listing(_, pdf, "crypto", ["Name", "Version", "Details"], [[c.name, c.version, _details(c)] for c in comps],
+                   caps=(36, 16, 60))
+
+
+def _scan_date(scan: Scan) -> date:
+    return scan.started.astimezone(timezone.utc).date()
+
+
+def build_view(
+    scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Translate] = None
+) -> Dict[str, Any]:
+    """Everything the report template shows, computed from `scan` alone (texts through `translate`)."""
+    _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
+    by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
+    for comp in scan.components:
+        by_cat[comp.category].append(comp)
+    host_props = list(scan.host.properties)
+    firmware, bios_age = _firmware(_, pdf, by_cat[Category.FIRMWARE], {c.ref: c for c in scan.components},
+                                   _scan_date(scan))
+    protos = _by_packets(by_cat[Category.OBSERVED_PROTOCOL])
+    recorded_ip = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "conversations"), ""))
     return {
         "pdf": pdf,
         "paper": "Letter" if paper.lower() == "letter" else "A4",
-        "cover": cover,
-        "summary": summary,
-        "runs": runs,
-        "machine_facts": machine_facts,
-        "hardware": hardware,
+        "cover": _cover(scan, json_sha256),
+        "summary": _summary(scan, by_cat, _),
+        "runs": _runs(_, pdf, scan),
+        "machine_facts": _machine_facts(scan, _),
+        "hardware": _hardware(_, pdf, by_cat[Category.HARDWARE]),
         "firmware": firmware,
-        "firmware_facts": firmware_facts,
+        "firmware_facts": _facts(host_props, FIRMWARE_FACTS, _),
         "bios_age": bios_age,
-        "os": os_items,
+        "os": _operating_systems(_, by_cat[Category.OPERATING_SYSTEM]),
         "os_reported": [clean(v) for k, v in host_props if k == HOST_OS and v],
-        "software": software,
+        "software": _software(_, pdf, by_cat[Category.SOFTWARE]),
         "software_total": len(by_cat[Category.SOFTWARE]),
-        "interfaces": interfaces,
-        "services": services,
-        "network_facts": network_facts,
-        "hosts": hosts,
-        "protocols": protocols,
-        "chart": chart,
-        "flows": flows,
-        "capture": capture,
-        "findings": findings,
+        "interfaces": _interfaces(_, pdf, by_cat[Category.NETWORK_INTERFACE]),
+        "services": _services(_, pdf, by_cat[Category.LISTENING_SERVICE]),
+        "network_facts": _facts(host_props, NETWORK_FACTS, _),
+        "hosts": _hosts(_, pdf, by_cat[Category.OBSERVED_HOST]),
+        "protocols": _protocols(_, pdf, protos),
+        "chart": _chart(protos, host_props),
+        "flows": _flows(_, pdf, protos, by_cat[Category.OBSERVED_HOST], recorded_ip),
+        "capture": _capture(scan, _),
+        "findings": finding_groups(scan),
         "findings_total": len(scan.findings),
-        "facts": facts,
-        "databases": databases,
+        "facts": [(clean(_label(k)), clean(v)) for k, v in scan.properties],
+        "databases": _databases(scan, _),
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
-        "crypto": listing(
-            _, pdf, "crypto", ["Name", "Version", "Details"],
-            [[c.name, c.version, _details(c)] for c in by_cat[Category.CRYPTO]], caps=(36, 16, 60),
-        ),
+        "crypto": _crypto(_, pdf, by_cat[Category.CRYPTO]),
     }
 
 

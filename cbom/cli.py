@@ -204,7 +204,6 @@ def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
     from . import recording, runner
     from .collector import ScanContext
     from .host import RecordedHost
-    from .model import Platform
 
     if not _check_formats("ingest", args.format):
         return EXIT_USAGE
@@ -231,10 +230,6 @@ def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
     # Collectors of the running machine only (the network listener) are left out unless named;
     # the check of the folder itself always runs.
     chosen = [c for c in chosen if c.reads_recordings or c.name in args.only]
-    if rec.platform == Platform.LINUX and not args.only:
-        # Transitional: the Linux collectors are not yet ported to recordings; recorded.linux
-        # reads them (collectors/recorded_linux). The cross-platform ones (software.python) too.
-        chosen = [c for c in chosen if c.name == "recorded.linux"]
     chosen = runner.select(classes, ["recording"]) + chosen
     return _scan_and_write(args, chosen, ctx, _recorded_host_name(rec), recording.describe(rec, rec.platform))
 

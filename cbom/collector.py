@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Dict, FrozenSet, Iterable, Optional, Sequence, Tuple
+from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 from . import _exec
 from .host import HostBackend, LocalHost
 from .model import Item, Platform
+
+
+_CACHE_LOCK = threading.Lock()
 
 
 def current_platform() -> Optional[Platform]:
@@ -54,6 +58,7 @@ class ScanContext:
     options: Dict[str, object] = field(default_factory=dict)
     command_timeout: float = _exec.DEFAULT_TIMEOUT
     host: HostBackend = None  # type: ignore[assignment]  # set in __post_init__
+    _results: Dict[Tuple[str, ...], _exec.CommandResult] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.host is None:
@@ -78,7 +83,30 @@ class ScanContext:
         return self.host.kind == "recorded"
 
     def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> _exec.CommandResult:
-        return self.host.run(argv, timeout=timeout or self.command_timeout)
+        """A command's result. Inventory commands only read: two collectors asking the same
+        command line in one scan (dmidecode for the DMI and the CPU sources) share one run."""
+        key = tuple(argv)
+        with _CACHE_LOCK:
+            cached = self._results.get(key)
+        if cached is not None:
+            return cached
+        result = self.host.run(argv, timeout=timeout or self.command_timeout)
+        with _CACHE_LOCK:
+            self._results[key] = result
+        return result
+
+    def read_all(self, path: str) -> List[Tuple[str, str]]:
+        """(where, text) of every copy of host file `path`: one on a machine, several in a folder of
+        recorded samples. Raises OSError when there is none."""
+        return self.host.read_all(path)
+
+    def sys_link(self, path: str) -> Optional[str]:
+        """Target of sysfs symlink `path` relative to /sys, or None (absent, or not recorded)."""
+        return self.host.sys_link(path)
+
+    def run_each(self, argv: Sequence[str], timeout: Optional[float] = None) -> List[_exec.CommandResult]:
+        """Every recorded output of `argv` (a folder of samples may hold several); one run otherwise."""
+        return self.host.run_each(argv, timeout=timeout or self.command_timeout)
 
     def read(self, path: str) -> str:
         """Text of host file `path`. Raises OSError."""
@@ -106,6 +134,9 @@ class Collector:
     timeout: ClassVar[float] = 60.0  # seconds for the whole collector
     default: ClassVar[bool] = True  # part of a plain `cbom scan`
     order: ClassVar[int] = 50  # run order (then name): long passive listening goes last
+    # Areas this collector also serves beyond its own ("hardware.dmi" reads the BIOS too, so
+    # `--only firmware` runs it): selection by area name includes it.
+    areas: ClassVar[FrozenSet[str]] = frozenset()
     # Extra `cbom scan` flags, as argparse add_argument() (flags, kwargs) pairs; the parsed
     # values reach the collector as ctx.options[dest]. Plug-ins add their own flags this way.
     cli_options: ClassVar[Tuple[Tuple[Tuple[str, ...], Dict[str, Any]], ...]] = ()

@@ -20,6 +20,7 @@ whose command the scripts record adds its line with `register_command`.
 from __future__ import annotations
 
 import fnmatch
+import os
 import shutil
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -41,7 +42,8 @@ COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
     ("lspci",): ("lspci-nnmmv*", "lspci-vmmnn*", "lspci-nnvmm*", "lspci-nmmv*", "lspci-v-nn*", "lspci-nnv*", "lspci*"),
     ("lsusb", "-v"): ("lsusb-v*.txt",),
     ("lsusb",): ("lsusb.txt",),
-    ("lsblk",): ("lsblk-j.json", "lsblk*.json", "lsblk*"),
+    ("lsblk", "-j"): ("lsblk-j.json", "lsblk*.json"),
+    ("lsblk", "-a"): ("lsblk.txt", "lsblk*.txt"),
     ("rpm", "-qai"): ("rpm-qai*", "*rpm-qai*"),
     ("rpm", "-qa"): ("rpm-qa.txt", "*.rpm-qa.txt"),
     ("dpkg-query",): ("*dpkg-query*",),
@@ -153,6 +155,16 @@ class HostBackend:
         means "not there" (SELinux disabled…), not "unknown"."""
         return True
 
+    def read_all(self, path: str) -> List[Tuple[str, str]]:
+        """(where, text) of every copy of `path` the host holds: one on a machine, several in a
+        folder of recorded samples. Raises OSError when there is none."""
+        return [(path, self.read(path))]
+
+    def sys_link(self, path: str) -> Optional[str]:
+        """Where sysfs symlink `path` points, relative to /sys ("devices/pci0000:00/…"), or None
+        when there is no such link."""
+        raise NotImplementedError
+
 
 class LocalHost(HostBackend):
     """The running machine (root "/"), or a mounted image / chroot at `root`."""
@@ -176,6 +188,16 @@ class LocalHost(HostBackend):
 
     def which(self, command: str) -> Optional[str]:
         return shutil.which(command)
+
+    def sys_link(self, path: str) -> Optional[str]:
+        sys_root = os.path.realpath(self.path("/sys"))
+        try:
+            real = os.path.realpath(self.path(path))
+        except OSError:
+            return None
+        if real.startswith(sys_root + os.sep) and os.path.exists(real):
+            return os.path.relpath(real, sys_root)
+        return None
 
 
 class RecordedHost(HostBackend):
@@ -259,13 +281,41 @@ class RecordedHost(HostBackend):
                 return self.recording.path / name
             folder = self._folder(FILES[clean])
             return folder if folder is not None else self._absent
-        # Inside a copied folder: /sys/class/net/eth0/address → sys-class-net/eth0/address.
+        # Inside a copied folder: /sys/class/net/eth0/address → sys-class-net/eth0/address; the
+        # attributes of a link's parent ("device/../vendor") were copied under "parent/".
         for prefix, names in FILES.items():
             if clean.startswith(prefix + "/"):
                 folder = self._folder(names)
                 if folder is not None:
-                    return folder / clean[len(prefix) + 1:]
+                    return folder / clean[len(prefix) + 1:].replace("device/../", "parent/")
         return self._absent / clean.lstrip("/")
+
+    def read_all(self, path: str) -> List[Tuple[str, str]]:
+        clean = "/" + path.strip("/")
+        names = self.recording.find(*FILES.get(clean, ()))
+        if not names:
+            return [(path, self.read(path))]
+        out = []
+        for name in names:
+            if name not in self.used:
+                self.used.append(name)
+            out.append((name, decode_recorded(self.recording.data(name))))
+        return out
+
+    def sys_link(self, path: str) -> Optional[str]:
+        # collect.sh cannot keep symlinks on a FAT stick: it writes the resolved target of
+        # X/device as the file X/device-path, and the names of device/driver and
+        # device/subsystem as the files X/driver and X/subsystem.
+        clean = path.rstrip("/")
+        for suffix, recorded in (("/device", "/device-path"), ("/device/driver", "/driver"),
+                                 ("/device/subsystem", "/subsystem")):
+            if clean.endswith(suffix):
+                try:
+                    target = self.read(clean[:-len(suffix)] + recorded).strip()
+                except OSError:
+                    return None
+                return target or None
+        return None
 
     def _folder(self, names: Sequence[str]) -> Optional[Path]:
         for low in names:

@@ -150,8 +150,9 @@ class Gap:
 class HostFact:
     """A fact about the scanned machine itself (metadata.component).
 
-    Names `manufacturer`, `model` and `serial` fill the machine's fields; any
-    other name becomes a property of the machine.
+    Names `manufacturer`, `model` and `serial` fill the machine's fields, `hostname`
+    its name (a recorded machine's name as its own outputs state it); any other name
+    becomes a property of the machine.
     """
 
     name: str
@@ -193,6 +194,8 @@ class Host:
         for fact in facts:
             if fact.name in ("manufacturer", "model", "serial"):
                 fields[fact.name] = fact.value
+            elif fact.name == "hostname":
+                fields["name"] = fact.value
             else:
                 props.append((fact.name, fact.value))
         return replace(self, properties=tuple(props), **fields)

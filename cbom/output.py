@@ -60,7 +60,7 @@ def write(document: Document, out_dir: Path, formats: Sequence[str]) -> Tuple[Li
         try:
             data = writer.render(document)
         except Exception as exc:
-            problems.append(f"{name} not written: {exc}".splitlines()[0] if str(exc) else f"{name} not written: {type(exc).__name__}")
+            problems.append(f"{name} not written: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             continue
         path = out_dir / name
         written.append((path, atomic_write(path, data)))

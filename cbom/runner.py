@@ -27,9 +27,10 @@ class SelectionError(ValueError):
     """--only/--skip named a collector that does not exist."""
 
 
-def _selects(word: str, cls: Type[Collector]) -> bool:
-    """`word` names the collector ("software.dpkg") or its area ("software")."""
-    return cls.name == word or cls.name.startswith(word + ".")
+def _selects(word: str, cls: Type[Collector], served: bool = True) -> bool:
+    """`word` names the collector ("software.dpkg") or its area ("software"), or, with `served`,
+    an area it also serves ("firmware" for hardware.dmi, which reads the BIOS)."""
+    return cls.name == word or cls.name.startswith(word + ".") or (served and word in cls.areas)
 
 
 def select(
@@ -51,7 +52,9 @@ def select(
     chosen = [c for c in available if (any(_selects(w, c) for w in only) if only else c.default)]
     if platform is not None:
         chosen = [c for c in chosen if platform in c.platforms or c.name in only]
-    return sorted((c for c in chosen if not any(_selects(w, c) for w in skip)), key=lambda c: (c.order, c.name))
+    # --skip firmware leaves hardware.dmi in: skipping one area never loses another's components.
+    return sorted((c for c in chosen if not any(_selects(w, c, served=False) for w in skip)),
+                  key=lambda c: (c.order, c.name))
 
 
 def named_by_os(scan: Scan) -> Scan:

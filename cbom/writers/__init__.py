@@ -7,7 +7,7 @@ that cannot run here (no PDF engine) never stops the others.
 """
 from __future__ import annotations
 
-from typing import ClassVar, Dict, Protocol
+from typing import ClassVar, Dict, Protocol, Tuple
 
 from ..document import Document
 from .html import HtmlWriter
@@ -30,4 +30,5 @@ class Writer(Protocol):
 
 
 # --format name -> writer, in the order the formats are listed in the help.
-WRITERS: Dict[str, Writer] = {w.name: w for w in (JsonWriter(), YamlWriter(), HtmlWriter(), PdfWriter())}
+_ALL: Tuple[Writer, ...] = (JsonWriter(), YamlWriter(), HtmlWriter(), PdfWriter())
+WRITERS: Dict[str, Writer] = {w.name: w for w in _ALL}

@@ -1,6 +1,8 @@
 """cbom.html: the audit report as one self-contained HTML page."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..document import Document
 from ..report import render_html
 
@@ -8,8 +10,8 @@ from ..report import render_html
 class HtmlWriter:
     """The report's single-file HTML page (options `paper` and `lang` of the document)."""
 
-    name = "html"
-    file_name = "cbom.html"
+    name: ClassVar[str] = "html"
+    file_name: ClassVar[str] = "cbom.html"
 
     def render(self, document: Document) -> bytes:
         """The HTML page, UTF-8."""

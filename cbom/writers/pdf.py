@@ -1,6 +1,8 @@
 """cbom.pdf: the audit report as PDF (WeasyPrint, imported only when a PDF is asked for)."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..document import Document
 from ..report import render_pdf
 
@@ -8,8 +10,8 @@ from ..report import render_pdf
 class PdfWriter:
     """The report's PDF (options `paper` and `lang` of the document). Raises ReportUnavailable."""
 
-    name = "pdf"
-    file_name = "cbom.pdf"
+    name: ClassVar[str] = "pdf"
+    file_name: ClassVar[str] = "cbom.pdf"
 
     def render(self, document: Document) -> bytes:
         """The PDF file."""

@@ -1,14 +1,16 @@
 """cbom.cdx.yaml: the same validated CycloneDX dict as the JSON, dumped as YAML."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ..document import Document
 
 
 class YamlWriter:
     """CycloneDX has no YAML serialisation of its own: this is the JSON's dict, key order kept."""
 
-    name = "yaml"
-    file_name = "cbom.cdx.yaml"
+    name: ClassVar[str] = "yaml"
+    file_name: ClassVar[str] = "cbom.cdx.yaml"
 
     def render(self, document: Document) -> bytes:
         """The document's dict as YAML (UTF-8, no line wrapping)."""

@@ -1,6 +1,6 @@
 """Passive network audit: who is on the wire, what they speak, what looks wrong.
 
-Two sources, one code path (`_analyzer.Analyzer`):
+Two sources, one code path (`_engine.Analyzer`, one dissector per protocol in `protocols/`):
 - files: `--pcap FILE` (pcap or pcapng, repeatable) needs no privilege;
 - live: `--capture-seconds N` (default 30, 0 = off) on `--interface IF`
   (repeatable; default every interface that is up and not loopback), with an
@@ -16,12 +16,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
-from ._analyzer import Analyzer
+from ._engine import Analyzer
 from ._live import (
     ARPHRD_LINKTYPE,
     REMEDY,
@@ -45,6 +45,7 @@ class CaptureCollector(Collector):
     description = "passive network capture (live or --pcap files): observed hosts, protocols, findings"
     platforms = frozenset(Platform)
     default = True
+    reads_recordings = False  # a recorded folder has no network to listen to
     timeout = 1800.0  # file mode: analysing a large capture; raise with --collector-timeout
     cli_options = (
         (("--capture-seconds",), dict(dest="capture_seconds", type=float, default=DEFAULT_SECONDS, metavar="N",
@@ -65,24 +66,24 @@ class CaptureCollector(Collector):
 
     @classmethod
     def announce(cls, ctx: ScanContext) -> str:
-        if ctx.options.get("pcap"):
-            return "analysing " + ", ".join(ctx.options["pcap"])
-        where = ", ".join(ctx.options.get("interface") or []) or "every interface that is up"
-        seconds = float(ctx.options.get("capture_seconds", DEFAULT_SECONDS) or 0)
+        if _opts(ctx).get("pcap"):
+            return "analysing " + ", ".join(_opts(ctx)["pcap"])
+        where = ", ".join(_opts(ctx).get("interface") or []) or "every interface that is up"
+        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
         return f"listening passively for {seconds:g} s on {where} (Ctrl-C stops early and keeps the rest)"
 
     @classmethod
     def time_limit(cls, ctx: ScanContext) -> float:
-        if ctx.options.get("pcap"):
+        if _opts(ctx).get("pcap"):
             return cls.timeout
         # Live: the listening time plus analysis of what was queued.
-        return float(ctx.options.get("capture_seconds", DEFAULT_SECONDS) or 0) + 300.0
+        return float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0) + 300.0
 
     @classmethod
     def unavailable(cls, ctx: ScanContext) -> str:
-        if ctx.options.get("pcap"):
+        if _opts(ctx).get("pcap"):
             return ""  # file mode: any platform, no privilege
-        seconds = float(ctx.options.get("capture_seconds", DEFAULT_SECONDS) or 0)
+        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
         if seconds <= 0:
             return "live capture off (--capture-seconds 0) and no --pcap file given"
         if not ctx.live:
@@ -94,7 +95,7 @@ class CaptureCollector(Collector):
         return ""
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        files = list(ctx.options.get("pcap") or [])
+        files = list(_opts(ctx).get("pcap") or [])
         if files:
             yield from self._files(ctx, files)
         else:
@@ -115,7 +116,8 @@ class CaptureCollector(Collector):
                     for ts, lt, frame, wl in cf:
                         feed(ts, frame, wl, lt)
                     if cf.problem:
-                        yield Gap("capture: %s: %s (%d packets read before it)" % (name, cf.problem, an.frames - before))
+                        yield Gap("capture: %s: %s (%d packets read before it)"
+                                  % (name, cf.problem, an.frames - before))
                     done.append(os.path.basename(name))
             except PcapError as exc:
                 yield Gap("capture: %s: %s" % (name, exc))
@@ -129,10 +131,10 @@ class CaptureCollector(Collector):
     # ------------------------------------------------------------------ live
 
     def _live(self, ctx: ScanContext) -> Iterator[Item]:
-        seconds = float(ctx.options.get("capture_seconds", DEFAULT_SECONDS) or 0)
-        max_packets = int(ctx.options.get("capture_max_packets") or DEFAULT_MAX_PACKETS)
-        bpf = str(ctx.options.get("capture_filter") or "")
-        wanted = list(ctx.options.get("interface") or [])
+        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
+        max_packets = int(_opts(ctx).get("capture_max_packets") or DEFAULT_MAX_PACKETS)
+        bpf = str(_opts(ctx).get("capture_filter") or "")
+        wanted = list(_opts(ctx).get("interface") or [])
         ifaces, problems = _interfaces(ctx, wanted)
         for p in problems:
             yield Gap("capture: " + p)
@@ -158,7 +160,7 @@ class CaptureCollector(Collector):
         an = Analyzer()
         writer: Optional[PcapWriter] = None
         out = None
-        pcap_out = str(ctx.options.get("pcap_out") or "")
+        pcap_out = str(_opts(ctx).get("pcap_out") or "")
         if pcap_out:
             try:
                 out = open(pcap_out, "wb")  # the auditor's output file, not a host path
@@ -210,6 +212,11 @@ class CaptureCollector(Collector):
         for e in st.errors:
             yield Gap("capture: " + e)
         yield from items_from(an, "live: " + ", ".join(n for n, _ in ifaces))
+
+
+def _opts(ctx: ScanContext) -> Mapping[str, Any]:
+    """The scan options, typed as what they are: argparse values of this collector's `cli_options`."""
+    return ctx.options
 
 
 def _cap_net_raw(ctx: ScanContext) -> bool:

@@ -34,65 +34,13 @@ from cbom.model import (
 )
 
 from . import _oui
-from ._analyzer import Analyzer, _ip, _mac
+from ._engine import LLC_FLOW, TITLES, Analyzer
+from ._wire import ip as _ip
+from ._wire import mac as _mac
+from .protocols import Subject
 
 MAX_CONVERSATIONS = 2000  # per document: keeps the CycloneDX file small
 MAX_ENDPOINTS = 64
-
-TITLES = {
-    "arp": "ARP", "lldp": "LLDP", "cdp": "Cisco Discovery Protocol", "stp": "Spanning Tree", "dhcp": "DHCP",
-    "dhcpv6": "DHCPv6", "dns": "DNS", "mdns": "Multicast DNS", "llmnr": "LLMNR", "nbns": "NetBIOS Name Service",
-    "nbdgm": "NetBIOS Datagram Service", "browser": "Microsoft Windows Browser Protocol", "ssdp": "SSDP",
-    "http": "HTTP", "tls": "TLS", "ssh": "SSH", "smb": "SMB (version 1)", "smb2": "SMB2/3",
-    "nbss": "NetBIOS Session Service", "mbtcp": "Modbus/TCP", "modbus": "Modbus", "tpkt": "TPKT (RFC 1006)",
-    "cotp": "ISO 8073 COTP", "s7comm": "Siemens S7 Communication", "enip": "EtherNet/IP",
-    "cip": "Common Industrial Protocol", "dnp3": "DNP 3.0", "bvlc": "BACnet Virtual Link Control",
-    "bacnet": "BACnet NPDU", "bacapp": "BACnet APDU", "iec60870_104": "IEC 60870-5-104",
-    "iec60870_asdu": "IEC 60870-5-101/104 ASDU", "opcua": "OPC UA Binary", "pn_dcp": "PROFINET DCP",
-    "pn_rt": "PROFINET Real-Time", "goose": "IEC 61850 GOOSE", "sv": "IEC 61850 Sampled Values",
-    "synphasor": "IEEE C37.118 Synchrophasor", "ntp": "NTP", "snmp": "SNMP", "ftp": "FTP", "telnet": "Telnet",
-    "eth": "Ethernet", "vlan": "802.1Q VLAN", "ip": "IPv4", "ipv6": "IPv6", "icmp": "ICMP", "icmpv6": "ICMPv6",
-    "igmp": "IGMP", "tcp": "TCP", "udp": "UDP", "llc": "802.2 LLC", "data": "Unrecognised payload",
-    "ethertype": "Ethernet II type field", "dtp": "Cisco Dynamic Trunking Protocol", "netbios": "NetBIOS over LLC",
-    "sll": "Linux cooked capture", "ecat": "EtherCAT",
-}
-# Flow application protocol (analyzer's internal name) -> display-filter name used for endpoints.
-APP_NAME = {"mbtcp": "mbtcp", "tpkt": "s7comm", "enip": "enip", "dnp3": "dnp3", "iec104": "iec60870_104",
-            "opcua": "opcua", "synphasor": "synphasor", "nbss": "smb", "tls": "tls", "ssh": "ssh", "http": "http",
-            "ftp": "ftp", "telnet": "telnet"}
-SCHEME = {"mbtcp": "modbus", "iec60870_104": "iec104"}
-L2_NAMES = {0x0806: "arp", 0x88CC: "lldp", 0x8892: "pn_rt", 0x88B8: "goose", 0x88BA: "sv", 0: "llc", 0x88A4: "ecat"}
-
-FINDINGS = {
-    # kind: (id, severity, title, explanation)
-    "telnet": ("CBOM-NET-CLEARTEXT-CREDENTIALS", Severity.HIGH, "Telnet: logins and commands in clear text",
-               "Anyone on this network segment can read the password and every command typed."),
-    "ftp_pass": ("CBOM-NET-CLEARTEXT-CREDENTIALS", Severity.HIGH, "FTP password sent in clear text",
-                 "The FTP PASS command carries the password unencrypted."),
-    "http_basic": ("CBOM-NET-CLEARTEXT-CREDENTIALS", Severity.HIGH, "HTTP Basic authentication in clear text",
-                   "Basic authentication is base64, not encryption: the password is readable on the wire."),
-    "snmp_community": ("CBOM-NET-CLEARTEXT-CREDENTIALS", Severity.MEDIUM, "SNMP v1/v2c community string in clear text",
-                       "The community string is the SNMP password; v1/v2c send it unencrypted (use SNMPv3)."),
-    "modbus_write": ("CBOM-NET-ICS-WRITE", Severity.MEDIUM, "Modbus write operations seen",
-                     "A client changed coils or registers of a Modbus server; confirm it is an authorised master."),
-    "s7_write": ("CBOM-NET-ICS-WRITE", Severity.HIGH, "S7comm write, download or PLC control seen",
-                 "A station wrote PLC memory, downloaded blocks or stopped the PLC."),
-    "dnp3_write": ("CBOM-NET-ICS-WRITE", Severity.MEDIUM, "DNP3 control operations seen",
-                   "A master issued write/select/operate/restart functions to an outstation."),
-    "cip_write": ("CBOM-NET-ICS-WRITE", Severity.MEDIUM, "CIP set-attribute or control services seen",
-                  "A client changed attributes or the state of an EtherNet/IP device."),
-    "iec104_command": ("CBOM-NET-ICS-WRITE", Severity.MEDIUM, "IEC 60870-5-104 commands seen",
-                       "A controlling station sent commands (control direction ASDUs) to an outstation."),
-    "pn_dcp_set": ("CBOM-NET-ICS-WRITE", Severity.MEDIUM, "PROFINET DCP Set (name/IP change) seen",
-                   "A station changed a PROFINET device's name of station or IP settings."),
-    "smb1": ("CBOM-NET-SMB1", Severity.MEDIUM, "SMB version 1 in use",
-             "SMBv1 is deprecated and was the vector of WannaCry/NotPetya; disable it where possible."),
-    "eol_os": ("CBOM-NET-EOL-OS", Severity.HIGH, "Host announces an end-of-life operating system",
-               "The system no longer receives security updates."),
-    "opcua_none": ("CBOM-NET-OPCUA-NO-SECURITY", Severity.MEDIUM, "OPC UA without message security",
-                   "SecurityPolicy None: messages are neither signed nor encrypted."),
-}
-
 
 def _ts(t: Optional[float]) -> str:
     if t is None:
@@ -127,8 +75,8 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
     # Hosts of link types without MAC addresses (raw IP, loopback): one per source IP.
     ip_only: Set[bytes] = set()
     if not an.hosts:
-        for (_p, a, b), f in an.flows.items():
-            ip_only.add(f[0][:-2])
+        for f in an.flows.values():
+            ip_only.add(f.initiator[:-2])
 
     for mac, d in hosts_out:
         h = d["h"]
@@ -173,40 +121,44 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
 
     # ---- protocols and conversations
     protos = an.protocols()
+    titles = dict(TITLES, **an.table.titles)
+    l2_names = dict(an.table.l2_names)
+    l2_names[LLC_FLOW] = "llc"
+    l2_labels = set(l2_names.values())
     convs: Dict[str, List[str]] = {}
     hosts_of: Dict[str, Set[bytes]] = {}
     n_conv = 0
-    for (p, a, b), f in sorted(an.flows.items(), key=lambda kv: kv[1][5]):
+    for (p, a, b), f in sorted(an.flows.items(), key=lambda kv: kv[1].first):
         l4 = "tcp" if p == 6 else "udp"
-        app = APP_NAME.get(f[7], f[7]) if f[7] else l4
+        app = f.app or l4
         if app not in protos:
             app = l4
-        src, dst = (a, b) if f[0] == a else (b, a)
+        src, dst = (a, b) if f.initiator == a else (b, a)
         hosts_of.setdefault(app, set()).update((src[:-2], dst[:-2]))
         if n_conv < MAX_CONVERSATIONS:
-            pa, pb, ba, bb = (f[1], f[2], f[3], f[4]) if f[0] == a else (f[2], f[1], f[4], f[3])
             convs.setdefault(app, []).append("%s %s %s %d %d %s %s" % (
-                l4, _ep(src), _ep(dst), f[1] + f[2], f[3] + f[4], _ts(f[5]), _ts(f[6])))
+                l4, _ep(src), _ep(dst), f.pkts, f.bytes, _ts(f.first), _ts(f.last)))
             n_conv += 1
-    for (et, m1, m2), f in sorted(an.l2flows.items(), key=lambda kv: kv[1][2]):
-        name = L2_NAMES.get(et)
+    for (et, m1, m2), lf in sorted(an.l2flows.items(), key=lambda kv: kv[1].first):
+        name = l2_names.get(et)
         if name and name in protos and n_conv < MAX_CONVERSATIONS:
-            src, dst = (m1, m2) if f[4] == m1 else (m2, m1)
-            convs.setdefault(name, []).append("%s %s %d %d %s %s" % (_mac(src), _mac(dst), f[0], f[1], _ts(f[2]), _ts(f[3])))
+            src, dst = (m1, m2) if lf.initiator == m1 else (m2, m1)
+            convs.setdefault(name, []).append("%s %s %d %d %s %s" % (
+                _mac(src), _mac(dst), lf.pkts, lf.bytes, _ts(lf.first), _ts(lf.last)))
             n_conv += 1
     for name, (pkts, byts) in protos.items():
         props = [("cbom:net:packets", str(pkts)), ("cbom:net:bytes", str(byts))]
         if name in hosts_of:
             props.append(("cbom:net:hosts", str(len(hosts_of[name]))))
         eps = sorted(an.endpoints.get(name, {}), key=lambda e: (e[0], e[1]))[:MAX_ENDPOINTS]
-        scheme = SCHEME.get(name, name)
+        scheme = an.table.schemes.get(name, name)
         props += [("cbom:net:endpoint", "%s://%s:%d" % (scheme, _ip(ip) if len(ip) == 4 else "[%s]" % _ip(ip), port))
                   for ip, port, _l4 in eps]
-        key = "cbom:net:l2-conversation" if name in L2_NAMES.values() else "cbom:net:conversation"
+        key = "cbom:net:l2-conversation" if name in l2_labels else "cbom:net:conversation"
         props += [(key, c) for c in convs.get(name, [])]
         items.append(Component(category=Category.OBSERVED_PROTOCOL, kind=Kind.DATA, name=name,
                                ref=make_ref(Category.OBSERVED_PROTOCOL.value, name),
-                               description=TITLES.get(name, ""), properties=tuple(props)))
+                               description=titles.get(name, ""), properties=tuple(props)))
 
     items.extend(_findings(an, ip_owner))
     items.extend(_stats(an, source, n_conv))
@@ -226,16 +178,21 @@ def _refs_for(hexkey: str, ip_owner: Dict[bytes, str]) -> Tuple[str, ...]:
 
 
 def _findings(an: Analyzer, ip_owner: Dict[bytes, str]) -> Iterable[Finding]:
-    for (kind, key), (count, first, detail) in sorted(an.events.items(), key=lambda kv: (kv[0][0], kv[1][1])):
-        fid, sev, title, why = FINDINGS.get(kind, ("CBOM-NET-" + kind.upper(), Severity.INFO, kind, ""))
-        refs = _refs_for(key, ip_owner) if kind != "pn_dcp_set" else (host_ref(_mac(bytes.fromhex(key))),)
-        yield Finding(id=fid, title=title, severity=sev, detail=("%s %s" % (why, detail)).strip(),
-                      evidence=(detail, "first packet %s" % _ts(first), "packets %d" % count), refs=refs)
+    for (kind, key), event in sorted(an.events.items(), key=lambda kv: (kv[0][0].name, kv[1].first)):
+        if kind.subject is Subject.MAC:
+            refs: Tuple[str, ...] = (host_ref(_mac(bytes.fromhex(key))),)
+        else:
+            refs = _refs_for(key, ip_owner)
+        yield Finding(id=kind.finding_id, title=kind.title, severity=kind.severity,
+                      detail=("%s %s" % (kind.explanation, event.detail)).strip(),
+                      evidence=(event.detail, "first packet %s" % _ts(event.first), "packets %d" % event.packets),
+                      refs=refs)
     # ARP: one IP claimed by several MACs (spoofing, duplicate address, or a failover pair).
     for ip, macs in sorted(an.arp.items()):
         if len(macs) > 1:
             ms = sorted(macs.items(), key=lambda kv: kv[1])
-            yield Finding(id="CBOM-NET-ARP-CONFLICT", title="IP address %s claimed by %d MAC addresses" % (_ip(ip), len(ms)),
+            yield Finding(id="CBOM-NET-ARP-CONFLICT",
+                          title="IP address %s claimed by %d MAC addresses" % (_ip(ip), len(ms)),
                           severity=Severity.HIGH,
                           detail="ARP replies/announcements for one address from several stations: address conflict, "
                                  "ARP spoofing (man in the middle) or a redundancy pair; check which is legitimate.",
@@ -243,20 +200,21 @@ def _findings(an: Analyzer, ip_owner: Dict[bytes, str]) -> Iterable[Finding]:
                           refs=tuple(host_ref(_mac(m)) for m, _ in ms))
     # Traffic with non-private addresses on a supposedly isolated network.
     public: Dict[bytes, List[int]] = {}
-    for (p, a, b), f in an.flows.items():
+    for (_p, a, b), f in an.flows.items():
         for ep in (a, b):
             ip = ep[:-2]
             if ip not in public and _is_public(ip):
                 public[ip] = [0, 0]
             if ip in public:
-                public[ip][0] += f[1] + f[2]
-                public[ip][1] = public[ip][1] or int(f[5])
+                public[ip][0] += f.pkts
+                public[ip][1] = public[ip][1] or int(f.first)
     if public:
         top = sorted(public.items(), key=lambda kv: -kv[1][0])
         ev = tuple("%s packets %d" % (_ip(ip), n) for ip, (n, _t) in top[:20])
         if len(top) > 20:
             ev += ("… and %d more addresses" % (len(top) - 20),)
-        yield Finding(id="CBOM-NET-INTERNET-TRAFFIC", title="Traffic with %d non-private (internet) addresses" % len(top),
+        yield Finding(id="CBOM-NET-INTERNET-TRAFFIC",
+                      title="Traffic with %d non-private (internet) addresses" % len(top),
                       severity=Severity.MEDIUM,
                       detail="An air-gapped plant network should only carry private, link-local and multicast "
                              "addresses; these flows reach globally routable addresses.",
@@ -292,3 +250,9 @@ def _stats(an: Analyzer, source: str, n_conv: int) -> Iterable[Item]:
                   % (len(an.flows) + len(an.l2flows), MAX_CONVERSATIONS))
     for lt, n in sorted(an.unsupported_linktype.items()):
         yield Gap("capture: %d frames of unsupported link type %d not analysed" % (n, lt))
+    for proto, n in sorted(an.malformed.items()):
+        # PDUs in well-formed frames that were cut or garbled: their identities/events may be missing
+        yield HostFact("cbom:capture:malformed:" + proto, str(n))
+    for proto, failure in sorted(an.dissector_errors.items()):
+        yield Gap("capture: %s dissector failed on %d packet%s: %s"
+                  % (proto, failure.packets, "" if failure.packets == 1 else "s", failure.error))

@@ -122,7 +122,7 @@ class Event(NamedTuple):
     """Evidence of one finding kind between given hosts: how often, first time, first detail."""
 
     kind: EventKind
-    count: int
+    packets: int
     first: float
     detail: str
 
@@ -130,5 +130,5 @@ class Event(NamedTuple):
 class Failure(NamedTuple):
     """Packets on which one dissector raised a bug (not malformed data), with the first error."""
 
-    count: int
+    packets: int
     error: str  # "TypeError: message" of the first failure

@@ -1,7 +1,10 @@
 """Firmware collectors: which firmware runs on the hardware.
 
 BIOS/UEFI with release date, boot mode and Secure Boot, CPU microcode, disk,
-NIC and TPM firmware, and every device fwupd knows. Each component depends on
+NIC and TPM firmware, and every device fwupd knows. On Linux, firmware is
+produced by the source that reads it (the BIOS by `hardware.dmi`, microcode by
+`hardware.cpu`…, which also answer to `--only firmware`); the boot mode and
+fwupd have collectors of their own. Each component depends on
 (and names in `cbom:hardware-ref`) the hardware component it runs on; refs come
 from collectors.hardware._refs so both collectors agree without running together.
 """
@@ -12,6 +15,7 @@ from typing import Iterator
 from cbom.collector import Collector, ScanContext
 from cbom.model import Item, Platform
 
+from ..hardware._linux_sources import collect_boot
 from . import _darwin, _linux, _windows
 
 __all__ = ["COLLECTORS"]
@@ -24,13 +28,23 @@ class _Firmware(Collector):
     timeout = 60.0
 
 
-class FirmwareLinux(_Firmware):
-    name = "firmware.linux"
-    description = "BIOS/UEFI, Secure Boot, CPU microcode, disk/NIC/TPM firmware, fwupd devices"
+class FirmwareBoot(_Firmware):
+    name = "firmware.boot"
+    description = "boot mode (UEFI or legacy BIOS) and Secure Boot state (/sys/firmware/efi, efivars)"
     platforms = frozenset({Platform.LINUX})
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        return _linux.collect(ctx)
+        return collect_boot(ctx)
+
+
+class FirmwareFwupd(_Firmware):
+    name = "firmware.fwupd"
+    description = "firmware of every device the fwupd daemon knows (fwupdmgr get-devices)"
+    platforms = frozenset({Platform.LINUX})
+    reads_recordings = False  # it asks the running fwupd daemon
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        return _linux.collect_fwupd(ctx)
 
 
 class FirmwareWindows(_Firmware):
@@ -51,4 +65,4 @@ class FirmwareDarwin(_Firmware):
         return _darwin.collect(ctx)
 
 
-COLLECTORS = (FirmwareLinux, FirmwareWindows, FirmwareDarwin)
+COLLECTORS = (FirmwareBoot, FirmwareFwupd, FirmwareWindows, FirmwareDarwin)

@@ -8,7 +8,7 @@ from cbom.model import Gap, Item
 
 from ..hardware import _darwin as hw
 from ..hardware import _refs
-from ..hardware._common import firmware, props
+from ..hardware._common import firmware, first_source_wins, props
 
 
 def overview_components(overview: Dict[str, Any]) -> Iterator[Item]:
@@ -47,6 +47,13 @@ def structured_components(data: hw.Items) -> Iterator[Item]:
 
 
 def collect(ctx: ScanContext) -> Iterator[Item]:
+    if ctx.recorded:
+        # The same reports hardware.macos reads, the first describing a firmware winning.
+        reports, gaps = hw.recorded_reports(ctx)
+        yield from gaps
+        yield from first_source_wins(list(structured_components(data) if kind == "structured" else
+                                          text_components(data)) for kind, data in reports)
+        return
     res = ctx.run(["system_profiler", "-json", "SPHardwareDataType", "SPSerialATADataType", "SPNVMeDataType"],
                   timeout=60)
     if not res.ok:

@@ -176,32 +176,9 @@ FWUPD_ARGV = ["fwupdmgr", "get-devices", "--json", "--no-unreported-check", "--n
               "--no-remote-check", "--no-history"]
 
 
-def collect(ctx: ScanContext) -> Iterator[Item]:
-    dmi = hw.read_dmi_sysfs(ctx)
-    uefi, secure, setup = boot_state(ctx, has_dmi=bool(dmi))
-    if not any(k.startswith("bios_") for k in dmi):
-        yield Gap("no DMI/SMBIOS BIOS data (/sys/class/dmi/id): platform firmware version not collected")
-    else:
-        for comp in (bios_component(dmi, uefi), ec_component(dmi)):
-            if comp:
-                yield comp
-    yield from secure_boot_items(uefi, secure, setup)
-    if uefi and secure is None:
-        yield Gap("SecureBoot efivar unreadable: Secure Boot state unknown")
-    try:
-        yield from microcode_components(hw.parse_cpuinfo(ctx.read("/proc/cpuinfo")))
-    except OSError as exc:
-        yield Gap(f"/proc/cpuinfo unreadable ({exc.strerror or exc}): CPU microcode not collected")
-    yield from disk_firmware_components(hw.read_sysfs_block(ctx))
-    adapters = hw.read_net_adapters(ctx)
-    if ctx.live and adapters and ctx.which("ethtool"):
-        for nic in adapters:
-            res = ctx.run(["ethtool", "-i", nic.name], timeout=5)
-            if res.ok:
-                nic.ethtool = hw.parse_ethtool_i(res.stdout)
-    yield from nic_firmware_components(adapters)
-    yield from tpm_firmware_components(hw.read_tpms(ctx))
-    if ctx.live and ctx.which("fwupdmgr"):
+def collect_fwupd(ctx: ScanContext) -> Iterator[Item]:
+    """Devices the fwupd daemon knows (running machine only: it asks the daemon)."""
+    if ctx.local and ctx.which("fwupdmgr"):
         # fwupdmgr only asks the running daemon; fwupdtool would load every plug-in itself and
         # write /var/cache/fwupd/devices.json on the host, so it is not used.
         res = ctx.run(FWUPD_ARGV, timeout=15)

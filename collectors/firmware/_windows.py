@@ -8,7 +8,8 @@ from cbom.model import Component, Finding, HostFact, Item, Severity
 
 from ..hardware import _refs
 from ..hardware import _windows as hw
-from ..hardware._common import clean, firmware, props
+from ..hardware._common import clean, firmware, first_source_wins, props
+from . import _linux as dmi
 
 CLASSES = {
     "Win32_BIOS": hw.CLASSES["Win32_BIOS"],
@@ -29,7 +30,8 @@ def bios_component(bios: dict) -> Optional[Component]:
                                bios.get("EmbeddedControllerMinorVersion", "")) if x and x != "255")
     return firmware(_refs.system_ref(), "BIOS", version, vendor=bios.get("Manufacturer", ""),
                     release_date=hw.wmi_date(bios.get("ReleaseDate", "")),
-                    properties=props(("cbom:firmware:type", "system-firmware"), ("cbom:firmware:smbios-version", smbios),
+                    properties=props(("cbom:firmware:type", "system-firmware"),
+                                     ("cbom:firmware:smbios-version", smbios),
                                      ("cbom:firmware:ec-version", ec),
                                      ("cbom:firmware:bios-version-string", bios.get("Version", ""))),
                     identity="system-firmware")
@@ -70,4 +72,16 @@ def components(classes: hw.Classes) -> Iterator[Item]:
 def collect(ctx: ScanContext) -> Iterator[Item]:
     classes, gaps = hw.run_cim(ctx, CLASSES, EXTRA)
     yield from gaps
-    yield from components(classes)
+    if not ctx.recorded:
+        yield from components(classes)
+        return
+    # As hardware.windows: the WMI dumps first, then dmidecode (Windows port), then systeminfo.
+    sources = [list(components(classes))]
+    for records in hw.recorded_dmidecode(ctx)[0]:
+        bios = dmi.bios_component(dmi.dmi_from_dmidecode(records), None)
+        if bios:
+            sources.append([bios])
+    si = hw.recorded_systeminfo_classes(ctx)
+    if si:
+        sources.append(list(components(si)))
+    yield from first_source_wins(sources)

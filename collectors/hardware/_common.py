@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Iterable, List, Optional, Tuple
+from typing import Iterable, Iterator, List, Optional, Set, Tuple
 
-from cbom.model import Category, Component, Kind
+from cbom.model import Category, Component, HostFact, Item, Kind
 
 SERIAL = "cdx:device:serialNumber"
 
@@ -176,3 +176,43 @@ def dmi_date(value: str) -> str:
     if not (1 <= mm <= 12 and 1 <= dd <= 31):
         return ""
     return f"{yy:04d}-{mm:02d}-{dd:02d}"
+
+
+# Hardware a machine has exactly one description of: the first source that describes it wins
+# (a recording may hold both the WMI dumps and the dmidecode output of one machine, or two
+# system_profiler reports of two OS releases).
+EXCLUSIVE_TYPES = ("system", "baseboard", "chassis", "memory-module", "cpu", "memory")
+IDENTITY_FACTS = ("manufacturer", "model", "serial")
+
+
+def first_source_wins(sources: Iterable[Iterable[Item]]) -> Iterator[Item]:
+    """Items of every source, dropping what an earlier source already described.
+
+    Per hardware device type in EXCLUSIVE_TYPES, per hardware/firmware/OS ref,
+    and per identity host fact (manufacturer, model, serial).
+    """
+    seen_types: Set[str] = set()
+    seen_refs: Set[str] = set()
+    seen_facts: Set[str] = set()
+    for source in sources:
+        types: Set[str] = set()
+        refs: Set[str] = set()
+        facts: Set[str] = set()
+        for item in source:
+            if isinstance(item, Component) and item.category in (Category.HARDWARE, Category.FIRMWARE,
+                                                                  Category.OPERATING_SYSTEM):
+                dtype = item.prop("cbom:device-type")
+                if dtype in EXCLUSIVE_TYPES and dtype in seen_types:
+                    continue
+                if item.ref in seen_refs:
+                    continue
+                types.add(dtype)
+                refs.add(item.ref)
+            elif isinstance(item, HostFact) and item.name in IDENTITY_FACTS:
+                if item.name in seen_facts:
+                    continue
+                facts.add(item.name)
+            yield item
+        seen_types |= types
+        seen_refs |= refs
+        seen_facts |= facts

@@ -16,7 +16,7 @@ from cbom.model import Gap, HostFact, Item
 
 from .. import _ids
 from . import _refs
-from ._common import SERIAL, Redactor, clean, device, props
+from ._common import SERIAL, Redactor, clean, device, first_source_wins, human_bytes, props
 
 DATA_TYPES = ("SPHardwareDataType", "SPSerialATADataType", "SPNVMeDataType", "SPUSBDataType", "SPDisplaysDataType")
 Items = Dict[str, List[Dict[str, Any]]]
@@ -69,7 +69,9 @@ def _bytes(value: str) -> str:
 
 def hardware_overview(hw: Dict[str, str], redact: Redactor) -> Iterator[Item]:
     """System, CPU and memory from the Hardware Overview (text labels or JSON keys)."""
-    g = lambda *keys: next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+    def g(*keys: str) -> str:
+        return next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+
     name, ident = g("Model Name", "machine_name"), g("Model Identifier", "machine_model")
     serial = redact(g("Serial Number (system)", "Serial Number", "serial_number"))
     if name or ident:
@@ -164,7 +166,9 @@ def _usb_tree(items: List[Any], redact: Redactor) -> Iterator[Item]:
 
 def firmware_values(hw: Dict[str, Any]) -> Dict[str, str]:
     """Boot ROM / System Firmware and SMC versions from a Hardware Overview (text or JSON)."""
-    g = lambda *keys: next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+    def g(*keys: str) -> str:
+        return next((clean(str(hw[k])) for k in keys if clean(str(hw.get(k, "")))), "")
+
     return {"boot_rom": g("System Firmware Version", "Boot ROM Version", "boot_rom_version"),
             "smc": g("SMC Version (system)", "SMC Version", "SMC_version_system"),
             "os_loader": g("OS Loader Version", "os_loader_version")}
@@ -172,6 +176,9 @@ def firmware_values(hw: Dict[str, Any]) -> Dict[str, str]:
 
 def collect(ctx: ScanContext) -> Iterator[Item]:
     redact = Redactor.from_options(ctx.options)
+    if ctx.recorded:
+        yield from recorded_components(ctx, redact)
+        return
     res = ctx.run(["system_profiler", "-json", "-detailLevel", "full", *DATA_TYPES], timeout=60)
     if not res.ok:  # macOS < 10.15 has no -json
         res = ctx.run(["system_profiler", "-xml", "-detailLevel", "full", *DATA_TYPES], timeout=60)
@@ -184,3 +191,93 @@ def collect(ctx: ScanContext) -> Iterator[Item]:
         yield Gap("system_profiler output could not be parsed: hardware not collected")
         return
     yield from structured_components(data, redact)
+
+
+# ---------------------------------------------------------------- a recorded Mac
+
+# A recording keeps what its collector could run: the full text report (`system_profiler`, one per
+# OS release in some samples), single data types as SP<Type>.xml/.json, and on machines without
+# them `sysctl -a` and `ioreg -l -p IODeviceTree -c IOPlatformExpertDevice`.
+Report = Tuple[str, Any]  # ("structured", Items) or ("text", nested dict of parse_sp_text)
+
+
+def structured(text: str) -> bool:
+    """True for system_profiler -xml / -json output (else it is the human text)."""
+    return text.lstrip().startswith(("<?xml", "<plist", "{", "<!DOCTYPE"))
+
+
+def recorded_reports(ctx: ScanContext) -> Tuple[List[Report], List[Gap]]:
+    """Every recorded system_profiler report of the machine, the newest OS release's first."""
+    reports: List[Report] = []
+    gaps: List[Gap] = []
+    # system_profiler-10.5.txt before -10.4.txt: the later recording wins.
+    for res in reversed(ctx.run_each(["system_profiler"])):
+        if not res.ok:
+            continue
+        if structured(res.stdout):
+            try:
+                reports.append(("structured", parse_sp_structured(res.stdout)))
+            except ValueError as exc:
+                gaps.append(Gap(f"system_profiler report: {exc}"))
+        else:
+            reports.append(("text", parse_sp_text(res.stdout)))
+    for res in ctx.run_each(["system_profiler", "-xml"]):
+        if not res.ok:
+            continue
+        try:
+            data = parse_sp_structured(res.stdout)
+        except ValueError as exc:
+            gaps.append(Gap(f"system_profiler data type: {exc}"))
+            continue
+        if set(data) != {"SPApplicationsDataType"}:  # the software collector reads that one
+            reports.append(("structured", data))
+    return reports, gaps
+
+
+def parse_sysctl(text: str) -> Dict[str, str]:
+    """`sysctl -a` "name: value" (macOS/BSD) or "name = value" (Linux) lines."""
+    out: Dict[str, str] = {}
+    for line in text.replace("\r", "").split("\n"):
+        m = re.match(r"^([a-z][\w.]*)\s*[:=]\s?(.*)$", line)
+        if m:
+            out.setdefault(m.group(1), m.group(2).strip())
+    return out
+
+
+def recorded_overview(ctx: ScanContext) -> Dict[str, str]:
+    """A Hardware Overview look-alike from `sysctl -a` and `ioreg … IOPlatformExpertDevice`."""
+    out: Dict[str, str] = {}
+    res = ctx.run(["sysctl", "-a"])
+    if res.ok:
+        s = parse_sysctl(res.stdout)
+        if s.get("hw.model"):
+            out["Model Identifier"] = s["hw.model"]
+        if s.get("machdep.cpu.brand_string"):
+            out["Processor Name"] = s["machdep.cpu.brand_string"]
+        if s.get("hw.physicalcpu"):
+            out["Total Number of Cores"] = s["hw.physicalcpu"]
+        if s.get("hw.memsize", "").isdigit():
+            out["Memory"] = human_bytes(int(s["hw.memsize"]))
+    for res in ctx.run_each(["ioreg", "-l", "-p", "IODeviceTree", "-c", "IOPlatformExpertDevice"]):
+        if not res.ok:
+            continue
+        for key, label in (("IOPlatformSerialNumber", "Serial Number (system)"), ("model", "Model Identifier"),
+                           ("IOPlatformUUID", "Hardware UUID")):
+            m = re.search(r'"%s"\s*=\s*(?:<")?"?([^">]+)' % key, res.stdout)
+            if m and label not in out:
+                out[label] = m.group(1).strip()
+    return out
+
+
+def recorded_components(ctx: ScanContext, redact: Redactor) -> Iterator[Item]:
+    """Hardware of a recorded Mac: each report in turn, the first describing a device winning."""
+    reports, gaps = recorded_reports(ctx)
+    yield from gaps
+    sources: List[List[Item]] = []
+    for kind, data in reports:
+        sources.append(list(structured_components(data, redact) if kind == "structured" else
+                            text_components(data, redact)))
+    overview = recorded_overview(ctx)
+    if overview:
+        sources.append(list(hardware_overview(overview, redact)))
+    yield from first_source_wins(sources)

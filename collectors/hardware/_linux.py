@@ -778,14 +778,7 @@ _VIRTUAL_BLOCK = ("loop", "ram", "zram", "dm-", "md", "nbd", "sr")  # sr: optica
 
 def block_identity(ctx: ScanContext, name: str) -> str:
     """The physical path of /sys/block/NAME/device relative to /sys (e.g. 'devices/pci0000:00/…/0:0:0:0')."""
-    sys_root = os.path.realpath(ctx.path("/sys"))
-    try:
-        real = os.path.realpath(ctx.path(f"/sys/block/{name}/device"))
-    except OSError:
-        return f"block/{name}"
-    if real.startswith(sys_root + os.sep) and os.path.exists(real):
-        return os.path.relpath(real, sys_root)
-    return f"block/{name}"
+    return ctx.sys_link(f"/sys/block/{name}/device") or f"block/{name}"
 
 
 def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
@@ -797,7 +790,7 @@ def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
     for name in names:
         if name.startswith(("loop", "ram", "zram", "dm-", "md", "nbd")):
             continue
-        if not os.path.exists(ctx.path(f"/sys/block/{name}/device")):
+        if ctx.sys_link(f"/sys/block/{name}/device") is None:
             continue
 
         def attr(a: str) -> str:
@@ -923,21 +916,17 @@ class NetAdapter:
 def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
     """Interfaces backed by a device (/sys/class/net/X/device): physical NICs, not lo/bridges/tunnels."""
     names = _sysfs_dir(ctx, "/sys/class/net")
-    if not names:
-        return []
-    sys_root = os.path.realpath(ctx.path("/sys"))
     out = []
     for name in names:
-        devlink = ctx.path(f"/sys/class/net/{name}/device")
-        if not os.path.exists(devlink):
+        real = ctx.sys_link(f"/sys/class/net/{name}/device")
+        if real is None:
             continue
-        real = os.path.realpath(devlink)
-        identity = os.path.relpath(real, sys_root) if real.startswith(sys_root + os.sep) else f"net/{name}"
-        bus_addr = os.path.basename(real)
+        identity = real
+        bus_addr = real.rstrip("/").rsplit("/", 1)[-1]
 
         def attr(a: str) -> str:
             return _sysfs_attr(ctx, f"/sys/class/net/{name}/{a}")
-        subsys = _link_name(ctx, f"/sys/class/net/{name}/device/subsystem")
+        subsys = os.path.basename(ctx.sys_link(f"/sys/class/net/{name}/device/subsystem") or "")
         vid, did = _hex4(attr("device/vendor")), _hex4(attr("device/device"))
         # virtio NICs: the net device hangs off virtioN, whose parent is the PCI function
         if subsys == "virtio":
@@ -946,7 +935,8 @@ def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
                 bus_addr = parent
                 vid, did = _hex4(attr("device/../vendor")), _hex4(attr("device/../device"))
         out.append(NetAdapter(
-            name=name, identity=identity, driver=_link_name(ctx, f"/sys/class/net/{name}/device/driver"),
+            name=name, identity=identity,
+            driver=os.path.basename(ctx.sys_link(f"/sys/class/net/{name}/device/driver") or ""),
             bus_address=bus_addr, mac=attr("address"), vendor_id=vid, device_id=did, bus=subsys,
         ))
     return out
@@ -1073,67 +1063,81 @@ def run_dmidecode(ctx: ScanContext) -> Tuple[List[DmiRecord], List[Gap]]:
     return records, []
 
 
-def collect(ctx: ScanContext) -> Iterator[Item]:
-    """Everything the Linux hardware collector yields."""
-    redact = Redactor.from_options(ctx.options)
-    records, gaps = run_dmidecode(ctx)
-    yield from gaps
-    dmi = read_dmi_sysfs(ctx)
-    if records and dmi_by_type(records, 1):
-        yield from dmi_components(records, redact)
-    else:
-        if not dmi:
-            yield Gap("no DMI/SMBIOS data (/sys/class/dmi/id absent): system, board and chassis identity not collected")
-        else:
-            if "product_serial" not in dmi and not ctx.admin:
-                # serial/UUID attributes are mode 0400 (drivers/firmware/dmi-id.c)
-                yield Gap("DMI serial number and UUID readable by root only: left out")
-            yield from dmi_sysfs_components(dmi, redact)
-        for item in dmi_components(records, redact):  # modules, slots: only dmidecode has them
-            if isinstance(item, Component) and item.prop("cbom:device-type") not in ("system", "baseboard", "chassis"):
-                yield item
-    # CPU
-    try:
-        packages = parse_cpuinfo(ctx.read("/proc/cpuinfo"))
-    except OSError as exc:
-        packages = []
-        yield Gap(f"/proc/cpuinfo unreadable ({exc.strerror or exc}): CPU not collected")
-    if packages:
-        yield from cpu_components(packages, read_vulnerabilities(ctx), dmi_processors(records))
-    # memory total
-    try:
-        total = parse_meminfo_total(ctx.read("/proc/meminfo"))
-    except OSError:
-        total = 0
-    if total:
-        yield device(_refs.memory_ref(), name="System memory", description=human_bytes(total),
-                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total-bytes", str(total))))
-    else:
-        yield Gap("/proc/meminfo unreadable: memory total not collected")
-    # storage
-    disks = read_sysfs_block(ctx)
-    if ctx.live and disks and ctx.which("lsblk"):
-        res = ctx.run(LSBLK_ARGV)
-        if res.ok:
-            try:
-                merge_lsblk(disks, parse_lsblk_json(res.stdout))
-            except ValueError:
-                yield Gap("lsblk -J output is not JSON: disk serials/transport from sysfs only")
-        else:
-            yield Gap(f"lsblk failed ({res.why()}): disk serials/transport from sysfs only")
-    yield from block_components(disks, redact)
-    # buses
-    pci = read_sysfs_pci(ctx)
-    if not pci and ctx.live and ctx.which("lspci") and not os.path.isdir(ctx.path("/sys/bus/pci")):
-        res = ctx.run(["lspci", "-vmmnnk"])
-        pci = parse_lspci(res.stdout) if res.ok else []
-    yield from pci_components(pci)
-    yield from usb_components(read_sysfs_usb(ctx), redact)
-    adapters = read_net_adapters(ctx)
-    if ctx.live and adapters and ctx.which("ethtool"):
-        for nic in adapters:
-            res = ctx.run(["ethtool", "-i", nic.name], timeout=5)
-            if res.ok:
-                nic.ethtool = parse_ethtool_i(res.stdout)
-    yield from nic_components(adapters)
-    yield from tpm_components(read_tpms(ctx))
+# ---------------------------------------------------------------- recorded outputs (collect.sh, other recorders)
+
+
+def parse_lsblk_text(text: str) -> List[Dict[str, str]]:
+    """Top-level devices of `lsblk` text output: [{'name', 'size', 'rm', 'type', and MODEL/SERIAL/… when shown}].
+
+    The leading columns (NAME MAJ:MIN RM SIZE RO TYPE) never hold spaces; the
+    free-text ones (MODEL "VMware Virtual S", VENDOR) are cut at the header's
+    column starts.
+    """
+    lines = [ln for ln in text.replace("\r", "").split("\n") if ln.strip()]
+    if not lines or not lines[0].startswith("NAME"):
+        return []
+    header = lines[0]
+    names = header.split()
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    out = []
+    for ln in lines[1:]:
+        if not ln[:1].isalnum():
+            continue  # tree-drawn children (partitions, LVM volumes)
+        row = {k.lower(): v for k, v in zip(names[:6], ln.split()[:6])}
+        for i, col in enumerate(names):
+            if col in ("MODEL", "SERIAL", "VENDOR", "TRAN", "REV", "WWN"):
+                hi = starts[i + 1] if i + 1 < len(starts) else len(ln)
+                row[col.lower()] = ln[starts[i]:hi].strip()
+        out.append(row)
+    return out
+
+
+def block_devices_from_lsblk(rows: Dict[str, Dict[str, object]]) -> List[BlockDevice]:
+    """Whole disks of lsblk rows alone (a recording without collect.sh's sysfs copy): the identity is
+    the kernel name, as nothing better is known."""
+    disks: List[BlockDevice] = []
+    for dname, row in sorted(rows.items()):
+        if str(row.get("type", "disk")) not in ("disk", ""):
+            continue
+        if dname.startswith(("loop", "ram", "zram", "dm-", "md", "nbd")):
+            continue
+        dev = BlockDevice(name=dname, identity=f"block/{dname}")
+        rota = row.get("rota")
+        dev.rotational = rota if isinstance(rota, bool) else ({"1": True, "0": False}.get(str(rota)))
+        rm = row.get("rm")
+        dev.removable = rm if isinstance(rm, bool) else ({"1": True, "0": False}.get(str(rm)))
+        merge_lsblk([dev], {dname: {k: v for k, v in row.items() if k != "size" or str(v).isdigit()}})
+        dev.transport = dev.transport or _transport(dname, dev.identity)
+        disks.append(dev)
+    return disks
+
+
+def dmi_cpu_components(records: List[DmiRecord]) -> Iterator[Component]:
+    """Processors of dmidecode type 4 records, for recordings without /proc/cpuinfo or WMI."""
+    # VMware lists every possible socket as "Populated, Disabled": only enabled ones are processors.
+    cpus = [r for r in dmi_processors(records) if "Disabled" not in r.fields.get("Status", "")]
+    for i, rec in enumerate(cpus):
+        name = rec.get("Version") or rec.get("Family") or "Processor"
+        speed = rec.get("Max Speed")
+        yield device(
+            _refs.cpu_ref(str(i)), name=" ".join(name.split()), manufacturer=_cpu_vendor(rec.get("Manufacturer")),
+            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:vendor", _cpu_vendor(rec.get("Manufacturer"))),
+                             ("cbom:cpu:signature", rec.get("Signature")), ("cbom:cpu:id", rec.get("ID")),
+                             ("cbom:cpu:cores", rec.get("Core Count")), ("cbom:cpu:threads", rec.get("Thread Count")),
+                             ("cbom:cpu:socket", rec.get("Socket Designation")), ("cbom:cpu:max-speed", speed)),
+        )
+
+
+def _cpu_vendor(value: str) -> str:
+    v = value or ""
+    if re.search(r"intel", v, re.IGNORECASE):
+        return "Intel"
+    if re.search(r"\bamd\b|advanced micro", v, re.IGNORECASE) or v == "AuthenticAMD":
+        return "AMD"
+    return v
+
+
+def parse_boot_mode(text: str) -> Optional[bool]:
+    """collect.sh's boot-mode.txt: 'uefi' → True, 'legacy' → False."""
+    v = text.strip().lower()
+    return True if v == "uefi" else (False if v == "legacy" else None)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Dict, Iterator, List, Tuple
 
 from cbom.collector import ScanContext
 from cbom.model import Gap, HostFact, Item
 
-from .._text import decode_recorded, parse_wmic_list
+from .._text import clean_na, decode_recorded, parse_reg_export, parse_wmic_list, systeminfo_lines
+from . import _linux as dmi
 from . import _refs
-from ._common import SERIAL, Redactor, clean, device, human_bytes, props
+from ._common import SERIAL, Redactor, clean, device, first_source_wins, human_bytes, props
 
 Classes = Dict[str, List[Dict[str, str]]]
 
@@ -116,7 +118,8 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
         if clean(bb.get("Manufacturer")) or clean(bb.get("Product")):
             yield device(_refs.baseboard_ref(), name=bb.get("Product", "") or "Baseboard",
                          manufacturer=bb.get("Manufacturer", ""), version=bb.get("Version", ""),
-                         properties=props(("cbom:device-type", "baseboard"), (SERIAL, redact(bb.get("SerialNumber", "")))))
+                         properties=props(("cbom:device-type", "baseboard"),
+                                          (SERIAL, redact(bb.get("SerialNumber", "")))))
     for i, cpu in enumerate(classes.get("Win32_Processor", [])):
         sock = cpu.get("DeviceID") or f"CPU{i}"
         maker = cpu.get("Manufacturer", "")
@@ -169,7 +172,8 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
         yield device(
             _refs.nic_ref(pnp or nic.get("Name", "")), name=nic.get("Name", "") or "Network adapter",
             manufacturer=nic.get("Manufacturer", ""),
-            properties=props(("cbom:device-type", "network-adapter"), ("cbom:interface", nic.get("NetConnectionID", "")),
+            properties=props(("cbom:device-type", "network-adapter"),
+                             ("cbom:interface", nic.get("NetConnectionID", "")),
                              ("cbom:driver", nic.get("ServiceName", "")), ("cbom:pnp-id", pnp),
                              ("cdx:device:macAddress", nic.get("MACAddress", ""))),
         )
@@ -229,6 +233,10 @@ def run_cim(ctx: ScanContext, classes: Dict[str, Tuple[str, ...]], extra: str = 
         res = ctx.run(["wmic", "path", cls, "get", ",".join(fields), "/format:list"], timeout=30)
         if res.ok:
             out[cls] = parse_wmic_list(decode_recorded(res.raw))
+            if not out[cls] and ctx.recorded:
+                # Live, a class without instances prints nothing; a recorded dump is expected to hold one.
+                gaps.append(Gap(f"{cls}: recorded wmic output holds no 'Property=value' instance "
+                                "(empty, garbled or truncated)"))
         else:
             gaps.append(Gap(f"{cls} not read (PowerShell CIM and wmic failed: {res.why()})"))
     return out, gaps
@@ -237,4 +245,166 @@ def run_cim(ctx: ScanContext, classes: Dict[str, Tuple[str, ...]], extra: str = 
 def collect(ctx: ScanContext) -> Iterator[Item]:
     classes, gaps = run_cim(ctx, CLASSES, TPM_PS)
     yield from gaps
-    yield from components(classes, Redactor.from_options(ctx.options))
+    redact = Redactor.from_options(ctx.options)
+    if not ctx.recorded:
+        yield from components(classes, redact)
+        return
+    # A recording may describe the machine several times (collect.bat's WMI dumps, the Windows
+    # port of dmidecode, systeminfo): WMI first, as live; the others fill what it did not say.
+    recorded_processor_names(ctx, classes)
+    sources: List[List[Item]] = [list(components(classes, redact))]
+    records_list, dmi_gaps = recorded_dmidecode(ctx)
+    yield from dmi_gaps
+    for records in records_list:
+        sources.append(list(dmi.dmi_components(records, redact)) + list(dmi_cpu_components(records)))
+    si = recorded_systeminfo_classes(ctx)
+    if si:
+        sources.append(list(components(si, redact)))
+    yield from first_source_wins(sources)
+
+
+# ---------------------------------------------------------------- other sources of a recorded machine
+
+CENTRAL_PROCESSOR = r"HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor"
+
+
+def processor_names(text: str) -> Dict[str, str]:
+    """{'0': 'Intel(R) Core(TM)2 Duo CPU T9400 @ 2.53GHz'} from a CentralProcessor .reg export."""
+    keys, _ = parse_reg_export(text)
+    out: Dict[str, str] = {}
+    for key, values in keys:
+        m = re.search(r"\\CentralProcessor\\(\d+)$", key, re.IGNORECASE)
+        name = values.get("ProcessorNameString")
+        if m and isinstance(name, str) and name.strip():
+            out[m.group(1)] = " ".join(name.split())
+    return out
+
+
+def recorded_processor_names(ctx: ScanContext, classes: Classes) -> None:
+    """Real CPU names from a recorded CentralProcessor export (XP's WMI calls a Core 2 a "Pentium III Xeon")."""
+    for res in ctx.run_each(["reg", "export", CENTRAL_PROCESSOR]):
+        if not res.ok:
+            continue
+        names = processor_names(res.stdout)
+        for cpu in classes.get("Win32_Processor", []):
+            real = names.get(cpu.get("DeviceID", "").replace("CPU", ""))
+            if real:
+                cpu["Name"] = real
+
+
+def recorded_dmidecode(ctx: ScanContext) -> Tuple[List[List[dmi.DmiRecord]], List[Gap]]:
+    """SMBIOS structures of every recorded dmidecode output (the Windows port of dmidecode)."""
+    found: List[List[dmi.DmiRecord]] = []
+    gaps: List[Gap] = []
+    for res in ctx.run_each(["dmidecode"]):
+        if not res.ok:
+            continue
+        records = dmi.parse_dmidecode(res.stdout)
+        if records:
+            found.append(records)
+        else:
+            gaps.append(Gap("dmidecode output: no SMBIOS structure found (garbled or truncated?)"))
+    return found, gaps
+
+
+def recorded_systeminfo_classes(ctx: ScanContext) -> Classes:
+    """Win32_* look-alikes from every recorded systeminfo (the first one saying a class wins)."""
+    out: Classes = {}
+    for res in ctx.run_each(["systeminfo"]):
+        if res.ok:
+            for cls, rows in systeminfo_classes(res.stdout).items():
+                out.setdefault(cls, rows)
+    return out
+
+
+def dmi_cpu_components(records: List[dmi.DmiRecord]) -> Iterator[Item]:
+    """Processors of dmidecode type 4 records, for recordings without WMI processor dumps."""
+    # VMware lists every possible socket as "Populated, Disabled": only enabled ones are processors.
+    cpus = [r for r in dmi.dmi_processors(records) if "Disabled" not in r.fields.get("Status", "")]
+    for i, rec in enumerate(cpus):
+        name = rec.get("Version") or rec.get("Family") or "Processor"
+        vendor = _cpu_vendor(rec.get("Manufacturer"))
+        yield device(
+            _refs.cpu_ref(str(i)), name=" ".join(name.split()), manufacturer=vendor,
+            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:vendor", vendor),
+                             ("cbom:cpu:signature", rec.get("Signature")), ("cbom:cpu:id", rec.get("ID")),
+                             ("cbom:cpu:cores", rec.get("Core Count")), ("cbom:cpu:threads", rec.get("Thread Count")),
+                             ("cbom:cpu:socket", rec.get("Socket Designation")),
+                             ("cbom:cpu:max-speed", rec.get("Max Speed"))),
+        )
+
+
+def _cpu_vendor(value: str) -> str:
+    v = value or ""
+    if re.search(r"intel", v, re.IGNORECASE):
+        return "Intel"
+    if re.search(r"\bamd\b|advanced micro", v, re.IGNORECASE) or v == "AuthenticAMD":
+        return "AMD"
+    return v
+
+
+# Positions of systeminfo's top-level lines (see collectors.osinfo._windows._SI_FIELDS).
+_SI_HW = {11: "manufacturer", 12: "model", 14: "processors", 15: "bios", 22: "memory"}
+
+
+def systeminfo_classes(text: str) -> Classes:
+    """Win32_ComputerSystem / Win32_BIOS / Win32_Processor look-alikes from systeminfo's hardware lines."""
+    entries = systeminfo_lines(text)
+    if len(entries) < 23:
+        return {}
+    got = {name: entries[pos] for pos, name in _SI_HW.items()}
+    out: Classes = {}
+    cs: Dict[str, str] = {"Manufacturer": clean_na(got["manufacturer"][1]), "Model": clean_na(got["model"][1])}
+    digits = re.sub(r"\D", "", got["memory"][1])
+    if digits:
+        cs["TotalPhysicalMemory"] = str(int(digits) << 20)  # "32 503 MB", "2 047 Mo", "16,240 MB"
+    out["Win32_ComputerSystem"] = [cs]
+    bios = parse_bios_line(clean_na(got["bios"][1]))
+    if bios:
+        out["Win32_BIOS"] = [bios]
+    cpus = []
+    for i, line in enumerate(got["processors"][2]):
+        m = re.match(r"^\[\d+\]\s*:\s*(.*?)\s*(?:~(\d+)\s*[Mm][Hh]z)?\s*$", line)
+        if not m:
+            continue
+        sig = m.group(1)
+        maker = next((w for w in sig.split() if w in ("GenuineIntel", "AuthenticAMD")), "")
+        caption = " ".join(w for w in sig.split() if w != maker)
+        cpus.append({"DeviceID": f"CPU{i}", "Name": caption, "Caption": caption, "Manufacturer": maker,
+                     "MaxClockSpeed": m.group(2) or ""})
+    if cpus:
+        out["Win32_Processor"] = cpus
+    return out
+
+
+def parse_bios_line(value: str) -> Dict[str, str]:
+    """systeminfo "BIOS Version": "Dell Inc. 1.7.0, 12/27/2018" → Win32_BIOS-like fields."""
+    if not value:
+        return {}
+    head, sep, date = value.rpartition(",")
+    if not sep:
+        head, date = value, ""
+    words = head.split()
+    version = words[-1] if words else ""
+    vendor = " ".join(words[:-1])
+    return {"Manufacturer": vendor, "SMBIOSBIOSVersion": version, "Version": head.strip(),
+            "ReleaseDate": _date_yyyymmdd(date.strip())}
+
+
+def _date_yyyymmdd(value: str) -> str:
+    """'12/27/2018' (US), '13/04/2018' (day first), '2018-12-25', '2019/1/24' → '20181227000000.000000+000'."""
+    m = re.match(r"^(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})$", value)
+    if not m:
+        return ""
+    a, b, c = (int(x) for x in m.groups())
+    if len(m.group(1)) == 4:
+        y, mo, d = a, b, c
+    else:
+        y = c
+        mo, d = (a, b) if a <= 12 else (b, a)
+        if b > 12:
+            mo, d = a, b
+    try:
+        return datetime(y, mo, d).strftime("%Y%m%d000000.000000+000")
+    except ValueError:
+        return ""

@@ -10,14 +10,17 @@ XP says "IP Address" where Vista+ says "IPv4 Address"; Vista+ appends
 """
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import Dict, Iterator, List, Tuple
 
-from cbom.model import Component, HostFact
+from cbom.collector import ScanContext
+from cbom.model import Component, Gap, HostFact, Item
 
-from ._common import InterfaceInfo, normalize_mac, with_prefix
+from ._common import UNKNOWN_PROCESS, InterfaceInfo, Socket, normalize_mac, services_from_sockets, with_prefix
 from ._linux import strip_zone
 
 _HEADER = re.compile(r"^(?P<type>\S.*?) adapter (?P<name>.+?):\s*$")
@@ -43,7 +46,7 @@ class IpconfigAdapter:
     fields: List[Tuple[str, List[str]]] = field(default_factory=list)  # (label, values) in order
 
     def values(self, *labels: str) -> List[str]:
-        wanted = {l.lower() for l in labels}
+        wanted = {label.lower() for label in labels}
         return [v for label, vs in self.fields if label.lower() in wanted for v in vs]
 
     def value(self, *labels: str) -> str:
@@ -59,7 +62,7 @@ class Ipconfig:
     problems: List[str] = field(default_factory=list)
 
     def global_values(self, label: str) -> List[str]:
-        return [v for l, vs in self.globals if l.lower() == label.lower() for v in vs]
+        return [v for name, vs in self.globals if name.lower() == label.lower() for v in vs]
 
 
 def parse_ipconfig(text: str) -> Ipconfig:
@@ -163,3 +166,60 @@ def facts_from_ipconfig(parsed: Ipconfig) -> List[HostFact]:
     for domain in parsed.global_values("DNS Suffix Search List"):
         facts.append(HostFact("cbom:dns-search", domain))
     return list(dict.fromkeys(facts))
+
+
+# --- listening sockets (`netstat -ano`, process names from `tasklist /fo csv /nh`) -----------------
+
+# "LISTENING" as German and French Windows print it.
+_LISTENING = ("LISTENING", "ABH\u00d6REN", "ECOUTE", "\u00c9COUTE")
+
+
+def parse_netstat_ano(text: str, images: Dict[str, str]) -> List[Socket]:
+    """Listening TCP and bound UDP sockets of `netstat -ano`; process names from tasklist when known."""
+    out: List[Socket] = []
+    for line in text.replace("\r", "").split("\n"):
+        w = line.split()
+        if len(w) < 4 or w[0] not in ("TCP", "UDP"):
+            continue
+        if w[0] == "TCP" and (len(w) < 5 or w[3] not in _LISTENING):
+            continue
+        host, _, port = w[1].rpartition(":")
+        if not port.isdigit():
+            continue
+        address = host.strip("[]").split("%", 1)[0]
+        out.append(Socket(w[0].lower(), address, int(port), images.get(w[-1], UNKNOWN_PROCESS)))
+    return out
+
+
+def parse_tasklist_csv(text: str) -> Dict[str, str]:
+    """{pid: image name} of `tasklist /fo csv /nh`."""
+    out: Dict[str, str] = {}
+    for row in csv.reader(io.StringIO(text)):
+        if len(row) >= 2 and row[1].strip().isdigit():
+            out[row[1].strip()] = row[0].strip()
+    return out
+
+
+def recorded_items(ctx: ScanContext) -> Iterator[Item]:
+    """Interfaces, DNS/gateway facts and listening services of a recorded Windows machine.
+
+    Live, psutil gives interfaces and sockets; a recording has collect.bat's `ipconfig /all`
+    (every sample of it, in a folder of samples) and `netstat -ano` + `tasklist` instead.
+    """
+    for res in ctx.run_each(["ipconfig", "/all"]):
+        if not res.ok:
+            yield Gap(f"interfaces not read: {res.why()}")
+            continue
+        parsed = parse_ipconfig(res.stdout)
+        if not parsed.adapters:
+            yield Gap("ipconfig output: no adapter block (not `ipconfig /all` output?)")
+            continue
+        yield from components_from_ipconfig(res.stdout)
+        yield from facts_from_ipconfig(parsed)
+    net = ctx.run(["netstat", "-ano"])
+    if not net.ok:
+        yield Gap(f"listening services not read: {net.why()}")
+        return
+    tasks = ctx.run(["tasklist", "/fo", "csv", "/nh"])
+    images = parse_tasklist_csv(tasks.stdout) if tasks.ok else {}
+    yield from services_from_sockets(parse_netstat_ano(net.stdout, images))

@@ -5,6 +5,7 @@ which `parse_system_version_plist` reads directly for a mounted volume (--root).
 """
 from __future__ import annotations
 
+import json
 import plistlib
 import re
 from datetime import datetime, timezone
@@ -71,6 +72,29 @@ def parse_sp_software(text: str) -> Dict[str, str]:
         if m:
             out[m.group(1)] = m.group(2)
     return out
+
+
+def sp_software_structured(text: str) -> Dict[str, str]:
+    """SPSoftwareDataType of `system_profiler -xml`/`-json` output, in the text report's labels.
+
+    Raises ValueError when the output is garbled.
+    """
+    s = text.lstrip()
+    if s.startswith("{"):
+        data = json.loads(s)
+        items = data.get("SPSoftwareDataType", []) if isinstance(data, dict) else []
+    else:
+        try:
+            plist = plistlib.loads(s.encode("utf-8"))
+        except Exception as exc:  # plistlib raises several types (ExpatError, InvalidFileException…)
+            raise ValueError(f"not a system_profiler plist: {exc}") from exc
+        items = next((e.get("_items", []) for e in (plist if isinstance(plist, list) else [])
+                      if isinstance(e, dict) and e.get("_dataType") == "SPSoftwareDataType"), [])
+    for soft in items[:1]:
+        sp = {k: str(v) for k, v in soft.items()}
+        return {"System Version": sp.get("os_version", ""), "Kernel Version": sp.get("kernel_version", ""),
+                "System Integrity Protection": sp.get("system_integrity", ""), "Boot Mode": sp.get("boot_mode", "")}
+    return {}
 
 
 def parse_kern_boottime(text: str) -> str:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import locale as _locale
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from cbom.model import Category, Component, Kind, make_ref
 
+from .._text import clean_na as _clean
 from .._text import parse_wmic_list
+from .._text import systeminfo_lines as _systeminfo_lines
 from ._cpe import make_cpe
 
 __all__ = [
@@ -78,28 +79,6 @@ class WindowsInfo:
 
 # --- text helpers ---------------------------------------------------------------------------------
 
-_NA = {"", "n/a", "暂缺", "non disponible", "nicht zutreffend", "n/d", "н/д", "не применимо"}
-
-
-def _clean(value: str) -> str:
-    value = value.replace("\xa0", " ").strip()
-    return "" if value.lower() in _NA else value
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
-
-
-def _cut(line: str, column: int) -> Tuple[str, str]:
-    """Split `line` at display column `column` (wide characters count two)."""
-    w = 0
-    for i, ch in enumerate(line):
-        if w >= column:
-            return line[:i], line[i:]
-        w += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return line, ""
-
-
 # --- systeminfo -----------------------------------------------------------------------------------
 
 # Position of each field among systeminfo's top-level lines (XP .. Windows 11 24H2, any language).
@@ -109,36 +88,6 @@ _SI_FIELDS = {
     19: "system_locale", 21: "timezone", 30: "hotfixes",
 }
 _VERSION_RE = re.compile(r"^(\d+\.\d+\.\d+)\b")
-
-
-def _systeminfo_lines(text: str) -> List[Tuple[str, str, List[str]]]:
-    """Top-level (label, value, continuation lines) triples of a systeminfo listing."""
-    lines = [ln.rstrip() for ln in text.replace("\r", "").split("\n")]
-    lines = [ln for ln in lines if ln.strip()]
-    # The host name line comes first; skip what precedes it (a BOM mangled by a UTF-8 pipe).
-    while lines and not re.match(r"^\S[^:]*:\s+\S", lines[0]):
-        lines.pop(0)
-    if not lines:
-        return []
-    m = re.match(r"^(\S[^:]*:\s+)\S", lines[0])
-    column = _width(m.group(1))
-    out: List[Tuple[str, str, List[str]]] = []
-    for ln in lines:
-        if ln[:1].isspace():
-            if out:
-                out[-1][2].append(ln.strip())
-            continue
-        label, value = _cut(ln, column)
-        if not (label.rstrip().endswith(":") and (label[-1:].isspace() or not value)):
-            # Not aligned on the column (OEM bytes read as UTF-8, hand-edited): split at the
-            # first ":" followed by 2+ spaces, else at the last ": ", else take a bare label.
-            m = (re.match(r"^(.*?:)\s{2,}(.*)$", ln) or re.match(r"^(.*:)\s+(.*)$", ln)
-                 or re.match(r"^(.*:)()$", ln))
-            if not m:
-                return out
-            label, value = m.group(1), m.group(2)
-        out.append((label.strip(), value.strip(), []))
-    return out
 
 
 def parse_systeminfo(text: str) -> Optional[WindowsInfo]:

@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
+from ..hardware._darwin import parse_sp_text  # the system_profiler text layout, one parser
 from ._common import P_DATE, P_MANAGER, summarise
 
 APP_DIRS = ("/Applications", "/Applications/Utilities", "/System/Applications", "/System/Applications/Utilities")
@@ -110,7 +111,46 @@ def parse_receipt(data: bytes) -> Optional[Component]:
     )
 
 
+def text_applications(text: str) -> List[Item]:
+    """Applications of the text form of `system_profiler SPApplicationsDataType` (labels stay English)."""
+    tree = parse_sp_text(text)
+    out: List[Item] = []
+    for name, fields in (tree.get("Applications") or {}).items():
+        if not isinstance(fields, dict):
+            continue
+        path = str(fields.get("Location", ""))
+        if not path.startswith("/"):
+            continue
+        out.append(app_component(name, str(fields.get("Version", "")), path))
+    return out
+
+
+def recorded_applications(ctx: ScanContext) -> Iterator[Item]:
+    """Applications of a recorded Mac: its `system_profiler SPApplicationsDataType` output (-xml or text).
+
+    Live, the bundles' Info.plist files are read instead; both give `app_component`s.
+    """
+    for res in ctx.run_each(["system_profiler", "SPApplicationsDataType"]):
+        if not res.ok:
+            yield Gap(f"applications not read: {res.why()}")
+            continue
+        if res.stdout.lstrip().startswith(("<?xml", "<plist")):
+            apps, problems = parse_sp_applications(res.raw)
+            if problems:
+                yield Gap(f"SPApplicationsDataType: {problems[0]}" if not apps else
+                          f"SPApplicationsDataType: {len(problems)} items skipped: {problems[0]}")
+            yield from apps
+        else:
+            found = text_applications(res.stdout)
+            if not found:
+                yield Gap("SPApplicationsDataType: no application with a Location found (not system_profiler output?)")
+            yield from found
+
+
 def collect_darwin(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - macOS only
+    if ctx.recorded:
+        yield from recorded_applications(ctx)
+        return
     problems: List[str] = []
     for base in APP_DIRS:
         folder = ctx.path(base)

@@ -116,7 +116,7 @@ def find_site_dirs(ctx: ScanContext) -> List[str]:
         for cfg in sorted(root.glob(place + "/pyvenv.cfg")):
             found.extend(p for p in sorted(cfg.parent.glob("lib/python*/site-packages")) if p.is_dir())
             found.extend(p for p in sorted(cfg.parent.glob("Lib/site-packages")) if p.is_dir())
-    if ctx.live and not getattr(sys, "frozen", False):
+    if ctx.local and not getattr(sys, "frozen", False):
         # The interpreter running cbom (its own site, a virtualenv, the user site) when it
         # is a Python of this machine and not one shipped inside the USB bundle.
         here = list(getattr(site, "getsitepackages", lambda: [])())

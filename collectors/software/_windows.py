@@ -11,103 +11,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-from typing import Dict, Iterator, List, Optional, Tuple, Union
+from typing import Dict, Iterator, List, Tuple
 
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
+from .._text import RegKey, RegValue, parse_reg_export, parse_wmic_list
 from ._common import P_DATE, P_MANAGER, P_SIZE, summarise
 
-RegValue = Union[str, int, bytes, Tuple[str, ...]]
-RegKey = Tuple[str, Dict[str, RegValue]]
+__all__ = ["RegKey", "RegValue", "parse_reg_export"]  # re-exported: the reg export parser lives in _text
 
 UNINSTALL = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall"
 UNINSTALL_32 = r"SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall"
 UPDATE_TYPES = ("security update", "update", "hotfix", "service pack", "update rollup", "critical update")
-
-_NEXT_VALUE = re.compile(r'^(@|"[^"\\]*")=')
-_VALUE = re.compile(r'^(@|"(?:[^"\\]|\\.)*")=(.*)$', re.S)
-
-
-def _closed(data: str) -> bool:
-    """True when a quoted value ends with an unescaped quote."""
-    return bool(re.fullmatch(r'"(?:[^"\\]|\\.)*"', data, re.S))
-
-
-def _unescape(s: str) -> str:
-    return re.sub(r"\\(.)", r"\1", s)
-
-
-def _hex_bytes(data: str) -> bytes:
-    return bytes(int(b, 16) for b in data.replace(" ", "").split(",") if b)
-
-
-def _reg_value(data: str) -> RegValue:
-    """One value's data as written by regedit (`"text"`, `dword:`, `hex(N):`)."""
-    if data.startswith('"') and data.endswith('"') and len(data) >= 2:
-        return _unescape(data[1:-1])
-    if data.startswith("dword:"):
-        return int(data[6:], 16)
-    if data.startswith("hex"):
-        kind, _, raw = data.partition(":")
-        blob = _hex_bytes(raw)
-        if kind == "hex(2)":  # REG_EXPAND_SZ, UTF-16LE, NUL-terminated
-            return blob.decode("utf-16-le", "replace").rstrip("\x00")
-        if kind == "hex(7)":  # REG_MULTI_SZ
-            return tuple(s for s in blob.decode("utf-16-le", "replace").split("\x00") if s)
-        if kind == "hex(b)":  # REG_QWORD, little endian
-            return int.from_bytes(blob, "little")
-        return blob
-    raise ValueError(f"unknown value data {data[:20]!r}")
-
-
-def parse_reg_export(text: str) -> Tuple[List[RegKey], List[str]]:
-    """(key path, {value name: data}) of every key in a regedit export, and unreadable lines."""
-    keys: List[RegKey] = []
-    problems: List[str] = []
-    values: Optional[Dict[str, RegValue]] = None
-    pending = ""
-    pending_line = 0
-    for number, raw in enumerate(text.splitlines(), 1):
-        if pending.endswith("\n") and (raw.startswith("[") or _NEXT_VALUE.match(raw)):
-            # The open string was damage, not a line break: report it and read on normally.
-            problems.append(f"line {pending_line}: unterminated string")
-            pending = ""
-        if pending:
-            line = pending + (raw.strip() if not pending.endswith("\n") else raw)
-        else:
-            line, pending_line = raw.strip(), number
-        if line.endswith("\\") and not line.startswith("["):
-            pending = line[:-1]  # hex data goes on after a trailing backslash
-            continue
-        m = _VALUE.match(line)
-        if m and m.group(2).startswith('"') and not _closed(m.group(2)):
-            pending = line + "\n"  # a REG_SZ holding a line break
-            continue
-        pending = ""
-        if not line or line.startswith(";") or line.startswith("Windows Registry Editor") or line == "REGEDIT4":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            values = {}
-            keys.append((line[1:-1], values))
-            continue
-        m = _VALUE.match(line)
-        if not m or values is None:
-            problems.append(f"line {pending_line}: {line[:40]!r}")
-            continue
-        name = "" if m.group(1) == "@" else _unescape(m.group(1)[1:-1])
-        if m.group(2) == "-":
-            continue  # deletion marker of a .reg patch, not data
-        try:
-            values[name] = _reg_value(m.group(2))
-        except ValueError as exc:
-            problems.append(f"line {pending_line}: {exc}")
-    if pending:
-        problems.append(f"line {pending_line}: value cut short at end of file")
-    elif text and not text.endswith(("\n", "\r")):
-        problems.append("file does not end with a line break (truncated?)")
-    return keys, problems
-
 
 def _view(key: str) -> str:
     upper = key.upper()
@@ -267,8 +183,8 @@ def _read_winreg_uninstall() -> Tuple[List[RegKey], List[str]]:  # pragma: no co
     return keys, problems
 
 
-def collect_windows(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - Windows only
-    if ctx.live:
+def collect_windows(ctx: ScanContext) -> Iterator[Item]:
+    if ctx.local:  # pragma: no cover - Windows only
         keys, problems = _read_winreg_uninstall()
         if problems:
             yield Gap(summarise("registry Uninstall keys", problems))
@@ -283,6 +199,35 @@ def collect_windows(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - W
         if problems:
             yield Gap(summarise("Win32_QuickFixEngineering", problems))
         yield from hotfix_components(rows)
+    elif ctx.recorded:
+        yield from _recorded(ctx)
     else:
         # An offline Windows disk needs its SOFTWARE hive parsed; not implemented yet.
         yield Gap("Windows software under --root is not read (offline registry hives are not parsed)")
+
+
+def _recorded(ctx: ScanContext) -> Iterator[Item]:
+    """A recorded machine: collect.bat's `reg export` of the Uninstall keys (the records winreg gives
+    live, through the same builder) and its `wmic qfe` output (list or table form)."""
+    for res in ctx.run_each(["reg", "export", "HKLM\\" + UNINSTALL]):
+        if not res.ok:
+            yield Gap(f"installed programs not read: {res.why()}")
+            continue
+        keys, problems = parse_reg_export(res.stdout)
+        if problems:
+            yield Gap(summarise("Uninstall export", problems))
+        if not keys:
+            yield Gap("Uninstall export: no registry key (not a regedit export?)")
+        yield from uninstall_components(keys)
+    rows: List[Dict[str, str]] = []
+    for res in ctx.run_each(["wmic", "qfe", "get", "/format:list"]):
+        if not res.ok:
+            continue
+        if "HotFixID=" in res.stdout:
+            rows += parse_wmic_list(res.stdout)
+            continue
+        found, problems = parse_wmic_qfe(res.stdout)
+        if problems and not found:
+            yield Gap(f"wmic qfe output: {problems[0]}")
+        rows += found
+    yield from hotfix_components([r for r in rows if r.get("HotFixID")])

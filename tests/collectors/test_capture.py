@@ -22,7 +22,7 @@ from cbom.collector import ScanContext
 from cbom.model import Category, Component, Finding, Gap, Status
 from cbom.runner import run_one, scan
 from collectors.capture import CaptureCollector
-from collectors.capture._analyzer import Analyzer
+from collectors.capture._engine import Analyzer
 from collectors.capture._live import REMEDY, has_cap_net_raw
 from collectors.capture._oui import vendor
 from collectors.capture._pcap import CaptureFile, PcapError, PcapWriter

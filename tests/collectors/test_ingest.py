@@ -16,8 +16,10 @@ from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.registry import load_collectors
 from cbom.model import Category, Platform, Status
-from collectors.ingest import IngestCollector
-from collectors.ingest._parsers import parse_ip_addr, parse_rpm_qai, parse_ss
+from cbom.host import RecordedHost
+from cbom.recording import Recording, describe
+from collectors import BUILTIN
+from collectors.recorded_linux._parsers import parse_ip_addr, parse_rpm_qai, parse_ss  # TODO(lead): Linux parsers
 from cbom.recording import parse_manifest
 from collectors.osinfo._linux import uname_fields
 
@@ -31,11 +33,16 @@ needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixture
 
 
 def ingest(folder: Path):
-    host, props = IngestCollector.describe_recording(str(folder))
-    platform = IngestCollector.recorded_platform(str(folder))
-    scan = runner.scan([IngestCollector], ScanContext(platform=platform, options={"recorded": str(folder)}),
-                       host_name=host, properties=tuple(props))
-    return scan
+    """What `cbom ingest FOLDER` scans: the normal collectors on the recorded backend (cbom.cli.cmd_ingest)."""
+    rec = Recording(str(folder))
+    assert rec.platform is not None, f"{folder}: platform not recognised"
+    ctx = ScanContext(platform=rec.platform, host=RecordedHost(rec), admin=True)
+    chosen = [c for c in runner.select(BUILTIN, (), (), rec.platform) if c.reads_recordings]
+    if rec.platform == Platform.LINUX:  # transitional, as in cbom.cli.cmd_ingest
+        chosen = [c for c in chosen if c.name == "recorded.linux"]
+    chosen = runner.select(BUILTIN, ["recording"]) + chosen
+    scan = runner.scan(chosen, ctx, host_name=rec.path.resolve().name, properties=tuple(describe(rec, rec.platform)))
+    return runner.named_by_os(scan)
 
 
 def by_name(scan, name):
@@ -50,7 +57,8 @@ def one(scan, category, **fields):
 
 
 def gaps(scan):
-    return scan.runs[0].gaps
+    """Every collector's gaps (the recording check's first)."""
+    return [g for run in scan.runs for g in run.gaps]
 
 
 def _folders():
@@ -196,7 +204,8 @@ def test_windows_disks_and_ipconfig():
     scan = ingest(SHARED / "windows/glpi-2008-vmw005777")
     disks = [c for c in scan.components if c.prop("cbom:device-type") == "storage"]
     assert len(disks) == 16
-    assert any("Win32_OperatingSystem.wmi" in g for g in gaps(scan))  # a one-property dump: said, not hidden
+    # A one-property Win32_OperatingSystem dump: said, not hidden.
+    assert any("wmic os output not recognised" in g for g in gaps(scan))
     ipc = ingest(SHARED / "windows/jc-ipconfig")
     macs = {c.prop("cdx:device:macAddress") for c in ipc.components}
     assert {"24:4b:fe:ab:43:c3", "00:0c:29:d6:12:2e", "a8:7e:ea:55:26:b0"} <= macs
@@ -280,9 +289,9 @@ def test_unparseable_file_is_a_gap_and_the_rest_is_ingested(tmp_path):
     (tmp_path / "Win32_BIOS.wmi").write_text("Manufacturer=Acme\nSMBIOSBIOSVersion=1.2.3\nReleaseDate=20200102000000.000000+000\n")
     (tmp_path / "Win32_Processor.wmi").write_text("")
     scan = ingest(tmp_path)
-    assert scan.runs[0].status == Status.PARTIAL
-    assert any(g.startswith("systeminfo.txt: ") for g in gaps(scan))
-    assert any(g.startswith("Win32_Processor.wmi: ") for g in gaps(scan))
+    assert {r.name: r.status for r in scan.runs}["os.windows"] == Status.PARTIAL
+    assert any("systeminfo output not recognised" in g for g in gaps(scan))
+    assert any(g.startswith("Win32_Processor: ") for g in gaps(scan))
     missing = [g for g in gaps(scan) if g.startswith("expected files missing")]
     assert missing and "Uninstall.reg" in missing[0] and "Win32_BIOS.wmi" not in missing[0]
     bios = one(scan, Category.FIRMWARE, name="BIOS")
@@ -305,8 +314,7 @@ def test_truncated_dpkg_status_and_altered_file(tmp_path):
 
 def test_unrecognised_folder_is_refused(tmp_path):
     (tmp_path / "notes.txt").write_text("hello\n")
-    with pytest.raises(ValueError):
-        IngestCollector.recorded_platform(str(tmp_path))
+    assert Recording(str(tmp_path)).platform is None  # cbom ingest refuses it (cbom.cli.cmd_ingest)
 
 
 # ---------------------------------------------------------------- small parsers
@@ -397,6 +405,6 @@ def test_collect_sh_here_then_ingest_equals_a_live_scan(tmp_path):
     assert recorded.host.name == live_os.prop("cbom:hostname")
     props = dict(recorded.properties)
     assert props["cbom:recorded:script"].startswith("collect.sh")
-    assert IngestCollector.recorded_platform(str(out)) == Platform.LINUX
+    assert Recording(str(out)).platform == Platform.LINUX
     # every file checksummed by the script still matches
     assert not any("SHA256SUMS" in g for g in gaps(recorded))

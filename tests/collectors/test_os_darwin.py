@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import plistlib
 from pathlib import Path
-from typing import Dict, Optional, Sequence
 
 import pytest
 
 from cbom import cyclonedx, runner, validate
-from cbom._exec import CommandResult
 from cbom.collector import ScanContext
+from cbom.host import RecordedHost
+from cbom.recording import Recording
 from cbom.model import Component, Gap, HostFact, Platform, Status
-from collectors.osinfo import OsCollector
+from collectors.osinfo import OsDarwin as OsCollector
 from collectors.osinfo import _darwin as d
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "os"
@@ -74,18 +74,9 @@ def test_garbled_sw_vers(text):
     assert d.component(d.parse_sw_vers(text)) is None
 
 
-class ReplayContext(ScanContext):
-    """A macOS ScanContext whose commands answer from recordings."""
-
-    def __init__(self, outputs: Dict[str, Optional[bytes]], **kw):
-        super().__init__(platform=Platform.DARWIN, admin=False, **kw)
-        self.outputs = outputs
-
-    def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> CommandResult:
-        data = self.outputs.get(argv[0])
-        if data is None:
-            return CommandResult(tuple(argv), 127, "", "", error=f"`{argv[0]}` not found on PATH")
-        return CommandResult(tuple(argv), 0, data.decode("utf-8", "replace"), "", raw=data)  # as _exec.run does
+def recorded(folder: Path) -> ScanContext:
+    """A macOS scan context reading a recorded folder through the real recorded backend."""
+    return ScanContext(platform=Platform.DARWIN, host=RecordedHost(Recording(str(folder))), admin=False)
 
 
 def _items(ctx):
@@ -94,29 +85,32 @@ def _items(ctx):
             [i for i in items if isinstance(i, HostFact)])
 
 
-def test_collect_replayed():
-    ctx = ReplayContext({
-        "sw_vers": (FIX / "sys-toolkit-big-sur/sw_vers.txt").read_bytes(),
-        "system_profiler": (FIX / "glpi-11-macbookair10-1/system_profiler.txt").read_bytes(),
-        "sysctl": b"{ sec = 1700000000, usec = 0 } Tue Nov 14 22:13:20 2023\n",
-    })
+def test_collect_recorded(tmp_path):
+    for src in ("sys-toolkit-big-sur/sw_vers.txt", "glpi-11-macbookair10-1/system_profiler.txt"):
+        (tmp_path / Path(src).name).write_bytes((FIX / src).read_bytes())
+    ctx = recorded(tmp_path)
     (comp,), gaps, facts = _items(ctx)
     assert gaps == []
-    assert comp.version == "11.6.2" and comp.prop("cbom:boot-time") == "2023-11-14T22:13:20Z"
-    assert comp.prop("cbom:sip") == "Enabled"
-    assert facts == [HostFact("cbom:os", "macOS 11.6.2 (20G314)")]
+    assert comp.version == "11.6.2" and comp.prop("cbom:sip") == "Enabled"
+    # Nothing of the machine running the test: no kernel, arch, hostname or locale of this host.
+    assert [comp.prop(k) for k in ("cbom:arch", "cbom:hostname", "cbom:locale", "cbom:kernel-version")] == [""] * 4
+    assert HostFact("cbom:os", "macOS 11.6.2 (20G314)") in facts
+    assert ctx.host.used == ["sw_vers.txt", "system_profiler.txt"]
     scan = runner.scan([OsCollector], ctx, host_name="x")
     assert scan.runs[0].status == Status.OK
     assert validate.errors(cyclonedx.to_dict(scan)) == []
 
 
-def test_collect_without_tools_is_a_gap(tmp_path):
-    # Live, but sw_vers and system_profiler missing and no SystemVersion.plist readable.
-    comps, gaps, _ = _items(ReplayContext({}))
-    if comps:  # this machine happens to be a Mac with the plist
-        pytest.skip("SystemVersion.plist present")
+def test_collect_recorded_names_the_machine():
+    # sysctl's kern.hostname, else system_profiler's Computer Name.
+    _, _, facts = _items(recorded(FIX / "glpi-10.6-imac7-1"))
+    assert HostFact("hostname", "lazer") in facts
+
+
+def test_collect_without_recorded_tools_is_a_gap(tmp_path):
+    comps, gaps, _ = _items(recorded(tmp_path))
+    assert comps == []
     assert gaps[-1] == "macOS version unknown: neither sw_vers nor SystemVersion.plist answered"
-    assert any(g.startswith("SIP state unknown: ") for g in gaps)
 
 
 def test_collect_mounted_volume(tmp_path):
@@ -124,7 +118,7 @@ def test_collect_mounted_volume(tmp_path):
     folder.mkdir(parents=True)
     (folder / "SystemVersion.plist").write_bytes(
         plistlib.dumps({"ProductName": "Mac OS X", "ProductVersion": "10.13.6", "ProductBuildVersion": "17G14042"}))
-    (comp,), gaps, _ = _items(ReplayContext({}, root=tmp_path))
+    (comp,), gaps, _ = _items(ScanContext(platform=Platform.DARWIN, root=tmp_path, admin=False))
     assert gaps == []
     assert (comp.version, comp.cpe) == ("10.13.6", "cpe:2.3:o:apple:mac_os_x:10.13.6:*:*:*:*:*:*:*")
     assert comp.prop("cbom:kernel") == "" and comp.prop("cbom:hostname") == ""

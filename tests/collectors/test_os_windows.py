@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Optional, Sequence
+from typing import Dict
 
 import pytest
 
 from cbom import cyclonedx, runner, validate
-from cbom._exec import CommandResult
 from cbom.collector import ScanContext
+from cbom.host import RecordedHost
+from cbom.recording import Recording
 from cbom.model import Category, Component, Gap, HostFact, Kind, Platform, Status
 from collectors._text import decode_recorded
-from collectors.osinfo import OsCollector
+from collectors.osinfo import OsWindows as OsCollector
 from collectors.osinfo import _windows as w
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "os"
@@ -245,21 +246,16 @@ def test_truncated_recordings_never_raise():
 # --- collect() replayed -------------------------------------------------------------------------
 
 
-class ReplayContext(ScanContext):
-    """A Windows ScanContext whose commands answer from recordings (bytes), as _exec would decode them."""
+# The recorded names collect.bat gives these commands' outputs (cbom/host.py COMMANDS).
+_RECORDED = {"systeminfo": "systeminfo.txt", "wmic os": "Win32_OperatingSystem.wmi", "wmic qfe": "wmic-qfe.txt",
+             "powershell": "powershell.txt"}
 
-    def __init__(self, outputs: Dict[str, Optional[bytes]]):
-        super().__init__(platform=Platform.WINDOWS, admin=False)
-        self.outputs = outputs
-        self.calls = []
 
-    def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> CommandResult:
-        self.calls.append(tuple(argv))
-        key = " ".join(argv[:2]) if argv[0] == "wmic" else argv[0]
-        data = self.outputs.get(key)
-        if data is None:
-            return CommandResult(tuple(argv), 127, "", "", error=f"`{argv[0]}` not found on PATH")
-        return CommandResult(tuple(argv), 0, data.decode("utf-8", "replace"), "", raw=data)  # as _exec.run does
+def recorded(tmp_path: Path, outputs: Dict[str, bytes]) -> ScanContext:
+    """A Windows scan context over a recorded folder holding `outputs` (command → bytes), the real backend."""
+    for command, data in outputs.items():
+        (tmp_path / _RECORDED[command]).write_bytes(data)
+    return ScanContext(platform=Platform.WINDOWS, host=RecordedHost(Recording(str(tmp_path))), admin=False)
 
 
 def _items(ctx):
@@ -270,10 +266,10 @@ def _items(ctx):
     return comps, gaps, facts
 
 
-def test_collect_falls_back_to_systeminfo():
-    ctx = ReplayContext({"systeminfo": (FIX / "wesng-10-1809-precision-5530/systeminfo.txt").read_bytes()})
+def test_collect_falls_back_to_systeminfo(tmp_path):
+    ctx = recorded(tmp_path, {"systeminfo": (FIX / "wesng-10-1809-precision-5530/systeminfo.txt").read_bytes()})
     comps, gaps, facts = _items(ctx)
-    assert [c[0] for c in ctx.calls] == ["powershell", "wmic", "systeminfo"]
+    assert ctx.host.used == ["systeminfo.txt"]  # PowerShell and wmic were not recorded
     assert gaps == []
     (comp,) = comps
     assert comp.category == Category.OPERATING_SYSTEM and comp.kind == Kind.OPERATING_SYSTEM
@@ -283,30 +279,30 @@ def test_collect_falls_back_to_systeminfo():
     assert facts == [HostFact("cbom:os", "Microsoft Windows 10 Pro")]
 
 
-def test_collect_oem_bytes_through_utf8_pipe():
+def test_collect_oem_bytes_through_utf8_pipe(tmp_path):
     # A cp936 systeminfo read through _exec's UTF-8 decoding: the labels are lost, the values are not.
-    ctx = ReplayContext({"systeminfo": (FIX / "wesng-10-1809-zh-cn/systeminfo.txt").read_bytes()})
+    ctx = recorded(tmp_path, {"systeminfo": (FIX / "wesng-10-1809-zh-cn/systeminfo.txt").read_bytes()})
     comps, gaps, _ = _items(ctx)
     assert gaps == []
     assert comps[0].version == "10.0.17763" and comps[0].props("cbom:hotfix") == ("KB4464455",)
 
 
-def test_collect_truncated_systeminfo_list_is_a_gap():
-    ctx = ReplayContext({"systeminfo": (FIX / "jc-windows-7-11111aa/systeminfo.txt").read_bytes()})
+def test_collect_truncated_systeminfo_list_is_a_gap(tmp_path):
+    ctx = recorded(tmp_path, {"systeminfo": (FIX / "jc-windows-7-11111aa/systeminfo.txt").read_bytes()})
     comps, gaps, _ = _items(ctx)
     assert len(comps[0].props("cbom:hotfix")) == 245
     assert gaps == ["hotfix list incomplete: systeminfo announced 302 but cut its list short (245 KB ids read)"]
 
 
-def test_collect_wmic_then_systeminfo_for_hotfixes():
-    ctx = ReplayContext({"wmic os": (FIX / "glpi-7-lubianka/Win32_OperatingSystem.wmi").read_bytes()})
+def test_collect_wmic_then_systeminfo_for_hotfixes(tmp_path):
+    ctx = recorded(tmp_path, {"wmic os": (FIX / "glpi-7-lubianka/Win32_OperatingSystem.wmi").read_bytes()})
     comps, gaps, _ = _items(ctx)
     assert comps[0].version == "6.1.7600" and comps[0].prop("cbom:hostname") == "LUBIANKA"
     assert len(gaps) == 1 and gaps[0].startswith("installed hotfixes unknown: ")
 
 
-def test_collect_garbled_everything_is_a_gap():
-    ctx = ReplayContext({"powershell": b"\xff\xfe\x00garbage", "wmic os": b"nonsense",
+def test_collect_garbled_everything_is_a_gap(tmp_path):
+    ctx = recorded(tmp_path, {"powershell": b"\xff\xfe\x00garbage", "wmic os": b"nonsense",
                          "systeminfo": (FIX / "wesng-2022/systeminfo.txt").read_bytes()[:70]})
     comps, gaps, facts = _items(ctx)
     assert comps == [] and facts == []
@@ -314,8 +310,8 @@ def test_collect_garbled_everything_is_a_gap():
     assert "systeminfo output not recognised" in gaps[0]
 
 
-def test_windows_scan_validates_as_cyclonedx():
-    ctx = ReplayContext({"systeminfo": (FIX / "wesng-7-sp1-x64-fr/systeminfo-powershell.txt").read_bytes(),
+def test_windows_scan_validates_as_cyclonedx(tmp_path):
+    ctx = recorded(tmp_path, {"systeminfo": (FIX / "wesng-7-sp1-x64-fr/systeminfo-powershell.txt").read_bytes(),
                          "wmic qfe": (FIX / "wesng-7-sp1-x64-b/wmic-qfe.txt").read_bytes()})
     scan = runner.scan([OsCollector], ctx, host_name="x")
     assert scan.runs[0].status == Status.OK, scan.runs[0].reason
@@ -325,8 +321,8 @@ def test_windows_scan_validates_as_cyclonedx():
     assert comp["type"] == "operating-system" and comp["cpe"].startswith("cpe:2.3:o:microsoft:windows_7:")
 
 
-def test_collect_systeminfo_cut_after_the_version_keeps_the_os():
-    ctx = ReplayContext({"systeminfo": (FIX / "wesng-2022/systeminfo.txt").read_bytes()[:150]})
+def test_collect_systeminfo_cut_after_the_version_keeps_the_os(tmp_path):
+    ctx = recorded(tmp_path, {"systeminfo": (FIX / "wesng-2022/systeminfo.txt").read_bytes()[:150]})
     comps, gaps, _ = _items(ctx)
     assert comps[0].version == "10.0.20348" and comps[0].props("cbom:hotfix") == ()
     assert len(gaps) == 1 and gaps[0].startswith("installed hotfixes unknown: ")

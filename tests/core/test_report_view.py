@@ -1,20 +1,18 @@
-"""Pure parts of the report's view-model: dates, text layout, cleaning, the chart."""
+"""Pure parts of the report's view-model: dates (`_dates`), text layout (`_layout`), cleaning, the chart."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
 import pytest
 
+from cbom._dates import age_years, parse_date
+from cbom._layout import column_widths, text_lines
 from cbom._report_view import (
-    age_years,
     build_view,
     clean,
-    column_widths,
     finding_groups,
     parse_conversation,
-    parse_date,
     protocol_chart,
-    text_lines,
 )
 from cbom.model import (
     Category,
@@ -101,14 +99,18 @@ def _scan(components=(), host_props=(), runs=(), findings=()):
 def test_flows_summary_counts_talkers_and_the_cap():
     proto = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "mbtcp", properties=(
         ("cbom:net:packets", "30"),
-        ("cbom:net:conversation", "tcp 10.0.0.1:5000 10.0.0.2:502 10 1000 2025-03-14T09:00:00.000Z 2025-03-14T09:00:01.000Z"),
-        ("cbom:net:conversation", "tcp 10.0.0.1:5001 10.0.0.3:502 20 3000 2025-03-14T09:00:00.500Z 2025-03-14T09:00:02.000Z"),
+        ("cbom:net:conversation",
+         "tcp 10.0.0.1:5000 10.0.0.2:502 10 1000 2025-03-14T09:00:00.000Z 2025-03-14T09:00:01.000Z"),
+        ("cbom:net:conversation",
+         "tcp 10.0.0.1:5001 10.0.0.3:502 20 3000 2025-03-14T09:00:00.500Z 2025-03-14T09:00:02.000Z"),
         ("cbom:net:conversation", "garbled"),
     ))
     arp = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "arp", properties=(
-        ("cbom:net:l2-conversation", "02:00:00:00:00:01 ff:ff:ff:ff:ff:ff 1 60 2025-03-14T09:00:00.000Z 2025-03-14T09:00:00.000Z"),))
+        ("cbom:net:l2-conversation",
+         "02:00:00:00:00:01 ff:ff:ff:ff:ff:ff 1 60 2025-03-14T09:00:00.000Z 2025-03-14T09:00:00.000Z"),))
     host = Component(Category.OBSERVED_HOST, Kind.DEVICE, "plc-3", properties=(("cbom:net:ip", "10.0.0.3"),))
-    scan = _scan([proto, arp, host], host_props=[("cbom:capture:conversations", "2500"), ("cbom:capture:packets", "31")])
+    scan = _scan([proto, arp, host],
+                 host_props=[("cbom:capture:conversations", "2500"), ("cbom:capture:packets", "31")])
     flows = build_view(scan, "0" * 64, pdf=False)["flows"]
     assert (flows["count"], flows["ip"], flows["l2"]) == (4, 2, 1)
     assert flows["malformed"] == ["mbtcp: garbled"] and flows["transports"] == [{"name": "tcp", "count": 2}]
@@ -122,7 +124,8 @@ def test_flows_summary_counts_talkers_and_the_cap():
 
 def test_host_facts_are_routed_to_their_sections():
     scan = _scan(host_props=[
-        ("cbom:default-gateway", "192.0.2.1"), ("cbom:default-gateway", "fd00::1"), ("cbom:dns-server", "10.255.255.53"),
+        ("cbom:default-gateway", "192.0.2.1"), ("cbom:default-gateway", "fd00::1"),
+        ("cbom:dns-server", "10.255.255.53"),
         ("cbom:os", "Debian GNU/Linux 12 (bookworm)"), ("cbom:boot-mode", "uefi"), ("cbom:secure-boot", "enabled"),
         ("cbom:capture:mode", "live"), ("cbom:capture:kernel-drops", "3"), ("cbom:capture:queue-drops", "0"),
         ("cbom:capture:oui-database", "IEEE registry"), ("cbom:hardware:pci-ids", "pci.ids version 2023.04.10"),
@@ -136,7 +139,8 @@ def test_host_facts_are_routed_to_their_sections():
     assert v["capture"]["stats"] == [("Mode", "live"), ("Dropped by the kernel", "3"),
                                      ("Dropped by the analysis queue (memory bound)", "0")]
     assert v["capture"]["any_dropped"] and v["capture"]["dropped"] == "3"
-    assert v["databases"] == [("MAC vendor names (OUI)", "IEEE registry"), ("PCI device names", "pci.ids version 2023.04.10"),
+    assert v["databases"] == [("MAC vendor names (OUI)", "IEEE registry"),
+                              ("PCI device names", "pci.ids version 2023.04.10"),
                               ("USB device names", "not used: the hardware collector did not run")]
 
 
@@ -190,7 +194,7 @@ def test_ids_header_of_the_shipped_databases():
 
 def test_whole_columns_are_never_wrapped():
     """A Debian version of 35 characters (libldb2 on Debian 12) stays on one line in the PDF listing."""
-    from cbom._report_view import text_lines
+    from cbom._layout import text_lines
 
     rows = [["libldb2", "2:2.6.2+samba4.17.12+dfsg-0+deb12u4", "amd64", "LGPL-3.0-or-later"]]
     rows += [[f"package-with-a-rather-long-name-{i:04d}", f"1.{i}-1", "amd64", "Apache Software License " * 2]

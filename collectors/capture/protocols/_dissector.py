@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from .._engine import Analyzer
     from .._records import HostRec, TcpStream
 
-__all__ = ["Dissector", "EventKind", "Subject", "Table"]
+__all__ = ["Check", "DatagramDecoder", "Dissector", "EventKind", "Framer", "LinkDecoder", "PduDecoder",
+           "StreamDecoder", "Subject", "Table"]
 
 # Signatures of the decoders a Dissector may provide (`an` is the engine's tables).
 Check = Callable[[bytes], bool]
@@ -124,7 +125,8 @@ class Table:
                 if self.event_kinds.setdefault(k.name, k) is not k:
                     raise ValueError("capture dissectors: event kind %r declared twice" % k.name)
         self.tcp_heuristics = tuple(d for d in self.dissectors if d.tcp_heuristic)
-        self.udp_heuristics = tuple(d for d in self.dissectors if d.udp_heuristic is not None)
+        self.udp_heuristics: Tuple[Tuple[Check, Dissector], ...] = tuple(
+            (d.udp_heuristic, d) for d in self.dissectors if d.udp_heuristic is not None)
         # EtherType -> name of the non-IP protocols whose conversations are MAC pairs.
         self.l2_names = {et: d.name for et, d in self.ethertypes.items()}
 

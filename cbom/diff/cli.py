@@ -1,0 +1,52 @@
+"""`cbom diff OLD NEW`: the command: reads both files, diffs, writes one format, returns diff(1)'s code."""
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+from ..output import atomic_write
+from .compare import diff_scans, machine_mismatch
+from .model import DiffError
+from .read import read_scan
+from .writers import FORMATS
+
+__all__ = ["EXIT_SAME", "EXIT_DIFFERENT", "EXIT_ERROR", "command"]
+
+# Exit codes follow diff(1): 0 no differences, 1 differences, 2 error.
+EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+
+
+def _out(data: bytes, output: Optional[str]) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+        return
+    atomic_write(Path(output), data)
+
+
+def command(args: Any) -> int:
+    """`cbom diff`: exit 0 no differences, 1 differences, 2 error (one line on stderr)."""
+    fmt = getattr(args, "format", "text") or "text"
+    output = getattr(args, "output", None)
+    try:
+        if fmt == "pdf" and not output:
+            raise DiffError("--format pdf needs -o FILE (PDF is not written to a terminal)")
+        old, new = read_scan(args.old), read_scan(args.new)
+        why = machine_mismatch(old, new)
+        if why and not getattr(args, "force", False):
+            raise DiffError(f"{args.old} and {args.new} are scans of different machines: {why} "
+                            "(use --force to diff anyway)")
+        d = diff_scans(old.scan, new.scan, include_volatile=bool(getattr(args, "all", False)),
+                       old_side=old, new_side=new)
+        if why:
+            d = replace(d, notes=(f"different machines ({why}); compared because of --force",) + d.notes)
+        _out(FORMATS.get(fmt, FORMATS["text"])(d), output)
+    except DiffError as exc:
+        print(f"cbom diff: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # writing -o FILE
+        print(f"cbom diff: cannot write {output or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_SAME if d.identical else EXIT_DIFFERENT
