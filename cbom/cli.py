@@ -223,14 +223,10 @@ def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
     # The recording is read, not the machine running cbom: no privilege is needed or used.
     ctx = ScanContext(platform=rec.platform, host=RecordedHost(rec), admin=True, options=options)
     try:
-        chosen = runner.select(classes, args.only, args.skip, rec.platform)
+        chosen = runner.select_for_recording(classes, rec.platform, args.only, args.skip)
     except runner.SelectionError as exc:
         log.error("cbom ingest: %s", exc)
         return EXIT_USAGE
-    # Collectors of the running machine only (the network listener) are left out unless named;
-    # the check of the folder itself always runs.
-    chosen = [c for c in chosen if c.reads_recordings or c.name in args.only]
-    chosen = runner.select(classes, ["recording"]) + chosen
     return _scan_and_write(args, chosen, ctx, _recorded_host_name(rec), recording.describe(rec, rec.platform))
 
 

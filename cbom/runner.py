@@ -57,6 +57,16 @@ def select(
                   key=lambda c: (c.order, c.name))
 
 
+def select_for_recording(
+    available: Sequence[Type[Collector]], platform: Platform, only: Sequence[str] = (), skip: Sequence[str] = ()
+) -> List[Type[Collector]]:
+    """What `cbom ingest` runs: the recording check, then the collectors of the recorded platform
+    that read recordings (the network listener needs the running machine), unless named."""
+    chosen = [c for c in select(available, only, skip, platform) if c.reads_recordings or c.name in only]
+    check = [c for c in available if c.name == "recording" and c not in chosen]
+    return check + chosen
+
+
 def named_by_os(scan: Scan) -> Scan:
     """The scan with its machine named as its operating-system component says (recorded machines)."""
     for c in scan.components:
