@@ -23,15 +23,15 @@ from cbom import cyclonedx, runner
 from cbom.collector import ScanContext
 from cbom.registry import load_collectors
 from cbom.diff import diff_scans, read_scan, to_json
-from cbom.model import Category
+from cbom.model import Category, Platform
 
 
-def _collector(name):
+def _collectors(area):
+    """The Linux collectors of `area` (software.dpkg, software.rpm…): they must be registered."""
     classes, _ = load_collectors()
-    found = [c for c in classes if c.name == name]
-    if not found:
-        pytest.skip(f"collector {name} not registered")
-    return found[0]
+    found = runner.select(classes, [area], platform=Platform.LINUX)
+    assert found, f"no collector of area {area} registered"
+    return found
 
 
 def _scan_to(path: Path, collectors, ctx: ScanContext) -> str:
@@ -73,15 +73,15 @@ def test_dpkg_root_install_remove_downgrade(tmp_path):
     debs.mkdir()
     _dpkg(root, "-i", _deb(debs, "cbom-test-a", "1.0-1"), _deb(debs, "cbom-test-b", "2.0-1"),
           _deb(debs, "cbom-test-d", "1:1.0-1"))
-    software = _collector("software")
-    ctx = ScanContext(root=root)
-    old = _scan_to(tmp_path / "old.json", [software], ctx)
+    software = _collectors("software")
+    ctx = ScanContext(root=root, platform=Platform.LINUX)
+    old = _scan_to(tmp_path / "old.json", software, ctx)
     # Between the two visits: a removed, b downgraded to a pre-release, c installed with an
     # epoch, d rebuilt (binNMU).
     _dpkg(root, "--purge", "cbom-test-a")
     _dpkg(root, "-i", _deb(debs, "cbom-test-b", "2.0~rc1-1"), _deb(debs, "cbom-test-c", "1:0.9-1"),
           _deb(debs, "cbom-test-d", "1:1.0-1+b1"))
-    new = _scan_to(tmp_path / "new.json", [software], ctx)
+    new = _scan_to(tmp_path / "new.json", software, ctx)
     so, sn = read_scan(old), read_scan(new)
     assert len(so.scan.components) > 100
     d = to_json(diff_scans(so.scan, sn.scan, old_side=so, new_side=sn))
@@ -111,7 +111,7 @@ open(sys.argv[1], "w").write(cyclonedx.dumps(cyclonedx.to_dict(scan)))
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() != 0, reason="network namespaces need root")
 @pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 not installed")
 def test_netns_interface_and_listener(tmp_path):
-    _collector("network")
+    _collectors("network")
     ns = f"cbomdiff{uuid.uuid4().hex[:6]}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
     server = None
