@@ -12,6 +12,7 @@ import time
 from datetime import datetime, timezone
 from typing import List, Tuple
 
+from cbom import vocabulary as V
 from cbom.diff import Diff, diff_scans, to_json, write_text
 from cbom.diff.purl import purl_key, split_purl
 from cbom.model import Category, Component, Host, Kind, Scan, make_ref
@@ -25,15 +26,15 @@ def _components(n: int, variant: int) -> List[Component]:
             if variant and i % 100 == 19:
                 ver = f"{2 + i % 7}.0.0rc1"
             out.append(Component(Category.SOFTWARE, Kind.LIBRARY, name, ver, purl=f"pkg:pypi/{name}@{ver}",
-                                 properties=(("cbom:package-manager", "python"),
-                                             ("cbom:python:site", "/usr/lib/python3/dist-packages"))))
+                                 properties=((V.PACKAGE_MANAGER, "python"),
+                                             (V.PYTHON_SITE, "/usr/lib/python3/dist-packages"))))
             continue
         if i % 50 == 7:
             ref = make_ref("hardware", "pci", f"0000:{i % 256:02x}:00.{i % 8}")
             address = f"0000:{i % 256:02x}:{i // 256:02x}.{i % 8}"
             out.append(Component(Category.HARDWARE, Kind.DEVICE, f"Device {i:04x}", ref=ref,
                                  manufacturer="Intel Corporation",
-                                 properties=(("cbom:bus", "pci"), ("cbom:pci:address", address))))
+                                 properties=((V.BUS, "pci"), (V.PCI_ADDRESS, address))))
             continue
         name = f"lib-pkg-{i}"
         if variant and i % 200 == 3:
@@ -46,9 +47,9 @@ def _components(n: int, variant: int) -> List[Component]:
         purl = f"pkg:deb/debian/{name}@{ver.replace(':', '%3A').replace('+', '%2B')}?arch=amd64&distro=debian-12"
         out.append(Component(Category.SOFTWARE, Kind.LIBRARY, name, ver, purl=purl, supplier="Debian",
                              licenses=("GPL-2.0-only",),
-                             properties=(("cbom:package-manager", "dpkg"), ("cbom:package:arch", "amd64"),
-                                         ("cbom:package:installed-size", str(1024 * i)),
-                                         ("cbom:package:maintainer", "Debian <debian@lists.debian.org>"))))
+                             properties=((V.PACKAGE_MANAGER, "dpkg"), (V.PACKAGE_ARCH, "amd64"),
+                                         (V.PACKAGE_INSTALLED_SIZE, str(1024 * i)),
+                                         (V.PACKAGE_MAINTAINER, "Debian <debian@lists.debian.org>"))))
     return out
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cbom import output
+from cbom import vocabulary as V
 from cbom.model import Category, CollectorRun, Component, Host, Kind, Scan, Status
 
 
@@ -37,7 +38,7 @@ def main() -> None:
         Component(category=Category.SOFTWARE, kind=Kind.LIBRARY, name=name, version=ver,
                   purl=f"pkg:deb/debian/{name}@{ver}?arch={arch}&distro=debian-12",
                   licenses=("MIT",),
-                  properties=(("cbom:package-manager", "dpkg"), ("cbom:arch", arch), ("cbom:source", name)))
+                  properties=((V.PACKAGE_MANAGER, "dpkg"), (V.OS_ARCH, arch), (V.SOURCE, name)))
         for name, ver, arch in packages(n)
     )
     scan = Scan(id="urn:uuid:00000000-0000-4000-8000-000000000000", started=datetime.now(timezone.utc),

@@ -22,6 +22,8 @@ from collections import Counter
 from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from cbom import vocabulary as V
+
 from ._dates import age_years, fmt_time, parse_date
 from ._layout import column_widths, text_lines
 from .model import Category, Component, Scan, Severity, Status
@@ -31,65 +33,9 @@ Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the 
 TABLE_CELL_LIMIT = 400
 BLOCK_LINES = 100  # lines per <pre> block: measured sweet spot (feasibility.md section 1)
 
-# --- property names, exactly as the collectors write them ------------------------------------------
-# The report reads no other spelling: a name changed in a collector must change here too
+# Property names come from cbom/vocabulary.py, the one spelling collectors write and the report reads
 # (tests/core/test_report_real.py renders real scans and compares every column with the JSON).
-
-# Official CycloneDX taxonomy (cyclonedx-property-taxonomy, cdx:device).
-MAC = "cdx:device:macAddress"  # hardware (NICs), network (interfaces), capture (observed hosts)
-SERIAL = "cdx:device:serialNumber"  # hardware (collectors/hardware/_common.py SERIAL)
-
-# hardware: collectors/hardware/_linux.py, _windows.py, _darwin.py
-DEVICE_TYPE = "cbom:device-type"  # cpu, memory, storage, network-adapter, pci, usb, system, …
-# firmware: collectors/hardware/_common.py firmware(), collectors/firmware/_linux.py, _windows.py
-FIRMWARE_DATE = "cbom:firmware:release-date"  # ISO YYYY-MM-DD (dmi_date / wmi_date)
-FIRMWARE_TYPE = "cbom:firmware:type"  # system-firmware, embedded-controller, cpu-microcode, storage, …
-FIRMWARE_SYSTEM = "system-firmware"  # the BIOS/UEFI (its age is the report's headline figure)
-HARDWARE_REF = "cbom:hardware-ref"  # ref of the hardware component the firmware runs on
-# software: collectors/software/_common.py P_MANAGER, P_ARCH, P_LICENSE_TEXT
-PACKAGE_MANAGER = "cbom:package-manager"  # dpkg, rpm, apk, pacman, snap, flatpak, python, windows, …
-PACKAGE_ARCH = "cbom:package:arch"
-PACKAGE_LICENSE_TEXT = "cbom:package:license-declared"  # the package database's own licence words
-# network: collectors/network/_common.py Interface.component() / service_component()
-IPV4 = "cbom:ipv4"  # address/prefix, one property per address
-IPV6 = "cbom:ipv6"
-IF_STATE = "cbom:state"
-IF_KIND = "cbom:kind"
-IF_MTU = "cbom:mtu"
-SVC_PROTOCOL = "cbom:protocol"  # tcp, udp, tcp6, …
-SVC_PORT = "cbom:port"
-SVC_ADDRESS = "cbom:address"  # one property per bound address
-SVC_PROCESS = "cbom:process"
-SVC_USER = "cbom:user"
-# capture: collectors/capture/_model.py items_from()
-NET_IP = "cbom:net:ip"  # one per address
-NET_VENDOR = "cbom:net:vendor"  # IEEE OUI registry name of the MAC prefix
-NET_HOSTNAME = "cbom:net:hostname"
-NET_HOSTNAME_SOURCE = "cbom:net:hostname-source"  # "NAME how": how the name was learnt
-NET_IDENTITY = "cbom:net:identity:"  # prefix: cbom:net:identity:lldp-system-description, …
-NET_SERVES = "cbom:net:serves"  # "tcp/502"
-NET_PACKETS = "cbom:net:packets"
-NET_BYTES = "cbom:net:bytes"
-NET_FIRST_SEEN = "cbom:net:first-seen"
-NET_LAST_SEEN = "cbom:net:last-seen"
-NET_HOSTS = "cbom:net:hosts"  # on a protocol: how many hosts spoke it
-NET_ENDPOINT = "cbom:net:endpoint"  # "modbus://192.0.2.10:502": server side of a protocol
-NET_CONVERSATION = "cbom:net:conversation"  # "tcp A:p B:p PKTS BYTES FIRST LAST"
-NET_L2_CONVERSATION = "cbom:net:l2-conversation"  # "MAC MAC PKTS BYTES FIRST LAST" (non-IP)
-
-# Host facts (HostFact items, CycloneDX metadata.component properties), by the collector writing them.
-HOST_OS = "cbom:os"  # os (collectors/osinfo), ingest
-BOOT_MODE = "cbom:boot-mode"  # firmware: uefi / legacy
-SECURE_BOOT = "cbom:secure-boot"  # firmware: enabled / disabled
-DEFAULT_GATEWAY = "cbom:default-gateway"  # network, ingest
-DNS_SERVER = "cbom:dns-server"  # network, ingest
-DNS_SEARCH = "cbom:dns-search"  # network, ingest
-CAPTURE_PREFIX = "cbom:capture:"  # capture: statistics of the listen or of the pcap files
-OUI_DATABASE = "cbom:capture:oui-database"  # capture: the MAC vendor registry's version
-PCI_IDS = "cbom:hardware:pci-ids"  # hardware (collectors/hardware/__init__.py ids_fact)
-USB_IDS = "cbom:hardware:usb-ids"
-# Document-level properties (cbom/cli.py).
-SITE = "cbom:site"
+FIRMWARE_SYSTEM = "system-firmware"  # cbom:firmware:type of the BIOS/UEFI (its age is the report's headline figure)
 
 # Bidi embeddings/overrides/isolates would reorder the text *after* them (a file
 # name can be made to read backwards); show them as code points instead.
@@ -159,7 +105,7 @@ def listing(
 
 def _label(name: str) -> str:
     """A property name as printed: the `cbom:` namespace is implied."""
-    return name[5:] if name.startswith("cbom:") else name
+    return name[5:] if name.startswith(V.CBOM_NAMESPACE) else name
 
 
 def _details(c: Component, skip: Iterable[str] = ()) -> str:
@@ -242,7 +188,7 @@ def _flows(
     bad: List[str] = []
     total = 0
     for c in protocols:
-        for key, l2 in ((NET_CONVERSATION, False), (NET_L2_CONVERSATION, True)):
+        for key, l2 in ((V.NET_CONVERSATION, False), (V.NET_L2_CONVERSATION, True)):
             for value in c.props(key):
                 total += 1
                 flow = parse_conversation(c.name, value, l2)
@@ -254,7 +200,7 @@ def _flows(
     ip_count = sum(n for t, n in by_transport.items() if t != "non-IP")
     names: Dict[str, str] = {}
     for h in hosts:
-        for addr in h.props(NET_IP) + h.props(MAC):
+        for addr in h.props(V.NET_IP) + h.props(V.MAC_ADDRESS):
             names.setdefault(addr, h.name)
     talk: Dict[str, List[Any]] = {}  # address -> [bytes, packets, conversations, peers]
     for f in flows:
@@ -329,23 +275,25 @@ CATEGORY_LABELS = {
 }
 
 # Host facts shown in a section of their own (everything else is a machine fact under Hardware).
-NETWORK_FACTS = ((DEFAULT_GATEWAY, "Default gateways"), (DNS_SERVER, "DNS servers"), (DNS_SEARCH, "DNS search domains"))
-FIRMWARE_FACTS = ((BOOT_MODE, "Boot mode"), (SECURE_BOOT, "Secure Boot"))
+NETWORK_FACTS = ((V.DEFAULT_GATEWAY, "Default gateways"), (V.DNS_SERVER, "DNS servers"), (V.DNS_SEARCH, "DNS search domains"))
+FIRMWARE_FACTS = ((V.BOOT_MODE, "Boot mode"), (V.SECURE_BOOT, "Secure Boot"))
 DATABASE_FACTS = (
-    (OUI_DATABASE, "MAC vendor names (OUI)", "capture"),
-    (PCI_IDS, "PCI device names", "hardware"),
-    (USB_IDS, "USB device names", "hardware"),
+    (V.CAPTURE_OUI_DATABASE, "MAC vendor names (OUI)", "capture"),
+    (V.PCI_IDS, "PCI device names", "hardware"),
+    (V.USB_IDS, "USB device names", "hardware"),
 )
 # Capture statistics (collectors/capture/__init__.py and _model.py _stats), in the order printed.
 CAPTURE_LABELS = (
-    ("mode", "Mode"), ("source", "Source"), ("interfaces", "Interfaces"), ("filter", "Capture filter (BPF)"),
-    ("seconds", "Listening time (s)"), ("first-packet", "First packet (UTC)"),
-    ("duration", "First to last packet (s)"), ("received", "Packets received"), ("packets", "Packets analysed"),
-    ("bytes", "Bytes analysed"), ("undecodable", "Undecodable packets"), ("kernel-drops", "Dropped by the kernel"),
-    ("interface-drops", "Dropped by the interfaces"), ("queue-drops", "Dropped by the analysis queue (memory bound)"),
-    ("hosts", "Hosts (source MAC addresses)"), ("conversations", "IP conversations"),
+    (V.CAPTURE_MODE, "Mode"), (V.CAPTURE_SOURCE, "Source"), (V.CAPTURE_INTERFACES, "Interfaces"),
+    (V.CAPTURE_FILTER, "Capture filter (BPF)"), (V.CAPTURE_SECONDS, "Listening time (s)"),
+    (V.CAPTURE_FIRST_PACKET, "First packet (UTC)"), (V.CAPTURE_DURATION, "First to last packet (s)"),
+    (V.CAPTURE_RECEIVED, "Packets received"), (V.CAPTURE_PACKETS, "Packets analysed"),
+    (V.CAPTURE_BYTES, "Bytes analysed"), (V.CAPTURE_UNDECODABLE, "Undecodable packets"),
+    (V.CAPTURE_KERNEL_DROPS, "Dropped by the kernel"), (V.CAPTURE_INTERFACE_DROPS, "Dropped by the interfaces"),
+    (V.CAPTURE_QUEUE_DROPS, "Dropped by the analysis queue (memory bound)"),
+    (V.CAPTURE_HOSTS, "Hosts (source MAC addresses)"), (V.CAPTURE_CONVERSATIONS, "IP conversations"),
 )
-DROP_KEYS = ("kernel-drops", "interface-drops", "queue-drops")
+DROP_KEYS = (V.CAPTURE_KERNEL_DROPS, V.CAPTURE_INTERFACE_DROPS, V.CAPTURE_QUEUE_DROPS)
 # Protocols every packet of a capture is carried in: left out of the chart so the bars compare
 # what the machines actually speak (the table below the chart still lists them).
 CARRIERS = frozenset({"eth", "ethertype", "vlan", "sll", "llc", "ip", "ipv6", "tcp", "udp"})
@@ -376,13 +324,15 @@ def _facts(
 def _capture(scan: Scan, _: Translate) -> Dict[str, Any]:
     """The capture collector's run and its statistics (host facts `cbom:capture:*`)."""
     run = next((r for r in scan.runs if r.name.split(".")[0] == "capture"), None)
-    stats = {k[len(CAPTURE_PREFIX):]: v for k, v in scan.host.properties if k.startswith(CAPTURE_PREFIX)}
-    stats.pop(OUI_DATABASE[len(CAPTURE_PREFIX):], None)  # a database version: appendix
+    stats = {k: v for k, v in scan.host.properties if k.startswith(V.CAPTURE_PREFIX)}
+    stats.pop(V.CAPTURE_OUI_DATABASE, None)  # a database version: appendix
     labels = dict(CAPTURE_LABELS)
+    cap_hit = V.CAPTURE_CAP_HIT_PREFIX
     rows = [(_(label), clean(stats[key])) for key, label in CAPTURE_LABELS if key in stats]
-    rows += [(_("Table full: {table} (packets not tracked)", table=clean(k.split(":", 1)[1])), clean(v))
-             for k, v in stats.items() if k.startswith("cap-hit:")]
-    rows += [(clean(k), clean(v)) for k, v in stats.items() if k not in labels and not k.startswith("cap-hit:")]
+    rows += [(_("Table full: {table} (packets not tracked)", table=clean(k[len(cap_hit):])), clean(v))
+             for k, v in stats.items() if k.startswith(cap_hit)]
+    rows += [(clean(k[len(V.CAPTURE_PREFIX):]), clean(v)) for k, v in stats.items()
+             if k not in labels and not k.startswith(cap_hit)]
     drops = [(key, _int(stats[key])) for key in DROP_KEYS if key in stats]
     return {
         "run": None if run is None else {
@@ -390,8 +340,8 @@ def _capture(scan: Scan, _: Translate) -> Dict[str, Any]:
             "duration": f"{run.duration:.2f}", "gaps": [clean(g) for g in run.gaps],
         },
         "stats": rows,
-        "mode": clean(stats.get("mode", "")),
-        "packets": _int(stats.get("packets", "")),
+        "mode": clean(stats.get(V.CAPTURE_MODE, "")),
+        "packets": _int(stats.get(V.CAPTURE_PACKETS, "")),
         "drops_known": bool(drops),
         "dropped": fmt_int(sum(n for _k, n in drops)),
         "any_dropped": any(n for _k, n in drops),
@@ -414,7 +364,7 @@ def _cover(scan: Scan, json_sha256: str) -> Dict[str, Any]:
         "finished": fmt_time(scan.finished),
         "duration": duration,
         "operator": clean(scan.operator),
-        "site": next((clean(v) for k, v in scan.properties if k == SITE and v), ""),
+        "site": next((clean(v) for k, v in scan.properties if k == V.SITE and v), ""),
         "tool_version": clean(scan.tool_version),
         "serial": clean(scan.id),
         "sha256": json_sha256,
@@ -460,12 +410,12 @@ def _runs(_: Translate, pdf: bool, scan: Scan) -> Dict[str, Any]:
 
 def _machine_facts(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
     """The machine's own facts (Hardware): host facts no other section claims."""
-    claimed = {n for n, _l in NETWORK_FACTS + FIRMWARE_FACTS} | {n for n, _l, _c in DATABASE_FACTS} | {HOST_OS}
+    claimed = {n for n, _l in NETWORK_FACTS + FIRMWARE_FACTS} | {n for n, _l, _c in DATABASE_FACTS} | {V.HOST_OS}
     facts = [(_("Manufacturer"), clean(scan.host.manufacturer)), (_("Model"), clean(scan.host.model)),
              (_("Serial number"), clean(scan.host.serial))]
     facts = [(k, v) for k, v in facts if v]
     facts += [(clean(_label(k)), clean(v)) for k, v in scan.host.properties
-              if k not in claimed and not k.startswith(CAPTURE_PREFIX)]
+              if k not in claimed and not k.startswith(V.CAPTURE_PREFIX)]
     return facts
 
 
@@ -474,7 +424,8 @@ def _hardware(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, 
     return listing(
         _, pdf, "hardware",
         ["Name", "Type", "Vendor", "Version", "Serial", "Details"],
-        [[c.name, c.prop(DEVICE_TYPE), _vendor(c), c.version, c.prop(SERIAL), _details(c, (SERIAL, DEVICE_TYPE))]
+        [[c.name, c.prop(V.DEVICE_TYPE), _vendor(c), c.version, c.prop(V.SERIAL_NUMBER),
+          _details(c, (V.SERIAL_NUMBER, V.DEVICE_TYPE))]
          for c in comps],
         caps=(30, 16, 18, 14, 16, 40),
     )
@@ -487,17 +438,17 @@ def _firmware(
     rows = []
     bios_age = None
     for c in comps:
-        raw = c.prop(FIRMWARE_DATE)
+        raw = c.prop(V.FIRMWARE_RELEASE_DATE)
         released = parse_date(raw)
         age = age_years(released, scan_date) if released else None
-        if released and c.prop(FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
+        if released and c.prop(V.FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
             bios_age = {"name": clean(c.name), "version": clean(c.version), "date": released.isoformat(),
                         "age": f"{age:.1f}"}
-        hw = by_ref.get(c.prop(HARDWARE_REF) or (c.depends_on[0] if c.depends_on else ""))
+        hw = by_ref.get(c.prop(V.HARDWARE_REF) or (c.depends_on[0] if c.depends_on else ""))
         rows.append([
-            c.name, c.prop(FIRMWARE_TYPE), _vendor(c), c.version, released.isoformat() if released else raw,
+            c.name, c.prop(V.FIRMWARE_TYPE), _vendor(c), c.version, released.isoformat() if released else raw,
             f"{age:.1f}" if age is not None else "", hw.name if hw else "",
-            _details(c, (FIRMWARE_DATE, FIRMWARE_TYPE, HARDWARE_REF)),
+            _details(c, (V.FIRMWARE_RELEASE_DATE, V.FIRMWARE_TYPE, V.HARDWARE_REF)),
         ])
     firmware = listing(
         _, pdf, "firmware",
@@ -522,7 +473,7 @@ def _software(_: Translate, pdf: bool, comps: Sequence[Component]) -> List[Dict[
     """Installed software, grouped by package manager (else PURL type), largest group first."""
     groups: Dict[str, List[Component]] = {}
     for c in comps:
-        source = c.prop(PACKAGE_MANAGER)
+        source = c.prop(V.PACKAGE_MANAGER)
         if not source and c.purl.startswith("pkg:"):
             source = c.purl[4:].split("/", 1)[0]
         groups.setdefault(source or "other", []).append(c)
@@ -537,7 +488,7 @@ def _software(_: Translate, pdf: bool, comps: Sequence[Component]) -> List[Dict[
             "listing": listing(
                 _, pdf, "sw-" + re.sub(r"[^a-z0-9]+", "-", source.lower()),
                 ["Name", "Version", "Arch", "Licence"] + ([] if pdf else ["Supplier", "PURL"]),
-                [[c.name, c.version, c.prop(PACKAGE_ARCH), " ".join(c.licenses)]
+                [[c.name, c.version, c.prop(V.PACKAGE_ARCH), " ".join(c.licenses)]
                  + ([] if pdf else [c.supplier or c.publisher, c.purl]) for c in members],
                 caps=(38, 40, 7, 40) if pdf else (38, 40, 7, 40, 40, 60),
                 force_lines=pdf, whole=(1,),
@@ -551,8 +502,8 @@ def _interfaces(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str
     return listing(
         _, pdf, "interfaces",
         ["Interface", "Kind", "State", "MAC address", "Addresses", "MTU", "Details"],
-        [[c.name, c.prop(IF_KIND), c.prop(IF_STATE), c.prop(MAC), ", ".join(c.props(IPV4) + c.props(IPV6)),
-          c.prop(IF_MTU), _details(c, (MAC, IPV4, IPV6, IF_KIND, IF_STATE, IF_MTU))]
+        [[c.name, c.prop(V.IF_KIND), c.prop(V.IF_STATE), c.prop(V.MAC_ADDRESS), ", ".join(c.props(V.IPV4) + c.props(V.IPV6)),
+          c.prop(V.IF_MTU), _details(c, (V.MAC_ADDRESS, V.IPV4, V.IPV6, V.IF_KIND, V.IF_STATE, V.IF_MTU))]
          for c in comps],
         caps=(12, 8, 7, 17, 30, 5, 40), numeric=(5,),
     )
@@ -560,12 +511,12 @@ def _interfaces(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str
 
 def _services(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
     """The listening services, by protocol and port."""
-    svc = sorted(comps, key=lambda c: (c.prop(SVC_PROTOCOL), _int(c.prop(SVC_PORT)), c.name))
+    svc = sorted(comps, key=lambda c: (c.prop(V.SVC_PROTOCOL), _int(c.prop(V.SVC_PORT)), c.name))
     return listing(
         _, pdf, "services",
         ["Process", "Protocol", "Port", "Addresses", "User", "Details"],
-        [[c.prop(SVC_PROCESS) or c.name, c.prop(SVC_PROTOCOL), c.prop(SVC_PORT), ", ".join(c.props(SVC_ADDRESS)),
-          c.prop(SVC_USER), _details(c, (SVC_PROCESS, SVC_PROTOCOL, SVC_PORT, SVC_ADDRESS, SVC_USER, "description"))]
+        [[c.prop(V.SVC_PROCESS) or c.name, c.prop(V.SVC_PROTOCOL), c.prop(V.SVC_PORT), ", ".join(c.props(V.SVC_ADDRESS)),
+          c.prop(V.SVC_USER), _details(c, (V.SVC_PROCESS, V.SVC_PROTOCOL, V.SVC_PORT, V.SVC_ADDRESS, V.SVC_USER, "description"))]
          for c in svc],
         caps=(20, 8, 6, 30, 12, 40), numeric=(2,),
     )
@@ -577,23 +528,23 @@ def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any
     PDF: the identities (and the rare host names) follow each row on an indented line, so the
     columns keep room for a whole MAC address and vendor name. HTML: one column each.
     """
-    host_skip = (MAC, NET_IP, NET_VENDOR, NET_HOSTNAME, NET_HOSTNAME_SOURCE, NET_SERVES, NET_PACKETS, NET_BYTES,
-                 NET_FIRST_SEEN, NET_LAST_SEEN)
+    host_skip = (V.MAC_ADDRESS, V.NET_IP, V.NET_VENDOR, V.NET_HOSTNAME, V.NET_HOSTNAME_SOURCE, V.NET_SERVES,
+                 V.NET_PACKETS, V.NET_BYTES, V.NET_FIRST_SEEN, V.NET_LAST_SEEN)
     rows = []
     for c in comps:
         # Identities (LLDP, CDP, SMB, EtherNet/IP…) first; any property this report does not know after them.
-        ident = [f"{k[len(NET_IDENTITY):]}={v}" for k, v in c.properties if k.startswith(NET_IDENTITY)]
-        identity_keys = tuple(k for k, _v in c.properties if k.startswith(NET_IDENTITY))
+        ident = [f"{k[len(V.NET_IDENTITY_PREFIX):]}={v}" for k, v in c.properties if k.startswith(V.NET_IDENTITY_PREFIX)]
+        identity_keys = tuple(k for k, _v in c.properties if k.startswith(V.NET_IDENTITY_PREFIX))
         rest = _details(c, host_skip + identity_keys + ("description",))
-        hostnames = ", ".join(c.props(NET_HOSTNAME))
+        hostnames = ", ".join(c.props(V.NET_HOSTNAME))
         identity = "; ".join(ident + ([rest] if rest else []))
-        row = [c.name, c.prop(MAC), ", ".join(c.props(NET_IP)), c.prop(NET_VENDOR)]
+        row = [c.name, c.prop(V.MAC_ADDRESS), ", ".join(c.props(V.NET_IP)), c.prop(V.NET_VENDOR)]
         row += [] if pdf else [hostnames]
-        row += [", ".join(c.props(NET_SERVES)), _thousands(c.prop(NET_PACKETS)), _thousands(c.prop(NET_BYTES))]
+        row += [", ".join(c.props(V.NET_SERVES)), _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES))]
         if pdf:
             row.append("; ".join(x for x in ((f"hostnames={hostnames}" if hostnames else ""), identity) if x))
         else:
-            row += [identity, c.prop(NET_FIRST_SEEN), c.prop(NET_LAST_SEEN)]
+            row += [identity, c.prop(V.NET_FIRST_SEEN), c.prop(V.NET_LAST_SEEN)]
         rows.append(row)
     return listing(
         _, pdf, "hosts",
@@ -609,19 +560,19 @@ def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any
 
 def _by_packets(comps: Sequence[Component]) -> List[Component]:
     """Observed protocols, most packets first."""
-    return sorted(comps, key=lambda c: (-_int(c.prop(NET_PACKETS)), -_int(c.prop(NET_BYTES)), c.name))
+    return sorted(comps, key=lambda c: (-_int(c.prop(V.NET_PACKETS)), -_int(c.prop(V.NET_BYTES)), c.name))
 
 
 def _protocols(_: Translate, pdf: bool, protos: Sequence[Component]) -> Dict[str, Any]:
     """The observed protocols (already ordered by packets)."""
-    known = (NET_PACKETS, NET_BYTES, NET_HOSTS, NET_ENDPOINT, NET_CONVERSATION, NET_L2_CONVERSATION, "description")
+    known = (V.NET_PACKETS, V.NET_BYTES, V.NET_HOSTS, V.NET_ENDPOINT, V.NET_CONVERSATION, V.NET_L2_CONVERSATION, "description")
     rows = []
     for c in protos:
         extra = _details(c, known)  # anything the capture collector adds later
-        endpoints = " ".join(e.split("://", 1)[-1] for e in c.props(NET_ENDPOINT))
+        endpoints = " ".join(e.split("://", 1)[-1] for e in c.props(V.NET_ENDPOINT))
         rows.append([
-            c.name, c.description, _thousands(c.prop(NET_PACKETS)), _thousands(c.prop(NET_BYTES)), c.prop(NET_HOSTS),
-            str(len(c.props(NET_CONVERSATION)) + len(c.props(NET_L2_CONVERSATION))),
+            c.name, c.description, _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES)), c.prop(V.NET_HOSTS),
+            str(len(c.props(V.NET_CONVERSATION)) + len(c.props(V.NET_L2_CONVERSATION))),
             "; ".join(x for x in (endpoints, extra) if x),
         ])
     return listing(
@@ -632,9 +583,9 @@ def _protocols(_: Translate, pdf: bool, protos: Sequence[Component]) -> Dict[str
 
 def _chart(protos: Sequence[Component], host_props: Sequence[Tuple[str, str]]) -> Dict[str, Any]:
     """The protocol chart: packets per protocol, carriers (eth, ip, tcp…) left out when others exist."""
-    packets_total = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "packets"), ""))
-    spoken = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos if c.name not in CARRIERS]
-    everything = [(c.name, float(_int(c.prop(NET_PACKETS)))) for c in protos]
+    packets_total = _int(next((v for k, v in host_props if k == V.CAPTURE_PACKETS), ""))
+    spoken = [(c.name, float(_int(c.prop(V.NET_PACKETS)))) for c in protos if c.name not in CARRIERS]
+    everything = [(c.name, float(_int(c.prop(V.NET_PACKETS)))) for c in protos]
     chart = protocol_chart([(n, p) for n, p in (spoken or everything) if p > 0], total=packets_total)
     chart["carriers"] = ", ".join(clean(c.name) for c in protos if c.name in CARRIERS) if spoken else ""
     return chart
@@ -675,7 +626,7 @@ def build_view(
     firmware, bios_age = _firmware(_, pdf, by_cat[Category.FIRMWARE], {c.ref: c for c in scan.components},
                                    _scan_date(scan))
     protos = _by_packets(by_cat[Category.OBSERVED_PROTOCOL])
-    recorded_ip = _int(next((v for k, v in host_props if k == CAPTURE_PREFIX + "conversations"), ""))
+    recorded_ip = _int(next((v for k, v in host_props if k == V.CAPTURE_CONVERSATIONS), ""))
     return {
         "pdf": pdf,
         "paper": "Letter" if paper.lower() == "letter" else "A4",
@@ -688,7 +639,7 @@ def build_view(
         "firmware_facts": _facts(host_props, FIRMWARE_FACTS, _),
         "bios_age": bios_age,
         "os": _operating_systems(_, by_cat[Category.OPERATING_SYSTEM]),
-        "os_reported": [clean(v) for k, v in host_props if k == HOST_OS and v],
+        "os_reported": [clean(v) for k, v in host_props if k == V.HOST_OS and v],
         "software": _software(_, pdf, by_cat[Category.SOFTWARE]),
         "software_total": len(by_cat[Category.SOFTWARE]),
         "interfaces": _interfaces(_, pdf, by_cat[Category.NETWORK_INTERFACE]),

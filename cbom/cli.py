@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+from cbom import vocabulary as V
+
 from . import __version__
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -193,9 +195,9 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
     except runner.SelectionError as exc:
         log.error("cbom scan: %s", exc)
         return EXIT_USAGE
-    props = [("cbom:scan:root", str(root))] if root != Path("/") else []
+    props = [(V.SCAN_ROOT, str(root))] if root != Path("/") else []
     if not ctx.admin:
-        props.append(("cbom:scan:privilege", "unprivileged"))
+        props.append((V.SCAN_PRIVILEGE, "unprivileged"))
     return _scan_and_write(args, chosen, ctx, _host_name(root), props)
 
 
@@ -244,7 +246,7 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host:
     started = datetime.now(timezone.utc)
     out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
     if args.site:
-        props.append(("cbom:site", args.site))
+        props.append((V.SITE, args.site))
     log.info("cbom %s: scanning %s with %s", __version__, host, ", ".join(c.name for c in chosen) or "no collector")
     if not ctx.admin:
         log.info("running without root/Administrator: some collectors will be limited")
@@ -307,7 +309,8 @@ def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:
     for cls in classes:
         why = cls.unavailable(ctx)
         platforms = ",".join(sorted(p.value for p in cls.platforms))
-        print(f"{cls.name:<18} {'yes' if cls.default else 'no':<8} {platforms:<22} {'can run' if not why else 'cannot run: ' + why}")
+        state = "can run" if not why else "cannot run: " + why
+        print(f"{cls.name:<18} {'yes' if cls.default else 'no':<8} {platforms:<22} {state}")
         if cls.description:
             print(f"{'':<18} {cls.description}")
     return EXIT_OK

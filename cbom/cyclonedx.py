@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Tuple
 
+from cbom import vocabulary as V
+
 from .model import (
     Category, CollectorRun, Component, Finding, Host, Kind, Scan, Severity, Status,
 )
@@ -31,11 +33,7 @@ DEFAULT_SPEC = "1.6"
 SPECS = ("1.6", "1.7")  # written
 READABLE = ("1.2", "1.3", "1.4", "1.5", "1.6", "1.7")  # the component model cbom reads is the same in these
 TOOL = "cbom"
-SERIAL = "cdx:device:serialNumber"
-MODEL = "cbom:model"
-FINISHED = "cbom:scan:finished"
-RUN_PREFIX = "cbom:collector:"
-RUN_FIELDS = ("status", "duration", "reason", "components", "gap")
+RUN_FIELDS = ("status", "duration", "reason", "components", "gap")  # cbom:collector:<name>:<field>
 
 
 class ReadError(ValueError):
@@ -88,7 +86,7 @@ def component_dict(c: Component) -> Dict[str, Any]:
         d["cpe"] = c.cpe
     if c.purl:
         d["purl"] = c.purl
-    d["properties"] = _props((("cbom:category", c.category.value),) + c.properties)
+    d["properties"] = _props(((V.CATEGORY, c.category.value),) + c.properties)
     return d
 
 
@@ -99,9 +97,9 @@ def _host_dict(h: Host) -> Dict[str, Any]:
     d["name"] = h.name
     props = []
     if h.model:
-        props.append((MODEL, h.model))
+        props.append((V.HOST_MODEL, h.model))
     if h.serial:
-        props.append((SERIAL, h.serial))
+        props.append((V.SERIAL_NUMBER, h.serial))
     props.extend(h.properties)
     if props:
         d["properties"] = _props(props)
@@ -109,12 +107,14 @@ def _host_dict(h: Host) -> Dict[str, Any]:
 
 
 def _run_props(run: CollectorRun) -> List[Tuple[str, str]]:
-    p = f"{RUN_PREFIX}{run.name}:"
-    out = [(p + "status", run.status.value), (p + "duration", f"{run.duration:.3f}")]
+    def p(field: str) -> str:
+        return V.collector_property(run.name, field)
+
+    out = [(p("status"), run.status.value), (p("duration"), f"{run.duration:.3f}")]
     if run.reason:
-        out.append((p + "reason", run.reason))
-    out.append((p + "components", str(run.components)))
-    out.extend((p + "gap", g) for g in run.gaps)
+        out.append((p("reason"), run.reason))
+    out.append((p("components"), str(run.components)))
+    out.extend((p("gap"), g) for g in run.gaps)
     return out
 
 
@@ -130,9 +130,9 @@ def _finding_dict(f: Finding) -> Dict[str, Any]:
         d["detail"] = f.detail
     if f.refs:
         d["affects"] = [{"ref": r} for r in f.refs]
-    props = [("cbom:evidence", e) for e in f.evidence]
+    props = [(V.EVIDENCE, e) for e in f.evidence]
     if f.collector:
-        props.append(("cbom:collector", f.collector))
+        props.append((V.FINDING_COLLECTOR, f.collector))
     if props:
         d["properties"] = _props(props)
     return d
@@ -152,7 +152,7 @@ def to_dict(scan: Scan, spec: str = DEFAULT_SPEC) -> Dict[str, Any]:
     meta["component"] = _host_dict(scan.host)
     props: List[Tuple[str, str]] = []
     if scan.finished:
-        props.append((FINISHED, _ts(scan.finished)))
+        props.append((V.SCAN_FINISHED, _ts(scan.finished)))
     props.extend(scan.properties)
     for run in scan.runs:
         props.extend(_run_props(run))
@@ -256,7 +256,7 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
         tool_version = next((t.get("version", "") for t in tool_list if t.get("name") == TOOL), "")
         authors = meta.get("authors") or []
         props = [(p["name"], p.get("value", "")) for p in meta.get("properties") or []]
-        finished = next((_parse_ts(v) for k, v in props if k == FINISHED), None)
+        finished = next((_parse_ts(v) for k, v in props if k == V.SCAN_FINISHED), None)
         runs, rest = _read_runs(props)
         deps = {d["ref"]: tuple(d.get("dependsOn") or ()) for d in doc.get("dependencies") or []}
         components = tuple(_read_component(c, deps) for c in _flatten(doc.get("components") or []))
@@ -309,9 +309,9 @@ def _name(entity: Any) -> str:
 
 def _read_host(d: dict) -> Host:
     props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
-    model = next((v for k, v in props if k == MODEL), "")
-    serial = next((v for k, v in props if k == SERIAL), "")
-    rest = tuple((k, v) for k, v in props if k not in (MODEL, SERIAL))
+    model = next((v for k, v in props if k == V.HOST_MODEL), "")
+    serial = next((v for k, v in props if k == V.SERIAL_NUMBER), "")
+    rest = tuple((k, v) for k, v in props if k not in (V.HOST_MODEL, V.SERIAL_NUMBER))
     return Host(name=d.get("name", ""), manufacturer=_name(d.get("manufacturer")), model=model, serial=serial, properties=rest)
 
 
@@ -319,10 +319,10 @@ def _read_runs(props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], 
     fields: Dict[str, Dict[str, Any]] = {}
     rest = []
     for k, v in props:
-        if k == FINISHED:
+        if k == V.SCAN_FINISHED:
             continue
-        if k.startswith(RUN_PREFIX) and k.rsplit(":", 1)[-1] in RUN_FIELDS:
-            name, field = k[len(RUN_PREFIX):].rsplit(":", 1)
+        if k.startswith(V.COLLECTOR_PREFIX) and k.rsplit(":", 1)[-1] in RUN_FIELDS:
+            name, field = k[len(V.COLLECTOR_PREFIX):].rsplit(":", 1)
             entry = fields.setdefault(name, {"gap": []})
             if field == "gap":
                 entry["gap"].append(v)
@@ -345,7 +345,7 @@ def _read_runs(props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], 
 
 
 def _category(props: List[Tuple[str, str]], kind: Kind) -> Category:
-    value = next((v for k, v in props if k == "cbom:category"), "")
+    value = next((v for k, v in props if k == V.CATEGORY), "")
     try:
         return Category(value)
     except ValueError:
@@ -388,7 +388,7 @@ def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
         cpe=d.get("cpe", "") or "",
         licenses=tuple(x for x in (_read_license(e) for e in d.get("licenses") or []) if x),
         hashes=tuple((h["alg"], h["content"]) for h in d.get("hashes") or []),
-        properties=tuple((k, v) for k, v in props if k != "cbom:category"),
+        properties=tuple((k, v) for k, v in props if k != V.CATEGORY),
         depends_on=deps.get(ref, ()),
     )
 
@@ -401,9 +401,9 @@ def _read_finding(d: dict) -> Finding:
         title=d.get("description", ""),
         severity=Severity(ratings[0].get("severity", "unknown")),
         detail=d.get("detail", ""),
-        evidence=tuple(v for k, v in props if k == "cbom:evidence"),
+        evidence=tuple(v for k, v in props if k == V.EVIDENCE),
         refs=tuple(a["ref"] for a in d.get("affects") or []),
-        collector=next((v for k, v in props if k == "cbom:collector"), ""),
+        collector=next((v for k, v in props if k == V.FINDING_COLLECTOR), ""),
         ref=d.get("bom-ref", ""),
     )
 

@@ -23,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from cbom import vocabulary as V
+
 from .model import Platform
 
 from .decode import decode_recorded
@@ -128,7 +130,8 @@ class Recording:
                 kind = sniff(self._head(p))
                 if kind:
                     self.sniffed[p.name] = kind
-        self.platform = detect_platform(self.names() + sorted(set(self.sniffed.values())), self.manifest.script, self.manifest.header.get("os", ""))
+        self.platform = detect_platform(self.names() + sorted(set(self.sniffed.values())), self.manifest.script,
+                                        self.manifest.header.get("os", ""))
 
     @staticmethod
     def _head(p: Path) -> str:
@@ -332,27 +335,27 @@ def iso_time(value: str) -> str:
 
 def describe(rec: Recording, platform: Platform) -> List[Tuple[str, str]]:
     """Document properties saying where a recorded scan comes from and what the recording lacked."""
-    props: List[Tuple[str, str]] = [("cbom:source", "recorded"), ("cbom:recorded:platform", platform.value),
-                                    ("cbom:recorded:folder", rec.path.resolve().name)]
+    props: List[Tuple[str, str]] = [(V.SOURCE, "recorded"), (V.RECORDED_PLATFORM, platform.value),
+                                    (V.RECORDED_FOLDER, rec.path.resolve().name)]
     m = rec.manifest
     if m.script:
-        props.append(("cbom:recorded:script", m.script))
+        props.append((V.RECORDED_SCRIPT, m.script))
     if m.started:
-        props.append(("cbom:recorded:time", iso_time(m.started)))
+        props.append((V.RECORDED_TIME, iso_time(m.started)))
     if m.finished:
-        props.append(("cbom:recorded:finished", iso_time(m.finished)))
+        props.append((V.RECORDED_FINISHED, iso_time(m.finished)))
     if m.header.get("uid"):
-        props.append(("cbom:recorded:uid", m.header["uid"]))
+        props.append((V.RECORDED_UID, m.header["uid"]))
     if m.header.get("admin"):
-        props.append(("cbom:recorded:admin", m.header["admin"]))
+        props.append((V.RECORDED_ADMIN, m.header["admin"]))
     for name in missing_files(rec, platform):
-        props.append(("cbom:recorded:missing", name))
+        props.append((V.RECORDED_MISSING, name))
     for e in m.entries:
         if e.rc not in ("0", ""):
-            props.append(("cbom:recorded:failed", f"{e.file} (exit {e.rc}: {e.command})"))
+            props.append((V.RECORDED_FAILED, f"{e.file} (exit {e.rc}: {e.command})"))
     used = used_files(rec, platform)
     for name in sorted(rec.names(), key=str.lower):
         if name.lower() in _OWN_FILES or name.lower().endswith(".stderr"):
             continue
-        props.append(("cbom:recorded:file" if name in used else "cbom:recorded:unused", name))
+        props.append((V.RECORDED_FILE if name in used else V.RECORDED_UNUSED, name))
     return props

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Type
 
+from cbom import vocabulary as V
+
 from . import __version__
 from .collector import Collector, ScanContext
 from .model import (
@@ -70,8 +72,8 @@ def select_for_recording(
 def named_by_os(scan: Scan) -> Scan:
     """The scan with its machine named as its operating-system component says (recorded machines)."""
     for c in scan.components:
-        if c.category == Category.OPERATING_SYSTEM and c.prop("cbom:hostname"):
-            return replace(scan, host=replace(scan.host, name=c.prop("cbom:hostname")))
+        if c.category == Category.OPERATING_SYSTEM and c.prop(V.OS_HOSTNAME):
+            return replace(scan, host=replace(scan.host, name=c.prop(V.OS_HOSTNAME)))
     return scan
 
 

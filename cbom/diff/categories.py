@@ -27,19 +27,19 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from cbom import vocabulary as V
+
 from ..model import Category, Component, Severity, make_ref
 from .model import Change
 from .purl import purl_key, purl_sans_version
 
 __all__ = ["CategoryRules", "CATEGORIES", "Rule", "rules_for", "identity", "display_name"]
 
-MAC = "cdx:device:macAddress"
-SERIAL = "cdx:device:serialNumber"
-# Property names as the collectors write them.
-IP_PROPS = ("cbom:ipv4", "cbom:ipv6", "cbom:net:ip")  # network (interfaces), capture (observed hosts)
-SOURCE_PROPS = ("cbom:package-manager",)  # software
-LOCATION_PROPS = ("cbom:pci:address", "cbom:usb:port", "cbom:bus-address")  # hardware
-MACHINE_ID_PROPS = ("cbom:uuid",)  # hardware (SMBIOS system UUID)
+# Groups of property names (cbom/vocabulary.py) a rule reads as one.
+IP_PROPS = (V.IPV4, V.IPV6, V.NET_IP)  # network (interfaces), capture (observed hosts)
+SOURCE_PROPS = (V.PACKAGE_MANAGER,)  # software
+LOCATION_PROPS = (V.PCI_ADDRESS, V.USB_PORT, V.BUS_ADDRESS)  # hardware
+MACHINE_ID_PROPS = (V.UUID,)  # hardware (SMBIOS system UUID)
 
 # Industrial protocols whose first appearance on an OT network deserves more than a "new protocol".
 _INDUSTRIAL = re.compile(
@@ -82,7 +82,7 @@ def _location(c: Component) -> str:
     loc = first(c, LOCATION_PROPS)
     if loc:
         return loc
-    bus = c.prop("cbom:bus")
+    bus = c.prop(V.BUS)
     return bus if any(ch.isdigit() for ch in bus) else ""
 
 
@@ -181,7 +181,7 @@ def _os_changed(ch: Change) -> List[Rule]:
 
 
 def _hardware_ids(c: Component) -> List[Optional[str]]:
-    return [_ref_key(c), _tagged("bus", _location(c)), _tagged("serial", c.prop(SERIAL)), _name_key(c)]
+    return [_ref_key(c), _tagged("bus", _location(c)), _tagged("serial", c.prop(V.SERIAL_NUMBER)), _name_key(c)]
 
 
 def _hardware_compatible(o: Component, n: Component, key: str) -> bool:
@@ -195,7 +195,7 @@ def _hardware_extra(c: Component) -> str:
 
 
 def _hardware_changed(ch: Change) -> List[Rule]:
-    swapped = (f"property:{SERIAL}", "name", "manufacturer")
+    swapped = (f"property:{V.SERIAL_NUMBER}", "name", "manufacturer")
     if not any(f.field in swapped for f in ch.fields):
         return []
     what = ", ".join(f"{f.field.replace('property:', '')} {f.old or '(none)'} → {f.new or '(none)'}"
@@ -207,7 +207,7 @@ def _hardware_changed(ch: Change) -> List[Rule]:
 
 
 def _firmware_ids(c: Component) -> List[Optional[str]]:
-    hw = c.prop("cbom:hardware-ref") or (c.depends_on[0] if c.depends_on else "")
+    hw = c.prop(V.HARDWARE_REF) or (c.depends_on[0] if c.depends_on else "")
     return [f"on:{hw}/{c.name}" if hw else None, _ref_key(c), _name_key(c)]
 
 
@@ -224,56 +224,56 @@ def _firmware_changed(ch: Change) -> List[Rule]:
 
 
 def _interface_ids(c: Component) -> List[Optional[str]]:
-    return [_tagged("if", c.name), _tagged("mac", c.prop(MAC).lower())]
+    return [_tagged("if", c.name), _tagged("mac", c.prop(V.MAC_ADDRESS).lower())]
 
 
 def _mac_and_ip(c: Component) -> str:
-    return " ".join(x for x in (c.prop(MAC), first(c, IP_PROPS)) if x)
+    return " ".join(x for x in (c.prop(V.MAC_ADDRESS), first(c, IP_PROPS)) if x)
 
 
 def _interface_added(c: Component) -> Rule:
     return (Severity.MEDIUM, "CBOM-DIFF-INTERFACE-ADDED",
-            f"new network interface {c.name}" + (f" ({c.prop(MAC)})" if c.prop(MAC) else ""))
+            f"new network interface {c.name}" + (f" ({c.prop(V.MAC_ADDRESS)})" if c.prop(V.MAC_ADDRESS) else ""))
 
 
 def _interface_changed(ch: Change) -> List[Rule]:
-    if not any(f.field == f"property:{MAC}" for f in ch.fields):
+    if not any(f.field == f"property:{V.MAC_ADDRESS}" for f in ch.fields):
         return []
     o, n = ch.old, ch.new
     return [(Severity.MEDIUM, "CBOM-DIFF-MAC-CHANGED",
-             f"interface {n.name} MAC changed {o.prop(MAC) or '(none)'} → {n.prop(MAC) or '(none)'}")]
+             f"interface {n.name} MAC changed {o.prop(V.MAC_ADDRESS) or '(none)'} → {n.prop(V.MAC_ADDRESS) or '(none)'}")]
 
 
 # --- listening services -----------------------------------------------------------------------------
 
 
 def _service_ids(c: Component) -> List[Optional[str]]:
-    proto, port, proc = c.prop("cbom:protocol").lower(), c.prop("cbom:port"), c.prop("cbom:process")
+    proto, port, proc = c.prop(V.SVC_PROTOCOL).lower(), c.prop(V.SVC_PORT), c.prop(V.SVC_PROCESS)
     if proto and port:
         return [f"{proto}/{port}/{proc}", f"{proto}/{port}"]
     return _ref_then_name(c)
 
 
 def _service_label(c: Component) -> str:
-    if not c.prop("cbom:port"):
+    if not c.prop(V.SVC_PORT):
         return _name_version(c)
-    addrs = ", ".join(c.props("cbom:address"))
+    addrs = ", ".join(c.props(V.SVC_ADDRESS))
     where = f" on {addrs}" if addrs else ""
-    return f"{c.prop('cbom:protocol')}/{c.prop('cbom:port')} ({c.prop('cbom:process') or c.name}){where}"
+    return f"{c.prop(V.SVC_PROTOCOL)}/{c.prop(V.SVC_PORT)} ({c.prop(V.SVC_PROCESS) or c.name}){where}"
 
 
 def _service_changed(ch: Change) -> List[Rule]:
     o, n = ch.old, ch.new
     names = {f.field for f in ch.fields}
     out: List[Rule] = []
-    if "property:cbom:process" in names:
+    if f"property:{V.SVC_PROCESS}" in names:
         out.append((Severity.MEDIUM, "CBOM-DIFF-LISTENER-PROCESS",
-                    f"{o.prop('cbom:protocol')}/{o.prop('cbom:port')} now served by {n.prop('cbom:process')} "
-                    f"(was {o.prop('cbom:process')})"))
-    if "property:cbom:address" in names:
+                    f"{o.prop(V.SVC_PROTOCOL)}/{o.prop(V.SVC_PORT)} now served by {n.prop(V.SVC_PROCESS)} "
+                    f"(was {o.prop(V.SVC_PROCESS)})"))
+    if f"property:{V.SVC_ADDRESS}" in names:
         out.append((Severity.MEDIUM, "CBOM-DIFF-LISTENER-EXPOSURE",
-                    f"{_service_label(o).split(' on ')[0]} now listens on {', '.join(n.props('cbom:address'))} "
-                    f"(was {', '.join(o.props('cbom:address'))})"))
+                    f"{_service_label(o).split(' on ')[0]} now listens on {', '.join(n.props(V.SVC_ADDRESS))} "
+                    f"(was {', '.join(o.props(V.SVC_ADDRESS))})"))
     return out
 
 
@@ -281,16 +281,16 @@ def _service_changed(ch: Change) -> List[Rule]:
 
 
 def _host_ids(c: Component) -> List[Optional[str]]:
-    return [_tagged("mac", c.prop(MAC).lower()), _tagged("ip", first(c, IP_PROPS)), _ref_key(c), _name_key(c)]
+    return [_tagged("mac", c.prop(V.MAC_ADDRESS).lower()), _tagged("ip", first(c, IP_PROPS)), _ref_key(c), _name_key(c)]
 
 
 def _host_compatible(o: Component, n: Component, key: str) -> bool:
     # Same IP, two MACs: another device took the address.
-    return not (o.prop(MAC) and n.prop(MAC))
+    return not (o.prop(V.MAC_ADDRESS) and n.prop(V.MAC_ADDRESS))
 
 
 def _host_label(c: Component) -> str:
-    bits = [x for x in (first(c, IP_PROPS), c.prop(MAC)) if x]
+    bits = [x for x in (first(c, IP_PROPS), c.prop(V.MAC_ADDRESS)) if x]
     return c.name + (f" ({', '.join(bits)})" if bits and c.name not in bits else "")
 
 
@@ -330,7 +330,7 @@ CATEGORIES: Dict[Category, CategoryRules] = {
         changed=_interface_changed),
     Category.LISTENING_SERVICE: CategoryRules(
         identities=_service_ids, display_name=_service_label,
-        extra=lambda c: ", ".join(c.props("cbom:address")),
+        extra=lambda c: ", ".join(c.props(V.SVC_ADDRESS)),
         added=lambda c: (Severity.MEDIUM, "CBOM-DIFF-NEW-LISTENER", f"new listening service {_service_label(c)}"),
         changed=_service_changed),
     Category.OBSERVED_HOST: CategoryRules(

@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
@@ -125,7 +126,7 @@ class CaptureCollector(Collector):
                 yield Gap("capture: cannot read %s: %s" % (name, exc.strerror or exc))
         if not done:
             return
-        yield HostFact("cbom:capture:mode", "file")
+        yield HostFact(V.CAPTURE_MODE, "file")
         yield from items_from(an, ", ".join(done))
 
     # ------------------------------------------------------------------ live
@@ -192,15 +193,15 @@ class CaptureCollector(Collector):
             after = _rx_dropped(ctx, n)
             if after is not None and drops_before.get(n) is not None:
                 if_drops += max(0, after - drops_before[n])  # type: ignore[operator]
-        yield HostFact("cbom:capture:mode", "live")
-        yield HostFact("cbom:capture:interfaces", ", ".join(n for n, _ in ifaces))
-        yield HostFact("cbom:capture:seconds", "%.1f" % (time.time() - started))
+        yield HostFact(V.CAPTURE_MODE, "live")
+        yield HostFact(V.CAPTURE_INTERFACES, ", ".join(n for n, _ in ifaces))
+        yield HostFact(V.CAPTURE_SECONDS, "%.1f" % (time.time() - started))
         if bpf:
-            yield HostFact("cbom:capture:filter", bpf)
-        yield HostFact("cbom:capture:received", str(st.received))
-        yield HostFact("cbom:capture:kernel-drops", str(st.kernel_drops))
-        yield HostFact("cbom:capture:interface-drops", str(if_drops))
-        yield HostFact("cbom:capture:queue-drops", str(st.queue_drops))
+            yield HostFact(V.CAPTURE_FILTER, bpf)
+        yield HostFact(V.CAPTURE_RECEIVED, str(st.received))
+        yield HostFact(V.CAPTURE_KERNEL_DROPS, str(st.kernel_drops))
+        yield HostFact(V.CAPTURE_INTERFACE_DROPS, str(if_drops))
+        yield HostFact(V.CAPTURE_QUEUE_DROPS, str(st.queue_drops))
         if st.kernel_drops:
             yield Gap("capture: kernel dropped %d packets (picture incomplete)" % st.kernel_drops)
         if if_drops:

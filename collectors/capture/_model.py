@@ -21,6 +21,7 @@ import ipaddress
 from datetime import datetime, timezone
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import (
     Category,
     Component,
@@ -94,26 +95,26 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
             for (l4, port) in an.ip_serves.get(ip, {}):
                 serves["%s/%d" % (l4, port)] = None
         vendor = _oui.vendor(mac)
-        props: List[Tuple[str, str]] = [("cdx:device:macAddress", mac)]
-        props += [("cbom:net:ip", _ip(ip)) for ip in ips]
+        props: List[Tuple[str, str]] = [(V.MAC_ADDRESS, mac)]
+        props += [(V.NET_IP, _ip(ip)) for ip in ips]
         if vendor:
-            props.append(("cbom:net:vendor", vendor))
-        props += [("cbom:net:hostname", n) for n in names]
-        props += [("cbom:net:hostname-source", "%s %s" % (n, how)) for n, how in names.items()]
-        props += [("cbom:net:identity:" + k, v) for k, v in sorted(ident.items()) if v]
-        props += [("cbom:net:serves", s) for s in sorted(serves, key=lambda x: (x.split("/")[0], int(x.split("/")[1])))]
-        props += [("cbom:net:packets", str(h.pkts)), ("cbom:net:bytes", str(h.bytes)),
-                  ("cbom:net:first-seen", _ts(h.first)), ("cbom:net:last-seen", _ts(h.last))]
+            props.append((V.NET_VENDOR, vendor))
+        props += [(V.NET_HOSTNAME, n) for n in names]
+        props += [(V.NET_HOSTNAME_SOURCE, "%s %s" % (n, how)) for n, how in names.items()]
+        props += [(V.net_identity_property(k), v) for k, v in sorted(ident.items()) if v]
+        props += [(V.NET_SERVES, s) for s in sorted(serves, key=lambda x: (x.split("/")[0], int(x.split("/")[1])))]
+        props += [(V.NET_PACKETS, str(h.pkts)), (V.NET_BYTES, str(h.bytes)),
+                  (V.NET_FIRST_SEEN, _ts(h.first)), (V.NET_LAST_SEEN, _ts(h.last))]
         if len(h.ips) >= 64:
-            props.append(("cbom:net:ip-list-truncated", "true"))
+            props.append((V.NET_IP_LIST_TRUNCATED, "true"))
         label = next(iter(names), "") or (vendor.split()[0].rstrip(",.") + "_" + mac[9:] if vendor else mac)
         desc = ident.get("lldp-system-description") or ident.get("enip-product-name") or ident.get("cdp-platform") or ""
         items.append(Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=label, ref=d["ref"],
                                manufacturer="", description=desc, properties=tuple(props)))
     for ip in sorted(ip_only):
-        props = [("cbom:net:ip", _ip(ip))]
-        props += [("cbom:net:hostname", n) for n in an.ip_names.get(ip, {})]
-        props += [("cbom:net:identity:" + k, v) for k, v in sorted(an.ip_ident.get(ip, {}).items())]
+        props = [(V.NET_IP, _ip(ip))]
+        props += [(V.NET_HOSTNAME, n) for n in an.ip_names.get(ip, {})]
+        props += [(V.net_identity_property(k), v) for k, v in sorted(an.ip_ident.get(ip, {}).items())]
         ref = make_ref(Category.OBSERVED_HOST.value, "ip", _ip(ip))
         ip_owner.setdefault(ip, ref)
         items.append(Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=_ip(ip), ref=ref,
@@ -147,14 +148,14 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
                 _mac(src), _mac(dst), lf.pkts, lf.bytes, _ts(lf.first), _ts(lf.last)))
             n_conv += 1
     for name, (pkts, byts) in protos.items():
-        props = [("cbom:net:packets", str(pkts)), ("cbom:net:bytes", str(byts))]
+        props = [(V.NET_PACKETS, str(pkts)), (V.NET_BYTES, str(byts))]
         if name in hosts_of:
-            props.append(("cbom:net:hosts", str(len(hosts_of[name]))))
+            props.append((V.NET_HOSTS, str(len(hosts_of[name]))))
         eps = sorted(an.endpoints.get(name, {}), key=lambda e: (e[0], e[1]))[:MAX_ENDPOINTS]
         scheme = an.table.schemes.get(name, name)
-        props += [("cbom:net:endpoint", "%s://%s:%d" % (scheme, _ip(ip) if len(ip) == 4 else "[%s]" % _ip(ip), port))
+        props += [(V.NET_ENDPOINT, "%s://%s:%d" % (scheme, _ip(ip) if len(ip) == 4 else "[%s]" % _ip(ip), port))
                   for ip, port, _l4 in eps]
-        key = "cbom:net:l2-conversation" if name in l2_labels else "cbom:net:conversation"
+        key = V.NET_L2_CONVERSATION if name in l2_labels else V.NET_CONVERSATION
         props += [(key, c) for c in convs.get(name, [])]
         items.append(Component(category=Category.OBSERVED_PROTOCOL, kind=Kind.DATA, name=name,
                                ref=make_ref(Category.OBSERVED_PROTOCOL.value, name),
@@ -230,20 +231,20 @@ def _is_public(ip: bytes) -> bool:
 
 
 def _stats(an: Analyzer, source: str, n_conv: int) -> Iterable[Item]:
-    yield HostFact("cbom:capture:source", source)
+    yield HostFact(V.CAPTURE_SOURCE, source)
     if an.first_ts is not None and an.last_ts is not None:
-        yield HostFact("cbom:capture:first-packet", _ts(an.first_ts))
-        yield HostFact("cbom:capture:duration", "%.3f" % (an.last_ts - an.first_ts))
-    yield HostFact("cbom:capture:packets", str(an.frames))
-    yield HostFact("cbom:capture:bytes", str(an.bytes))
-    yield HostFact("cbom:capture:undecodable", str(an.undecodable))
-    yield HostFact("cbom:capture:hosts", str(len(an.hosts)))
-    yield HostFact("cbom:capture:conversations", str(len(an.flows)))
+        yield HostFact(V.CAPTURE_FIRST_PACKET, _ts(an.first_ts))
+        yield HostFact(V.CAPTURE_DURATION, "%.3f" % (an.last_ts - an.first_ts))
+    yield HostFact(V.CAPTURE_PACKETS, str(an.frames))
+    yield HostFact(V.CAPTURE_BYTES, str(an.bytes))
+    yield HostFact(V.CAPTURE_UNDECODABLE, str(an.undecodable))
+    yield HostFact(V.CAPTURE_HOSTS, str(len(an.hosts)))
+    yield HostFact(V.CAPTURE_CONVERSATIONS, str(len(an.flows)))
     ver = _oui.database_version()
     if ver:
-        yield HostFact("cbom:capture:oui-database", ver)
+        yield HostFact(V.CAPTURE_OUI_DATABASE, ver)
     for table, n in sorted(an.caps_hit.items()):
-        yield HostFact("cbom:capture:cap-hit:" + table, str(n))
+        yield HostFact(V.capture_cap_hit_property(table), str(n))
         yield Gap("capture: %s table full (cap reached), %d packets not tracked in it" % (table, n))
     if n_conv >= MAX_CONVERSATIONS and len(an.flows) + len(an.l2flows) > n_conv:
         yield Gap("capture: %d conversations, only the first %d written to the document"
@@ -252,7 +253,7 @@ def _stats(an: Analyzer, source: str, n_conv: int) -> Iterable[Item]:
         yield Gap("capture: %d frames of unsupported link type %d not analysed" % (n, lt))
     for proto, n in sorted(an.malformed.items()):
         # PDUs in well-formed frames that were cut or garbled: their identities/events may be missing
-        yield HostFact("cbom:capture:malformed:" + proto, str(n))
+        yield HostFact(V.capture_malformed_property(proto), str(n))
     for proto, failure in sorted(an.dissector_errors.items()):
         yield Gap("capture: %s dissector failed on %d packet%s: %s"
                   % (proto, failure.packets, "" if failure.packets == 1 else "s", failure.error))

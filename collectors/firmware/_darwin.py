@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Gap, Item
 
@@ -17,8 +18,8 @@ def overview_components(overview: Dict[str, Any]) -> Iterator[Item]:
     for kind, name, version in (("system-firmware", "Boot ROM (system firmware)", v["boot_rom"]),
                                 ("smc", "System Management Controller firmware", v["smc"])):
         comp = firmware(_refs.system_ref(), name, version, vendor="Apple",
-                        properties=props(("cbom:firmware:type", kind),
-                                         ("cbom:firmware:os-loader", v["os_loader"] if kind == "system-firmware" else "")),
+                        properties=props((V.FIRMWARE_TYPE, kind),
+                                         (V.FIRMWARE_OS_LOADER, v["os_loader"] if kind == "system-firmware" else "")),
                         identity=kind)
         if comp:
             yield comp
@@ -27,9 +28,9 @@ def overview_components(overview: Dict[str, Any]) -> Iterator[Item]:
 def disk_components(items) -> Iterator[Item]:
     """Disk firmware revisions from hardware components already built for the same disks."""
     for c in items:
-        rev = getattr(c, "prop", lambda *_: "")("cbom:storage:firmware-revision")
+        rev = getattr(c, "prop", lambda *_: "")(V.STORAGE_FIRMWARE_REVISION)
         if rev:
-            comp = firmware(c.ref, f"{c.name} firmware", rev, properties=(("cbom:firmware:type", "storage"),),
+            comp = firmware(c.ref, f"{c.name} firmware", rev, properties=((V.FIRMWARE_TYPE, "storage"),),
                             identity="disk-firmware")
             if comp:
                 yield comp

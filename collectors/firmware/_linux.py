@@ -10,6 +10,7 @@ import json
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component, Finding, Gap, HostFact, Item, Severity
 
@@ -26,9 +27,9 @@ def bios_component(dmi: Dict[str, str], uefi: Optional[bool]) -> Optional[Compon
     return firmware(
         _refs.system_ref(), name, dmi.get("bios_version", ""), vendor=dmi.get("bios_vendor", ""),
         release_date=dmi_date(dmi.get("bios_date", "")),
-        properties=props(("cbom:firmware:type", "system-firmware"),
-                         ("cbom:firmware:bios-release", dmi.get("bios_release", "")),
-                         ("cbom:firmware:boot-mode", "uefi" if uefi else ("legacy" if uefi is False else ""))),
+        properties=props((V.FIRMWARE_TYPE, "system-firmware"),
+                         (V.FIRMWARE_BIOS_RELEASE, dmi.get("bios_release", "")),
+                         (V.FIRMWARE_BOOT_MODE, "uefi" if uefi else ("legacy" if uefi is False else ""))),
         identity="system-firmware",
     )
 
@@ -36,7 +37,7 @@ def bios_component(dmi: Dict[str, str], uefi: Optional[bool]) -> Optional[Compon
 def ec_component(dmi: Dict[str, str]) -> Optional[Component]:
     """Embedded controller firmware release (SMBIOS type 0 'Firmware Revision')."""
     return firmware(_refs.system_ref(), "Embedded controller firmware", dmi.get("ec_firmware_release", ""),
-                    vendor=dmi.get("bios_vendor", ""), properties=(("cbom:firmware:type", "embedded-controller"),),
+                    vendor=dmi.get("bios_vendor", ""), properties=((V.FIRMWARE_TYPE, "embedded-controller"),),
                     identity="ec-firmware")
 
 
@@ -101,12 +102,12 @@ def fwupd_components(devices: List[Dict[str, object]]) -> Iterator[Component]:
         comp = firmware(
             hw_ref, f"{name} firmware", version, vendor=str(d.get("Vendor", "")),
             properties=props(
-                ("cbom:firmware:type", "fwupd-device"),
-                ("cbom:fwupd:plugin", plugin),
-                ("cbom:fwupd:device-id", str(d.get("DeviceId", ""))),
-                ("cbom:fwupd:version-format", str(d.get("VersionFormat", ""))),
-                ("cbom:fwupd:bootloader-version", str(d.get("VersionBootloader", ""))),
-                *(("cbom:fwupd:guid", str(g)) for g in (guids if isinstance(guids, list) else [])),
+                (V.FIRMWARE_TYPE, "fwupd-device"),
+                (V.FWUPD_PLUGIN, plugin),
+                (V.FWUPD_DEVICE_ID, str(d.get("DeviceId", ""))),
+                (V.FWUPD_VERSION_FORMAT, str(d.get("VersionFormat", ""))),
+                (V.FWUPD_BOOTLOADER_VERSION, str(d.get("VersionBootloader", ""))),
+                *((V.FWUPD_GUID, str(g)) for g in (guids if isinstance(guids, list) else [])),
             ),
             identity=f"fwupd:{d.get('DeviceId', name)}",
         )
@@ -117,7 +118,7 @@ def fwupd_components(devices: List[Dict[str, object]]) -> Iterator[Component]:
 def microcode_components(packages: List[hw.CpuPackage]) -> Iterator[Component]:
     for pkg in packages:
         comp = firmware(_refs.cpu_ref(pkg.physical_id), "CPU microcode", pkg.microcode, vendor=pkg.vendor,
-                        properties=props(("cbom:firmware:type", "cpu-microcode"), ("cbom:cpu:model-name", pkg.model_name)),
+                        properties=props((V.FIRMWARE_TYPE, "cpu-microcode"), (V.CPU_MODEL_NAME, pkg.model_name)),
                         identity="cpu-microcode")
         if comp:
             yield comp
@@ -127,7 +128,7 @@ def disk_firmware_components(disks: List[hw.BlockDevice]) -> Iterator[Component]
     for d in disks:
         comp = firmware(_refs.disk_ref(d.identity), f"{clean(d.model) or d.name} firmware", d.firmware,
                         vendor=d.vendor if not d.vendor.startswith("0x") else "",
-                        properties=props(("cbom:firmware:type", "storage"), ("cbom:storage:kernel-name", d.name)),
+                        properties=props((V.FIRMWARE_TYPE, "storage"), (V.STORAGE_KERNEL_NAME, d.name)),
                         identity="disk-firmware")
         if comp:
             yield comp
@@ -139,9 +140,9 @@ def nic_firmware_components(adapters: List[hw.NetAdapter]) -> Iterator[Component
         if fw.lower() in ("n/a", "na"):
             continue
         comp = firmware(_refs.nic_ref(nic.identity), f"{nic.name} network adapter firmware", fw,
-                        properties=props(("cbom:firmware:type", "network-adapter"), ("cbom:interface", nic.name),
-                                         ("cbom:driver", nic.ethtool.get("driver", nic.driver)),
-                                         ("cbom:firmware:expansion-rom", nic.ethtool.get("expansion-rom-version", ""))),
+                        properties=props((V.FIRMWARE_TYPE, "network-adapter"), (V.INTERFACE, nic.name),
+                                         (V.DRIVER, nic.ethtool.get("driver", nic.driver)),
+                                         (V.FIRMWARE_EXPANSION_ROM, nic.ethtool.get("expansion-rom-version", ""))),
                         identity="nic-firmware")
         if comp:
             yield comp
@@ -150,7 +151,7 @@ def nic_firmware_components(adapters: List[hw.NetAdapter]) -> Iterator[Component
 def tpm_firmware_components(tpms: List[hw.Tpm]) -> Iterator[Component]:
     for t in tpms:
         comp = firmware(_refs.tpm_ref(t.name), f"TPM {t.version} firmware".replace("  ", " "), t.firmware,
-                        vendor=t.vendor, properties=(("cbom:firmware:type", "tpm"),), identity="tpm-firmware")
+                        vendor=t.vendor, properties=((V.FIRMWARE_TYPE, "tpm"),), identity="tpm-firmware")
         if comp:
             yield comp
 
@@ -158,9 +159,9 @@ def tpm_firmware_components(tpms: List[hw.Tpm]) -> Iterator[Component]:
 def secure_boot_items(uefi: Optional[bool], secure: Optional[bool], setup: Optional[bool]) -> Iterator[Item]:
     if uefi is None:
         return
-    yield HostFact("cbom:boot-mode", "uefi" if uefi else "legacy")
+    yield HostFact(V.BOOT_MODE, "uefi" if uefi else "legacy")
     if uefi and secure is not None:
-        yield HostFact("cbom:secure-boot", "enabled" if secure else "disabled")
+        yield HostFact(V.SECURE_BOOT, "enabled" if secure else "disabled")
     if uefi and secure is False:
         yield Finding(id="CBOM-SECUREBOOT-OFF", title="UEFI Secure Boot is disabled", severity=Severity.MEDIUM,
                       detail="The firmware boots unsigned boot loaders and kernels.",

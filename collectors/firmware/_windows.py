@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component, Finding, HostFact, Item, Severity
 
@@ -30,10 +31,10 @@ def bios_component(bios: dict) -> Optional[Component]:
                                bios.get("EmbeddedControllerMinorVersion", "")) if x and x != "255")
     return firmware(_refs.system_ref(), "BIOS", version, vendor=bios.get("Manufacturer", ""),
                     release_date=hw.wmi_date(bios.get("ReleaseDate", "")),
-                    properties=props(("cbom:firmware:type", "system-firmware"),
-                                     ("cbom:firmware:smbios-version", smbios),
-                                     ("cbom:firmware:ec-version", ec),
-                                     ("cbom:firmware:bios-version-string", bios.get("Version", ""))),
+                    properties=props((V.FIRMWARE_TYPE, "system-firmware"),
+                                     (V.FIRMWARE_SMBIOS_VERSION, smbios),
+                                     (V.FIRMWARE_EC_VERSION, ec),
+                                     (V.FIRMWARE_BIOS_VERSION_STRING, bios.get("Version", ""))),
                     identity="system-firmware")
 
 
@@ -44,26 +45,26 @@ def components(classes: hw.Classes) -> Iterator[Item]:
             yield comp
     for disk in classes.get("Win32_DiskDrive", []):
         comp = firmware(_refs.disk_ref(hw.disk_identity(disk)), f"{disk.get('Model', 'disk')} firmware",
-                        disk.get("FirmwareRevision", ""), properties=(("cbom:firmware:type", "storage"),),
+                        disk.get("FirmwareRevision", ""), properties=((V.FIRMWARE_TYPE, "storage"),),
                         identity="disk-firmware")
         if comp:
             yield comp
     for tpm in classes.get("Tpm", [])[:1]:
         comp = firmware(_refs.tpm_ref("tpm0"), "TPM firmware", tpm.get("ManufacturerVersion", ""),
-                        vendor=tpm.get("ManufacturerIdTxt", ""), properties=(("cbom:firmware:type", "tpm"),),
+                        vendor=tpm.get("ManufacturerIdTxt", ""), properties=((V.FIRMWARE_TYPE, "tpm"),),
                         identity="tpm-firmware")
         if comp:
             yield comp
     for sb in classes.get("SecureBoot", [])[:1]:
         state = sb.get("State", "").lower()
         if state in ("true", "false"):
-            yield HostFact("cbom:boot-mode", "uefi")
-            yield HostFact("cbom:secure-boot", "enabled" if state == "true" else "disabled")
+            yield HostFact(V.BOOT_MODE, "uefi")
+            yield HostFact(V.SECURE_BOOT, "enabled" if state == "true" else "disabled")
             if state == "false":
                 yield Finding(id="CBOM-SECUREBOOT-OFF", title="UEFI Secure Boot is disabled", severity=Severity.MEDIUM,
                               evidence=("Confirm-SecureBootUEFI = False",), refs=(_refs.system_ref(),))
         elif state == "unsupported":
-            yield HostFact("cbom:boot-mode", "legacy")
+            yield HostFact(V.BOOT_MODE, "legacy")
             yield Finding(id="CBOM-BOOT-LEGACY", title="Machine boots in legacy BIOS mode (no Secure Boot possible)",
                           severity=Severity.LOW, evidence=("Confirm-SecureBootUEFI: not supported on this platform",),
                           refs=(_refs.system_ref(),))

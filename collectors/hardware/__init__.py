@@ -13,6 +13,7 @@ import gzip
 import re
 from typing import Callable, Dict, FrozenSet, Iterator, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
@@ -135,7 +136,7 @@ def ids_fact(kind: str, header: Optional[Tuple[str, str]]) -> Item:
         return Gap(f"{kind}.ids database missing from the tool: {kind.upper()} devices named by id only")
     version, date = header
     stamp = f"version {version or 'unknown'}" + (f", date {date}" if date else "")
-    return HostFact(f"cbom:hardware:{kind}-ids", f"{kind}.ids {stamp} ({IDS_ORIGIN[kind]}; copy shipped with cbom)")
+    return HostFact(V.ids_property(kind), f"{kind}.ids {stamp} ({IDS_ORIGIN[kind]}; copy shipped with cbom)")
 
 
 def _ids_header(kind: str) -> Optional[Tuple[str, str]]:

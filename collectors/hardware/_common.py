@@ -9,9 +9,8 @@ import hashlib
 import re
 from typing import Iterable, Iterator, List, Optional, Set, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, HostFact, Item, Kind
-
-SERIAL = "cdx:device:serialNumber"
 
 # Strings firmware vendors leave in SMBIOS/WMI fields instead of a real value.
 # Sources: dmidecode output of the fixture machines, linux-hardware.org dumps
@@ -142,9 +141,9 @@ def firmware(
         return None
     extra: List[Tuple[str, str]] = []
     if release_date:
-        extra.append(("cbom:firmware:release-date", release_date))
+        extra.append((V.FIRMWARE_RELEASE_DATE, release_date))
     if ref_of_hardware:
-        extra.append(("cbom:hardware-ref", ref_of_hardware))
+        extra.append((V.HARDWARE_REF, ref_of_hardware))
     return Component(
         category=Category.FIRMWARE,
         kind=Kind.FIRMWARE,
@@ -201,7 +200,7 @@ def first_source_wins(sources: Iterable[Iterable[Item]]) -> Iterator[Item]:
         for item in source:
             if isinstance(item, Component) and item.category in (Category.HARDWARE, Category.FIRMWARE,
                                                                   Category.OPERATING_SYSTEM):
-                dtype = item.prop("cbom:device-type")
+                dtype = item.prop(V.DEVICE_TYPE)
                 if dtype in EXCLUSIVE_TYPES and dtype in seen_types:
                     continue
                 if item.ref in seen_refs:

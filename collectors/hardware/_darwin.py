@@ -11,12 +11,13 @@ import plistlib
 import re
 from typing import Any, Dict, Iterator, List, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Gap, HostFact, Item
 
 from .. import _ids
 from . import _refs
-from ._common import SERIAL, Redactor, clean, device, first_source_wins, human_bytes, props
+from ._common import Redactor, clean, device, first_source_wins, human_bytes, props
 
 DATA_TYPES = ("SPHardwareDataType", "SPSerialATADataType", "SPNVMeDataType", "SPUSBDataType", "SPDisplaysDataType")
 Items = Dict[str, List[Dict[str, Any]]]
@@ -80,20 +81,20 @@ def hardware_overview(hw: Dict[str, str], redact: Redactor) -> Iterator[Item]:
         if serial:
             yield HostFact("serial", serial)
         yield device(_refs.system_ref(), name=name or ident, manufacturer="Apple", version=ident,
-                     properties=props(("cbom:device-type", "system"), (SERIAL, serial),
-                                      ("cbom:uuid", redact(g("Hardware UUID", "platform_UUID")))))
+                     properties=props((V.DEVICE_TYPE, "system"), (V.SERIAL_NUMBER, serial),
+                                      (V.UUID, redact(g("Hardware UUID", "platform_UUID")))))
     cpu = g("Chip", "chip_type", "Processor Name", "cpu_type")
     if cpu:
         cores = g("Total Number of Cores", "Total Number Of Cores", "number_processors")
         yield device(_refs.cpu_ref("0"), name=cpu, manufacturer="Apple" if cpu.startswith("Apple") else (
             "Intel" if "Intel" in cpu else ("IBM" if "PowerPC" in cpu else "")),
-            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:cores", cores.split(" ")[0] if cores else ""),
-                             ("cbom:cpu:packages", g("Number Of Processors", "Number Of CPUs", "packages")),
-                             ("cbom:cpu:speed", g("Processor Speed", "current_processor_speed"))))
+            properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_CORES, cores.split(" ")[0] if cores else ""),
+                             (V.CPU_PACKAGES, g("Number Of Processors", "Number Of CPUs", "packages")),
+                             (V.CPU_SPEED, g("Processor Speed", "current_processor_speed"))))
     mem = g("Memory", "physical_memory")
     if mem:
         yield device(_refs.memory_ref(), name="System memory", description=mem,
-                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total", mem)))
+                     properties=props((V.DEVICE_TYPE, "memory"), (V.MEMORY_TOTAL, mem)))
 
 
 def text_components(tree: Dict[str, Any], redact: Redactor) -> Iterator[Item]:
@@ -113,10 +114,10 @@ def text_components(tree: Dict[str, Any], redact: Redactor) -> Iterator[Item]:
 def _disk(model: str, revision: str, serial: str, size: str, bsd: str, bus: str, redact: Redactor):
     model = " ".join(model.split())
     return device(_refs.disk_ref(f"{bus}:{model}:{bsd}"), name=model or bsd or "disk",
-                  properties=props(("cbom:device-type", "storage"), ("cbom:storage:kernel-name", bsd),
-                                   ("cbom:storage:size-bytes", size), ("cbom:storage:transport", bus),
-                                   ("cbom:storage:firmware-revision", revision.strip()),
-                                   (SERIAL, redact(serial.strip()))))
+                  properties=props((V.DEVICE_TYPE, "storage"), (V.STORAGE_KERNEL_NAME, bsd),
+                                   (V.STORAGE_SIZE_BYTES, size), (V.STORAGE_TRANSPORT, bus),
+                                   (V.STORAGE_FIRMWARE_REVISION, revision.strip()),
+                                   (V.SERIAL_NUMBER, redact(serial.strip()))))
 
 
 def disk_identity(bus: str, model: str, bsd: str) -> str:
@@ -158,8 +159,8 @@ def _usb_tree(items: List[Any], redact: Redactor) -> Iterator[Item]:
                 _refs.usb_ref(port, vid, pid), name=str(it.get("_name", "")) or db.device(vid, pid) or "USB device",
                 manufacturer=db.vendor(vid) or vname or str(it.get("manufacturer", "")),
                 version=str(it.get("bcd_device", "")),
-                properties=props(("cbom:device-type", "usb"), ("cbom:bus", "usb"), ("cbom:usb:port", port),
-                                 ("cbom:usb:id", f"{vid}:{pid}"), (SERIAL, redact(str(it.get("serial_num", "")))))
+                properties=props((V.DEVICE_TYPE, "usb"), (V.BUS, "usb"), (V.USB_PORT, port),
+                                 (V.USB_ID, f"{vid}:{pid}"), (V.SERIAL_NUMBER, redact(str(it.get("serial_num", "")))))
             )
         yield from _usb_tree(it.get("_items", []), redact)
 

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component, Finding, Gap, HostFact, Item, Severity
 
 from .. import _ids
 from . import _refs
-from ._common import SERIAL, Redactor, clean, device, human_bytes, props
+from ._common import Redactor, clean, device, human_bytes, props
 
 # ---------------------------------------------------------------- dmidecode
 
@@ -148,14 +149,14 @@ def dmi_components(records: List[DmiRecord], redact: Redactor) -> Iterator[Item]
             manufacturer=rec.get("Manufacturer"),
             description=f"{human_bytes(size)} {rec.get('Type')} {rec.get('Form Factor')} in {locator}".replace("  ", " "),
             properties=props(
-                ("cbom:device-type", "memory-module"),
-                ("cbom:memory:size-bytes", str(size)),
-                ("cbom:memory:type", rec.get("Type")),
-                ("cbom:memory:form-factor", rec.get("Form Factor")),
-                ("cbom:memory:speed", rec.get("Configured Memory Speed", "Configured Clock Speed", "Speed")),
-                ("cbom:memory:locator", locator),
-                ("cbom:part-number", part),
-                (SERIAL, redact(rec.get("Serial Number"))),
+                (V.DEVICE_TYPE, "memory-module"),
+                (V.MEMORY_SIZE_BYTES, str(size)),
+                (V.MEMORY_TYPE, rec.get("Type")),
+                (V.MEMORY_FORM_FACTOR, rec.get("Form Factor")),
+                (V.MEMORY_SPEED, rec.get("Configured Memory Speed", "Configured Clock Speed", "Speed")),
+                (V.MEMORY_LOCATOR, locator),
+                (V.PART_NUMBER, part),
+                (V.SERIAL_NUMBER, redact(rec.get("Serial Number"))),
             ),
         )
     for rec in dmi_by_type(records, 9):
@@ -166,10 +167,10 @@ def dmi_components(records: List[DmiRecord], redact: Redactor) -> Iterator[Item]
             _refs.slot_ref(name),
             name=name,
             properties=props(
-                ("cbom:device-type", "slot"),
-                ("cbom:slot:type", rec.get("Type")),
-                ("cbom:slot:usage", rec.get("Current Usage")),
-                ("cbom:slot:bus-address", rec.get("Bus Address")),
+                (V.DEVICE_TYPE, "slot"),
+                (V.SLOT_TYPE, rec.get("Type")),
+                (V.SLOT_USAGE, rec.get("Current Usage")),
+                (V.SLOT_BUS_ADDRESS, rec.get("Bus Address")),
             ),
         )
 
@@ -203,11 +204,11 @@ def _system(vendor: str, product: str, version: str, serial: str, uuid: str, sku
         manufacturer=vendor,
         version=version,
         properties=props(
-            ("cbom:device-type", "system"),
-            (SERIAL, serial_out),
-            ("cbom:uuid", uuid_out),
-            ("cbom:sku", sku),
-            ("cbom:family", family),
+            (V.DEVICE_TYPE, "system"),
+            (V.SERIAL_NUMBER, serial_out),
+            (V.UUID, uuid_out),
+            (V.SKU, sku),
+            (V.FAMILY, family),
         ),
     )
 
@@ -218,7 +219,7 @@ def _board(vendor: str, product: str, version: str, serial: str, asset: str, red
         name=clean(product) or "Baseboard",
         manufacturer=vendor,
         version=version,
-        properties=props(("cbom:device-type", "baseboard"), (SERIAL, redact(serial)), ("cbom:asset-tag", asset)),
+        properties=props((V.DEVICE_TYPE, "baseboard"), (V.SERIAL_NUMBER, redact(serial)), (V.ASSET_TAG, asset)),
     )
 
 
@@ -228,8 +229,8 @@ def _chassis(vendor: str, ctype: str, version: str, serial: str, asset: str, red
         name=(clean(ctype) if "chassis" in clean(ctype).lower() else f"{clean(ctype)} chassis") if clean(ctype) else "Chassis",
         manufacturer=vendor,
         version=version,
-        properties=props(("cbom:device-type", "chassis"), ("cbom:chassis:type", ctype),
-                         (SERIAL, redact(serial)), ("cbom:asset-tag", asset)),
+        properties=props((V.DEVICE_TYPE, "chassis"), (V.CHASSIS_TYPE, ctype),
+                         (V.SERIAL_NUMBER, redact(serial)), (V.ASSET_TAG, asset)),
     )
 
 
@@ -412,22 +413,22 @@ def cpu_components(packages: List[CpuPackage], vulnerabilities: Dict[str, str],
         interesting = [f for f in CPU_FLAGS_OF_INTEREST if f in pkg.flags]
         socket = dmi_cpus[i] if i < len(dmi_cpus) else None
         pairs = [
-            ("cbom:device-type", "cpu"),
-            ("cbom:cpu:vendor", pkg.vendor),
-            ("cbom:cpu:family", pkg.family),
-            ("cbom:cpu:model", pkg.model),
-            ("cbom:cpu:stepping", pkg.stepping),
-            ("cbom:cpu:microcode", pkg.microcode),
-            ("cbom:cpu:cores", str(pkg.cores) if pkg.cores else ""),
-            ("cbom:cpu:threads", str(pkg.threads) if pkg.threads else ""),
-            ("cbom:cpu:architecture", pkg.architecture),
-            ("cbom:cpu:physical-id", pkg.physical_id),
+            (V.DEVICE_TYPE, "cpu"),
+            (V.CPU_VENDOR, pkg.vendor),
+            (V.CPU_FAMILY, pkg.family),
+            (V.CPU_MODEL, pkg.model),
+            (V.CPU_STEPPING, pkg.stepping),
+            (V.CPU_MICROCODE, pkg.microcode),
+            (V.CPU_CORES, str(pkg.cores) if pkg.cores else ""),
+            (V.CPU_THREADS, str(pkg.threads) if pkg.threads else ""),
+            (V.CPU_ARCHITECTURE, pkg.architecture),
+            (V.CPU_PHYSICAL_ID, pkg.physical_id),
         ]
         if socket is not None:
-            pairs += [("cbom:cpu:socket", socket.get("Socket Designation")),
-                      ("cbom:cpu:max-speed", socket.get("Max Speed"))]
-        pairs += [("cbom:cpu:flag", f) for f in interesting]
-        pairs += [("cbom:cpu:vulnerability", f"{k}: {v}") for k, v in sorted(vulnerabilities.items())]
+            pairs += [(V.CPU_SOCKET, socket.get("Socket Designation")),
+                      (V.CPU_MAX_SPEED, socket.get("Max Speed"))]
+        pairs += [(V.CPU_FLAG, f) for f in interesting]
+        pairs += [(V.CPU_VULNERABILITY, f"{k}: {v}") for k, v in sorted(vulnerabilities.items())]
         yield device(ref, name=pkg.model_name or "Processor", manufacturer=pkg.vendor, properties=props(*pairs))
     for name, status in sorted(vulnerabilities.items()):
         if status.startswith("Vulnerable"):
@@ -563,7 +564,7 @@ def read_sysfs_pci(ctx: ScanContext) -> List[PciDevice]:
         return []
     out = []
     for addr in names:
-        def attr(name: str) -> str:
+        def attr(name: str, addr: str = addr) -> str:
             return _sysfs_attr(ctx, f"{base}/{addr}/{name}")
         vid, did = attr("vendor"), attr("device")
         if not vid or not did:
@@ -632,16 +633,16 @@ def pci_components(devices: List[PciDevice]) -> Iterator[Component]:
             manufacturer=vendor,
             description=cls,
             properties=props(
-                ("cbom:device-type", _PCI_TYPES.get(dev.class_id[:2], "pci")),
-                ("cbom:bus", "pci"),
-                ("cbom:pci:address", _full_addr(dev.address)),
-                ("cbom:pci:id", f"{dev.vendor_id}:{dev.device_id}"),
-                ("cbom:pci:class-id", dev.class_id),
-                ("cbom:pci:class", cls),
-                ("cbom:pci:revision", dev.revision),
-                ("cbom:pci:subsystem-id", f"{dev.subsystem_vendor_id}:{dev.subsystem_device_id}"
+                (V.DEVICE_TYPE, _PCI_TYPES.get(dev.class_id[:2], "pci")),
+                (V.BUS, "pci"),
+                (V.PCI_ADDRESS, _full_addr(dev.address)),
+                (V.PCI_ID, f"{dev.vendor_id}:{dev.device_id}"),
+                (V.PCI_CLASS_ID, dev.class_id),
+                (V.PCI_CLASS, cls),
+                (V.PCI_REVISION, dev.revision),
+                (V.PCI_SUBSYSTEM_ID, f"{dev.subsystem_vendor_id}:{dev.subsystem_device_id}"
                  if dev.subsystem_vendor_id.strip("0") else ""),
-                ("cbom:driver", dev.driver),
+                (V.DRIVER, dev.driver),
             ),
         )
 
@@ -708,7 +709,7 @@ def read_sysfs_usb(ctx: ScanContext) -> List[UsbDevice]:
         if ":" in name or name.startswith("usb"):
             continue  # 'usbN' is the root hub of a host controller (listed under PCI); 'x-y:1.0' an interface
 
-        def attr(a: str) -> str:
+        def attr(a: str, name: str = name) -> str:
             return _sysfs_attr(ctx, f"{base}/{name}/{a}")
         vid, pid = attr("idVendor"), attr("idProduct")
         if not vid:
@@ -735,14 +736,14 @@ def usb_components(devices: List[UsbDevice], redact: Redactor) -> Iterator[Compo
             version=_bcd(dev.bcd_device),
             description=db.class_name(dev.device_class) if dev.device_class not in ("", "00", "ef", "ff") else "",
             properties=props(
-                ("cbom:device-type", "usb"),
-                ("cbom:bus", "usb"),
-                ("cbom:usb:port", dev.port),
-                ("cbom:usb:id", f"{dev.vendor_id}:{dev.product_id}"),
-                ("cbom:usb:manufacturer-string", dev.manufacturer),
-                ("cbom:usb:version", dev.usb_version.strip()),
-                ("cbom:usb:speed-mbps", dev.speed),
-                (SERIAL, redact(dev.serial)),
+                (V.DEVICE_TYPE, "usb"),
+                (V.BUS, "usb"),
+                (V.USB_PORT, dev.port),
+                (V.USB_ID, f"{dev.vendor_id}:{dev.product_id}"),
+                (V.USB_MANUFACTURER_STRING, dev.manufacturer),
+                (V.USB_VERSION, dev.usb_version.strip()),
+                (V.USB_SPEED_MBPS, dev.speed),
+                (V.SERIAL_NUMBER, redact(dev.serial)),
             ),
         )
 
@@ -793,7 +794,7 @@ def read_sysfs_block(ctx: ScanContext) -> List[BlockDevice]:
         if ctx.sys_link(f"/sys/block/{name}/device") is None:
             continue
 
-        def attr(a: str) -> str:
+        def attr(a: str, name: str = name) -> str:
             return _sysfs_attr(ctx, f"/sys/block/{name}/{a}")
         size = attr("size")
         rota, rm = attr("queue/rotational"), attr("removable")
@@ -872,17 +873,17 @@ def block_components(devices: List[BlockDevice], redact: Redactor) -> Iterator[C
             manufacturer=vendor,
             description=f"{human_bytes(dev.size)} {dev.transport} disk".replace("  ", " ") if dev.size else "",
             properties=props(
-                ("cbom:device-type", "storage"),
-                ("cbom:storage:kernel-name", dev.name),
-                ("cbom:storage:size-bytes", str(dev.size) if dev.size else ""),
-                ("cbom:storage:transport", dev.transport),
-                ("cbom:storage:media", kind),
-                ("cbom:storage:rotational", dev.rotational if dev.rotational is not None else ""),
-                ("cbom:storage:removable", dev.removable if dev.removable is not None else ""),
-                ("cbom:storage:firmware-revision", dev.firmware),
-                ("cbom:storage:path", dev.identity),
-                (SERIAL, redact(dev.serial)),
-                ("cbom:storage:wwn", redact(dev.wwn) if dev.wwn else ""),
+                (V.DEVICE_TYPE, "storage"),
+                (V.STORAGE_KERNEL_NAME, dev.name),
+                (V.STORAGE_SIZE_BYTES, str(dev.size) if dev.size else ""),
+                (V.STORAGE_TRANSPORT, dev.transport),
+                (V.STORAGE_MEDIA, kind),
+                (V.STORAGE_ROTATIONAL, dev.rotational if dev.rotational is not None else ""),
+                (V.STORAGE_REMOVABLE, dev.removable if dev.removable is not None else ""),
+                (V.STORAGE_FIRMWARE_REVISION, dev.firmware),
+                (V.STORAGE_PATH, dev.identity),
+                (V.SERIAL_NUMBER, redact(dev.serial)),
+                (V.STORAGE_WWN, redact(dev.wwn) if dev.wwn else ""),
             ),
         )
 
@@ -924,7 +925,7 @@ def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
         identity = real
         bus_addr = real.rstrip("/").rsplit("/", 1)[-1]
 
-        def attr(a: str) -> str:
+        def attr(a: str, name: str = name) -> str:
             return _sysfs_attr(ctx, f"/sys/class/net/{name}/{a}")
         subsys = os.path.basename(ctx.sys_link(f"/sys/class/net/{name}/device/subsystem") or "")
         vid, did = _hex4(attr("device/vendor")), _hex4(attr("device/device"))
@@ -954,14 +955,14 @@ def nic_components(adapters: List[NetAdapter]) -> Iterator[Component]:
             manufacturer=vendor,
             description=f"network interface {nic.name}",
             properties=props(
-                ("cbom:device-type", "network-adapter"),
-                ("cbom:interface", nic.name),
-                ("cbom:driver", et.get("driver") or nic.driver),
-                ("cbom:driver:version", et.get("version", "")),
-                ("cbom:bus", nic.bus),
-                ("cbom:bus-address", et.get("bus-info") or nic.bus_address),
-                ("cdx:device:macAddress", nic.mac if nic.mac and nic.mac != "00:00:00:00:00:00" else ""),
-                ("cbom:firmware-version", et.get("firmware-version", "")),
+                (V.DEVICE_TYPE, "network-adapter"),
+                (V.INTERFACE, nic.name),
+                (V.DRIVER, et.get("driver") or nic.driver),
+                (V.DRIVER_VERSION, et.get("version", "")),
+                (V.BUS, nic.bus),
+                (V.BUS_ADDRESS, et.get("bus-info") or nic.bus_address),
+                (V.MAC_ADDRESS, nic.mac if nic.mac and nic.mac != "00:00:00:00:00:00" else ""),
+                (V.FIRMWARE_VERSION, et.get("firmware-version", "")),
             ),
         )
 
@@ -1015,7 +1016,7 @@ def read_tpms(ctx: ScanContext) -> List[Tpm]:
         return []
     out = []
     for name in names:
-        def attr(a: str) -> str:
+        def attr(a: str, name: str = name) -> str:
             return _sysfs_attr(ctx, f"/sys/class/tpm/{name}/{a}")
         caps = parse_tpm_caps(attr("device/caps") or attr("caps"))
         major = attr("tpm_version_major")  # Linux 5.6+
@@ -1038,8 +1039,8 @@ def tpm_components(tpms: List[Tpm]) -> Iterator[Component]:
             manufacturer=t.vendor,
             version=t.version,
             description=t.description,
-            properties=props(("cbom:device-type", "tpm"), ("cbom:tpm:spec-version", t.version),
-                             ("cbom:tpm:acpi-hid", t.hid), ("cbom:firmware-version", t.firmware)),
+            properties=props((V.DEVICE_TYPE, "tpm"), (V.TPM_SPEC_VERSION, t.version),
+                             (V.TPM_ACPI_HID, t.hid), (V.FIRMWARE_VERSION, t.firmware)),
         )
 
 
@@ -1121,10 +1122,10 @@ def dmi_cpu_components(records: List[DmiRecord]) -> Iterator[Component]:
         speed = rec.get("Max Speed")
         yield device(
             _refs.cpu_ref(str(i)), name=" ".join(name.split()), manufacturer=_cpu_vendor(rec.get("Manufacturer")),
-            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:vendor", _cpu_vendor(rec.get("Manufacturer"))),
-                             ("cbom:cpu:signature", rec.get("Signature")), ("cbom:cpu:id", rec.get("ID")),
-                             ("cbom:cpu:cores", rec.get("Core Count")), ("cbom:cpu:threads", rec.get("Thread Count")),
-                             ("cbom:cpu:socket", rec.get("Socket Designation")), ("cbom:cpu:max-speed", speed)),
+            properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, _cpu_vendor(rec.get("Manufacturer"))),
+                             (V.CPU_SIGNATURE, rec.get("Signature")), (V.CPU_ID, rec.get("ID")),
+                             (V.CPU_CORES, rec.get("Core Count")), (V.CPU_THREADS, rec.get("Thread Count")),
+                             (V.CPU_SOCKET, rec.get("Socket Designation")), (V.CPU_MAX_SPEED, speed)),
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.host import RecordedHost
 from cbom.model import Component, Gap, Item
@@ -52,7 +53,7 @@ def collect_dmi(ctx: ScanContext) -> Iterator[Item]:
                 yield Gap("DMI serial number and UUID readable by root only: left out")
             yield from hw.dmi_sysfs_components(dmi, redact)
         for item in hw.dmi_components(records, redact):  # modules, slots: only dmidecode has them
-            if isinstance(item, Component) and item.prop("cbom:device-type") not in ("system", "baseboard", "chassis"):
+            if isinstance(item, Component) and item.prop(V.DEVICE_TYPE) not in ("system", "baseboard", "chassis"):
                 yield item
     uefi, _secure, _setup = boot_mode(ctx, has_dmi=bool(dmi))
     bios = {k: v for k, v in dmi.items() if k.startswith(("bios_", "ec_"))} or fw.dmi_from_dmidecode(records)
@@ -97,7 +98,7 @@ def collect_memory(ctx: ScanContext) -> Iterator[Item]:
         return
     if total:
         yield device(_refs.memory_ref(), name="System memory", description=human_bytes(total),
-                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total-bytes", str(total))))
+                     properties=props((V.DEVICE_TYPE, "memory"), (V.MEMORY_TOTAL_BYTES, str(total))))
     else:
         yield Gap("/proc/meminfo has no MemTotal line: memory total not collected")
 

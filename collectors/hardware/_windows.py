@@ -12,13 +12,14 @@ import re
 from datetime import datetime
 from typing import Dict, Iterator, List, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Gap, HostFact, Item
 
 from .._text import clean_na, decode_recorded, parse_reg_export, parse_wmic_list, systeminfo_lines
 from . import _linux as dmi
 from . import _refs
-from ._common import SERIAL, Redactor, clean, device, first_source_wins, human_bytes, props
+from ._common import Redactor, clean, device, first_source_wins, human_bytes, props
 
 Classes = Dict[str, List[Dict[str, str]]]
 
@@ -106,20 +107,20 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
             yield HostFact("serial", serial)
         yield device(_refs.system_ref(), name=model or "System", manufacturer=vendor,
                      version=product.get("Version", ""),
-                     properties=props(("cbom:device-type", "system"), (SERIAL, serial),
-                                      ("cbom:uuid", redact(product.get("UUID", ""))),
-                                      ("cbom:family", cs.get("SystemFamily", "")),
-                                      ("cbom:sku", cs.get("SystemSKUNumber", ""))))
+                     properties=props((V.DEVICE_TYPE, "system"), (V.SERIAL_NUMBER, serial),
+                                      (V.UUID, redact(product.get("UUID", ""))),
+                                      (V.FAMILY, cs.get("SystemFamily", "")),
+                                      (V.SKU, cs.get("SystemSKUNumber", ""))))
     total = cs.get("TotalPhysicalMemory", "")
     if total.isdigit():
         yield device(_refs.memory_ref(), name="System memory", description=human_bytes(int(total)),
-                     properties=props(("cbom:device-type", "memory"), ("cbom:memory:total-bytes", total)))
+                     properties=props((V.DEVICE_TYPE, "memory"), (V.MEMORY_TOTAL_BYTES, total)))
     for bb in classes.get("Win32_BaseBoard", [])[:1]:
         if clean(bb.get("Manufacturer")) or clean(bb.get("Product")):
             yield device(_refs.baseboard_ref(), name=bb.get("Product", "") or "Baseboard",
                          manufacturer=bb.get("Manufacturer", ""), version=bb.get("Version", ""),
-                         properties=props(("cbom:device-type", "baseboard"),
-                                          (SERIAL, redact(bb.get("SerialNumber", "")))))
+                         properties=props((V.DEVICE_TYPE, "baseboard"),
+                                          (V.SERIAL_NUMBER, redact(bb.get("SerialNumber", "")))))
     for i, cpu in enumerate(classes.get("Win32_Processor", [])):
         sock = cpu.get("DeviceID") or f"CPU{i}"
         maker = cpu.get("Manufacturer", "")
@@ -128,12 +129,12 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
             name=" ".join(cpu.get("Name", "").split()) or "Processor",
             manufacturer=_X86.get(maker, maker),
             properties=props(
-                ("cbom:device-type", "cpu"), ("cbom:cpu:vendor", _X86.get(maker, maker)),
-                ("cbom:cpu:signature", cpu.get("Caption", "")), ("cbom:cpu:id", cpu.get("ProcessorId", "")),
-                ("cbom:cpu:cores", cpu.get("NumberOfCores", "")),
-                ("cbom:cpu:threads", cpu.get("NumberOfLogicalProcessors", "")),
-                ("cbom:cpu:socket", cpu.get("SocketDesignation", "")),
-                ("cbom:cpu:max-speed", f"{cpu['MaxClockSpeed']} MHz" if cpu.get("MaxClockSpeed") else ""),
+                (V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, _X86.get(maker, maker)),
+                (V.CPU_SIGNATURE, cpu.get("Caption", "")), (V.CPU_ID, cpu.get("ProcessorId", "")),
+                (V.CPU_CORES, cpu.get("NumberOfCores", "")),
+                (V.CPU_THREADS, cpu.get("NumberOfLogicalProcessors", "")),
+                (V.CPU_SOCKET, cpu.get("SocketDesignation", "")),
+                (V.CPU_MAX_SPEED, f"{cpu['MaxClockSpeed']} MHz" if cpu.get("MaxClockSpeed") else ""),
             ),
         )
     for mem in classes.get("Win32_PhysicalMemory", []):
@@ -144,10 +145,10 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
             _refs.memory_module_ref(locator or mem.get("Tag", "")), name=part or "Memory module",
             manufacturer=mem.get("Manufacturer", ""),
             description=human_bytes(int(size)) if size.isdigit() else "",
-            properties=props(("cbom:device-type", "memory-module"), ("cbom:memory:size-bytes", size),
-                             ("cbom:memory:speed", f"{mem['Speed']} MHz" if mem.get("Speed") else ""),
-                             ("cbom:memory:locator", locator), ("cbom:part-number", part),
-                             (SERIAL, redact(mem.get("SerialNumber", "")))),
+            properties=props((V.DEVICE_TYPE, "memory-module"), (V.MEMORY_SIZE_BYTES, size),
+                             (V.MEMORY_SPEED, f"{mem['Speed']} MHz" if mem.get("Speed") else ""),
+                             (V.MEMORY_LOCATOR, locator), (V.PART_NUMBER, part),
+                             (V.SERIAL_NUMBER, redact(mem.get("SerialNumber", "")))),
         )
     for disk in classes.get("Win32_DiskDrive", []):
         yield device(
@@ -155,12 +156,12 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
             # "(Standard disk drives)" and its translations are the generic driver's name, not a maker
             manufacturer="" if disk.get("Manufacturer", "").startswith("(") else disk.get("Manufacturer", ""),
             description=human_bytes(int(disk["Size"])) if disk.get("Size", "").isdigit() else "",
-            properties=props(("cbom:device-type", "storage"), ("cbom:storage:size-bytes", disk.get("Size", "")),
-                             ("cbom:storage:transport", disk.get("InterfaceType", "")),
-                             ("cbom:storage:media", disk.get("MediaType", "")),
-                             ("cbom:storage:firmware-revision", disk.get("FirmwareRevision", "")),
-                             ("cbom:storage:pnp-id", disk.get("PNPDeviceID", "")),
-                             (SERIAL, redact(disk.get("SerialNumber", "").strip()))),
+            properties=props((V.DEVICE_TYPE, "storage"), (V.STORAGE_SIZE_BYTES, disk.get("Size", "")),
+                             (V.STORAGE_TRANSPORT, disk.get("InterfaceType", "")),
+                             (V.STORAGE_MEDIA, disk.get("MediaType", "")),
+                             (V.STORAGE_FIRMWARE_REVISION, disk.get("FirmwareRevision", "")),
+                             (V.STORAGE_PNP_ID, disk.get("PNPDeviceID", "")),
+                             (V.SERIAL_NUMBER, redact(disk.get("SerialNumber", "").strip()))),
         )
     for nic in classes.get("Win32_NetworkAdapter", []):
         pnp = nic.get("PNPDeviceID", "")
@@ -172,23 +173,23 @@ def components(classes: Classes, redact: Redactor) -> Iterator[Item]:
         yield device(
             _refs.nic_ref(pnp or nic.get("Name", "")), name=nic.get("Name", "") or "Network adapter",
             manufacturer=nic.get("Manufacturer", ""),
-            properties=props(("cbom:device-type", "network-adapter"),
-                             ("cbom:interface", nic.get("NetConnectionID", "")),
-                             ("cbom:driver", nic.get("ServiceName", "")), ("cbom:pnp-id", pnp),
-                             ("cdx:device:macAddress", nic.get("MACAddress", ""))),
+            properties=props((V.DEVICE_TYPE, "network-adapter"),
+                             (V.INTERFACE, nic.get("NetConnectionID", "")),
+                             (V.DRIVER, nic.get("ServiceName", "")), (V.PNP_ID, pnp),
+                             (V.MAC_ADDRESS, nic.get("MACAddress", ""))),
         )
     for gpu in classes.get("Win32_VideoController", []):
         yield device(
             make_pnp_ref(gpu.get("PNPDeviceID", "") or gpu.get("Name", "")), name=gpu.get("Name", "") or "GPU",
             manufacturer=gpu.get("AdapterCompatibility", ""),
-            properties=props(("cbom:device-type", "gpu"), ("cbom:driver:version", gpu.get("DriverVersion", "")),
-                             ("cbom:pnp-id", gpu.get("PNPDeviceID", ""))),
+            properties=props((V.DEVICE_TYPE, "gpu"), (V.DRIVER_VERSION, gpu.get("DriverVersion", "")),
+                             (V.PNP_ID, gpu.get("PNPDeviceID", ""))),
         )
     for tpm in classes.get("Tpm", [])[:1]:
         if tpm.get("TpmPresent", "").upper() == "TRUE":
             yield device(_refs.tpm_ref("tpm0"), name="TPM", manufacturer=tpm.get("ManufacturerIdTxt", ""),
-                         properties=props(("cbom:device-type", "tpm"),
-                                          ("cbom:firmware-version", tpm.get("ManufacturerVersion", ""))))
+                         properties=props((V.DEVICE_TYPE, "tpm"),
+                                          (V.FIRMWARE_VERSION, tpm.get("ManufacturerVersion", ""))))
 
 
 def disk_identity(disk: Dict[str, str]) -> str:
@@ -326,11 +327,11 @@ def dmi_cpu_components(records: List[dmi.DmiRecord]) -> Iterator[Item]:
         vendor = _cpu_vendor(rec.get("Manufacturer"))
         yield device(
             _refs.cpu_ref(str(i)), name=" ".join(name.split()), manufacturer=vendor,
-            properties=props(("cbom:device-type", "cpu"), ("cbom:cpu:vendor", vendor),
-                             ("cbom:cpu:signature", rec.get("Signature")), ("cbom:cpu:id", rec.get("ID")),
-                             ("cbom:cpu:cores", rec.get("Core Count")), ("cbom:cpu:threads", rec.get("Thread Count")),
-                             ("cbom:cpu:socket", rec.get("Socket Designation")),
-                             ("cbom:cpu:max-speed", rec.get("Max Speed"))),
+            properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, vendor),
+                             (V.CPU_SIGNATURE, rec.get("Signature")), (V.CPU_ID, rec.get("ID")),
+                             (V.CPU_CORES, rec.get("Core Count")), (V.CPU_THREADS, rec.get("Thread Count")),
+                             (V.CPU_SOCKET, rec.get("Socket Designation")),
+                             (V.CPU_MAX_SPEED, rec.get("Max Speed"))),
         )
 
 

@@ -15,6 +15,7 @@ import socket
 import sys
 from typing import Dict, Iterator, List, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Component, Gap, HostFact, Item, Platform
 
@@ -91,7 +92,7 @@ def _collect(ctx: ScanContext) -> Iterator[Item]:
     for route in routes:
         if route.is_default and route.gateway and route.gateway not in seen:
             seen.add(route.gateway)
-            yield HostFact("cbom:default-gateway", route.gateway)
+            yield HostFact(V.DEFAULT_GATEWAY, route.gateway)
     if ipconfig is not None:
         yield from facts_from_ipconfig(ipconfig)
     elif ctx.platform in (Platform.LINUX, Platform.DARWIN):
@@ -141,7 +142,7 @@ def _recorded_linux_interfaces(ctx: ScanContext) -> Iterator[Item]:
     interfaces = [i.component() for i in infos]
     yield from interfaces
     for gateway in dict.fromkeys(gw for gw, _ in defaults):
-        yield HostFact("cbom:default-gateway", gateway)
+        yield HostFact(V.DEFAULT_GATEWAY, gateway)
     for argv in (["ss", "-ltnup"], ["netstat", "-ltnup"]):
         result = ctx.run(argv)
         if result.ok:
@@ -359,6 +360,6 @@ def _resolv_conf(ctx: ScanContext) -> Iterator[Item]:
         if upstream is not None:
             servers += [s for s in upstream.nameservers if s not in servers]
     for server in servers:
-        yield HostFact("cbom:dns-server", server)
+        yield HostFact(V.DNS_SERVER, server)
     for domain in conf.search:
-        yield HostFact("cbom:dns-search", domain)
+        yield HostFact(V.DNS_SEARCH, domain)

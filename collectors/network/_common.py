@@ -10,6 +10,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
 
 UNKNOWN_PROCESS = "unknown"
@@ -73,18 +74,18 @@ class InterfaceInfo:
     def component(self) -> Component:
         props: List[Tuple[str, str]] = []
         if self.mac:
-            props.append(("cdx:device:macAddress", self.mac))
-        props += [("cbom:ipv4", a) for a in self.ipv4]
-        props += [("cbom:ipv6", a) for a in self.ipv6]
+            props.append((V.MAC_ADDRESS, self.mac))
+        props += [(V.IPV4, a) for a in self.ipv4]
+        props += [(V.IPV6, a) for a in self.ipv6]
         if self.mtu:
-            props.append(("cbom:mtu", str(self.mtu)))
+            props.append((V.IF_MTU, str(self.mtu)))
         if self.speed_mbps:
-            props.append(("cbom:speed-mbps", str(self.speed_mbps)))
-        for name, value in (("cbom:state", self.state), ("cbom:driver", self.driver),
-                            ("cbom:bus", self.bus), ("cbom:kind", self.kind)):
+            props.append((V.IF_SPEED_MBPS, str(self.speed_mbps)))
+        for name, value in ((V.IF_STATE, self.state), (V.DRIVER, self.driver),
+                            (V.BUS, self.bus), (V.IF_KIND, self.kind)):
             if value:
                 props.append((name, value))
-        props += [("cbom:route", r) for r in self.routes]
+        props += [(V.IF_ROUTE, r) for r in self.routes]
         props += self.extra
         return Component(
             category=Category.NETWORK_INTERFACE,
@@ -124,20 +125,20 @@ def services_from_sockets(
         groups.setdefault((s.protocol, s.port, s.process), []).append(s)
     owners: Dict[str, str] = {}
     for iface in interfaces:
-        for value in iface.props("cbom:ipv4") + iface.props("cbom:ipv6"):
+        for value in iface.props(V.IPV4) + iface.props(V.IPV6):
             owners.setdefault(value.split("/", 1)[0], iface.ref)
     out = []
     for (protocol, port, process), group in sorted(groups.items()):
         addresses = sorted({s.address for s in group}, key=_address_key)
-        props: List[Tuple[str, str]] = [("cbom:protocol", protocol), ("cbom:port", str(port))]
-        props += [("cbom:address", a) for a in addresses]
-        props.append(("cbom:process", process))
+        props: List[Tuple[str, str]] = [(V.SVC_PROTOCOL, protocol), (V.SVC_PORT, str(port))]
+        props += [(V.SVC_ADDRESS, a) for a in addresses]
+        props.append((V.SVC_PROCESS, process))
         exe = next((s.exe for s in group if s.exe), "")
         user = next((s.user for s in group if s.user), "")
         if exe:
-            props.append(("cbom:process-path", exe))
+            props.append((V.SVC_PROCESS_PATH, exe))
         if user:
-            props.append(("cbom:user", user))
+            props.append((V.SVC_USER, user))
         depends = tuple(sorted({owners[a] for a in addresses if a in owners}))
         out.append(
             Component(

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component, Gap, HostFact, Item
 
@@ -141,10 +142,10 @@ def interfaces_from_ipconfig(parsed: Ipconfig) -> List[InterfaceInfo]:
             if _is_ip(gateway, 4) or _is_ip(gateway, 6):
                 info.routes.append(f"default via {gateway}")
         for server in adapter.values("DNS Servers"):
-            info.extra.append(("cbom:dns-server", strip_zone(server)))
+            info.extra.append((V.DNS_SERVER, strip_zone(server)))
         dhcp = adapter.value("DHCP Enabled")
         if dhcp:
-            info.extra.append(("cbom:dhcp", "true" if dhcp.lower() == "yes" else "false"))
+            info.extra.append((V.IF_DHCP, "true" if dhcp.lower() == "yes" else "false"))
         out.append(info)
     return out
 
@@ -159,12 +160,12 @@ def facts_from_ipconfig(parsed: Ipconfig) -> List[HostFact]:
     facts: List[HostFact] = []
     for info in interfaces_from_ipconfig(parsed):
         for name, value in info.extra:
-            if name == "cbom:dns-server":
-                facts.append(HostFact("cbom:dns-server", value))
+            if name == V.DNS_SERVER:
+                facts.append(HostFact(V.DNS_SERVER, value))
         for route in info.routes:
-            facts.append(HostFact("cbom:default-gateway", route.split()[-1]))
+            facts.append(HostFact(V.DEFAULT_GATEWAY, route.split()[-1]))
     for domain in parsed.global_values("DNS Suffix Search List"):
-        facts.append(HostFact("cbom:dns-search", domain))
+        facts.append(HostFact(V.DNS_SEARCH, domain))
     return list(dict.fromkeys(facts))
 
 

@@ -19,6 +19,7 @@ import socket
 import time
 from typing import Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.host import RecordedHost
 from cbom.model import Component, Gap, HostFact, Item, Platform
@@ -132,21 +133,21 @@ def _collect_linux(ctx: ScanContext) -> Iterator[Item]:
     info, gaps = _distribution(ctx)
     facts: List[Tuple[str, str]] = []
     gaps += _kernel(ctx, facts)
-    facts.append(("cbom:arch", _arch(ctx)))
-    facts.append(("cbom:hostname", _hostname(ctx)))
+    facts.append((V.OS_ARCH, _arch(ctx)))
+    facts.append((V.OS_HOSTNAME, _hostname(ctx)))
     if ctx.live:
         text, why = _read(ctx, "/proc/stat")
-        facts.append(("cbom:boot-time", _linux.parse_btime(text or "")))
+        facts.append((V.OS_BOOT_TIME, _linux.parse_btime(text or "")))
         if why:
             gaps.append(why)
-    facts.append(("cbom:timezone", _timezone(ctx)))
-    facts.append(("cbom:locale", _locale(ctx)))
+    facts.append((V.OS_TIMEZONE, _timezone(ctx)))
+    facts.append((V.OS_LOCALE, _locale(ctx)))
     gaps += _security(ctx, facts)
     if info.get("ID") == "debian":
         # os-release says "12"; the point release ("12.5") is only here.
         text, _ = _read(ctx, "/etc/debian_version")
         if text and text.strip()[:1].isdigit():
-            facts.append(("cbom:point-release", text.strip()))
+            facts.append((V.OS_POINT_RELEASE, text.strip()))
     comp = _linux.component(info, facts)
     for gap in dict.fromkeys(gaps):
         yield Gap(gap)
@@ -154,7 +155,7 @@ def _collect_linux(ctx: ScanContext) -> Iterator[Item]:
         yield Gap(f"Linux distribution unknown: no usable os-release, lsb-release or /etc/*-release under {ctx.root}")
         return
     yield comp
-    yield HostFact("cbom:os", comp.description or f"{comp.name} {comp.version}".strip())
+    yield HostFact(V.HOST_OS, comp.description or f"{comp.name} {comp.version}".strip())
 
 
 def _distribution(ctx: ScanContext) -> Tuple[dict, List[str]]:
@@ -192,15 +193,15 @@ def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     if ctx.recorded:
         result = ctx.run(["uname", "-a"])
         release, version, _machine = _linux.uname_fields(result.stdout if result.ok else "")
-        facts.append(("cbom:kernel", release))
-        facts.append(("cbom:kernel-version", version))
+        facts.append((V.OS_KERNEL, release))
+        facts.append((V.OS_KERNEL_VERSION, version))
         return []
     if ctx.live:
         release, _ = _read(ctx, "/proc/sys/kernel/osrelease")
         version, _ = _read(ctx, "/proc/sys/kernel/version")
         # /proc may be hidden (hardened containers): the uname(2) syscall still answers.
-        facts.append(("cbom:kernel", (release or platform.release()).strip()))
-        facts.append(("cbom:kernel-version", (version or platform.version()).strip()))
+        facts.append((V.OS_KERNEL, (release or platform.release()).strip()))
+        facts.append((V.OS_KERNEL_VERSION, (version or platform.version()).strip()))
         return []
     # A mounted image runs no kernel: list the ones installed in it.
     found = set()
@@ -214,7 +215,7 @@ def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     except OSError:
         pass
     for release in sorted(found):
-        facts.append(("cbom:kernel-installed", release))
+        facts.append((V.OS_KERNEL_INSTALLED, release))
     if not found:
         return [f"kernel unknown: {ctx.root} is not a running system and holds no /lib/modules/* or /boot/vmlinuz-*"]
     return []
@@ -275,12 +276,12 @@ def _security(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
         if why:
             gaps.append(why)
         elif text is None:
-            facts.append(("cbom:selinux", "disabled"))
+            facts.append((V.OS_SELINUX, "disabled"))
         else:
-            facts.append(("cbom:selinux", {"1": "enforcing", "0": "permissive"}.get(text.strip(), text.strip())))
+            facts.append((V.OS_SELINUX, {"1": "enforcing", "0": "permissive"}.get(text.strip(), text.strip())))
     text, _ = _read(ctx, "/etc/selinux/config")
     if text:
-        facts.append(("cbom:selinux-config", _linux.parse_os_release(text).get("SELINUX", "")))
+        facts.append((V.OS_SELINUX_CONFIG, _linux.parse_os_release(text).get("SELINUX", "")))
     if not ctx.live:
         return gaps
     text, why = _read(ctx, "/sys/module/apparmor/parameters/enabled")
@@ -289,16 +290,16 @@ def _security(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     elif text is None and not ctx.host.looked_at("/sys/module/apparmor/parameters/enabled"):
         pass  # a recording that did not look: unknown, not "not loaded"
     elif text is None:
-        facts.append(("cbom:apparmor", "not loaded"))
+        facts.append((V.OS_APPARMOR, "not loaded"))
     else:
-        facts.append(("cbom:apparmor", {"Y": "enabled", "N": "disabled"}.get(text.strip(), text.strip())))
+        facts.append((V.OS_APPARMOR, {"Y": "enabled", "N": "disabled"}.get(text.strip(), text.strip())))
     # securityfs is not mounted in every container: its absence is no gap, the facts are just unknown.
     text, why = _read(ctx, "/sys/kernel/security/lsm")
     if text:
-        facts.append(("cbom:lsm", text.strip().strip(",")))
+        facts.append((V.OS_LSM, text.strip().strip(",")))
     text, why = _read(ctx, "/sys/kernel/security/lockdown")
     if text:
-        facts.append(("cbom:lockdown", _linux.parse_lockdown(text)))
+        facts.append((V.OS_LOCKDOWN, _linux.parse_lockdown(text)))
     return gaps
 
 
@@ -310,7 +311,7 @@ _BUDGET = 27.0  # seconds for every command together, under the collector's 30 s
 def _collect_windows(ctx: ScanContext) -> Iterator[Item]:
     named = False
     for item in _windows_os(ctx):
-        named = named or (isinstance(item, Component) and bool(item.prop("cbom:hostname")))
+        named = named or (isinstance(item, Component) and bool(item.prop(V.OS_HOSTNAME)))
         yield item
     if ctx.recorded and not named:
         # No OS dump or systeminfo named the recorded machine: another WMI class may.
@@ -390,7 +391,7 @@ def _windows_os(ctx: ScanContext) -> Iterator[Item]:
                   f"list short ({len(info.hotfixes)} KB ids read)")
     comp = _windows.component(info)
     yield comp
-    yield HostFact("cbom:os", comp.description)
+    yield HostFact(V.HOST_OS, comp.description)
 
 
 # --- macOS -----------------------------------------------------------------------------------------------
@@ -442,7 +443,7 @@ def _collect_darwin(ctx: ScanContext) -> Iterator[Item]:
         yield Gap("macOS version unknown: neither sw_vers nor SystemVersion.plist answered")
         return
     yield comp
-    yield HostFact("cbom:os", comp.description)
+    yield HostFact(V.HOST_OS, comp.description)
 
 
 def _recorded_sp_software(ctx: ScanContext) -> dict:

@@ -11,6 +11,7 @@ import re
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
 
 from ._cpe import make_cpe
@@ -152,18 +153,18 @@ def component(sw: Dict[str, str], sp: Optional[Dict[str, str]] = None,
         if value:
             props.append((key, value))
 
-    add("cbom:build", build)
-    add("cbom:rapid-security-response", rsr)
-    add("cbom:kernel", extra.get("kernel") or _kernel_from_sp(sp.get("Kernel Version", "")))
-    add("cbom:kernel-version", extra.get("kernel-version", ""))
-    add("cbom:arch", extra.get("arch", ""))
-    add("cbom:hostname", extra.get("hostname", ""))
-    add("cbom:boot-time", extra.get("boot-time", ""))
-    add("cbom:timezone", extra.get("timezone", ""))
-    add("cbom:locale", extra.get("locale", ""))
-    add("cbom:sip", sp.get("System Integrity Protection", ""))
-    add("cbom:secure-virtual-memory", sp.get("Secure Virtual Memory", ""))
-    add("cbom:boot-mode", sp.get("Boot Mode", ""))
+    add(V.OS_BUILD, build)
+    add(V.OS_RAPID_SECURITY_RESPONSE, rsr)
+    add(V.OS_KERNEL, extra.get("kernel") or _kernel_from_sp(sp.get("Kernel Version", "")))
+    add(V.OS_KERNEL_VERSION, extra.get("kernel-version", ""))
+    add(V.OS_ARCH, extra.get("arch", ""))
+    add(V.OS_HOSTNAME, extra.get("hostname", ""))
+    add(V.OS_BOOT_TIME, extra.get("boot-time", ""))
+    add(V.OS_TIMEZONE, extra.get("timezone", ""))
+    add(V.OS_LOCALE, extra.get("locale", ""))
+    add(V.OS_SIP, sp.get("System Integrity Protection", ""))
+    add(V.OS_SECURE_VIRTUAL_MEMORY, sp.get("Secure Virtual Memory", ""))
+    add(V.BOOT_MODE, sp.get("Boot Mode", ""))
     description = " ".join(p for p in (name, version, rsr, f"({build})" if build else "") if p)
     return Component(
         category=Category.OPERATING_SYSTEM,

@@ -10,6 +10,7 @@ import struct
 from datetime import datetime, timezone
 from typing import Dict, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
 
 from ._cpe import make_cpe, to_cpe23
@@ -189,7 +190,8 @@ _DISTRO_CPE = {
 # Who distributes the OS, for the component's supplier (display names).
 _SUPPLIERS = {
     "debian": "Debian", "ubuntu": "Canonical Ltd.", "rhel": "Red Hat, Inc.", "centos": "CentOS Project",
-    "fedora": "Fedora Project", "sles": "SUSE", "opensuse-leap": "openSUSE Project", "rocky": "Rocky Enterprise Software Foundation",
+    "fedora": "Fedora Project", "sles": "SUSE", "opensuse-leap": "openSUSE Project",
+    "rocky": "Rocky Enterprise Software Foundation",
     "almalinux": "AlmaLinux OS Foundation", "alpine": "Alpine Linux", "amzn": "Amazon Web Services",
     "ol": "Oracle Corporation", "raspbian": "Raspberry Pi Foundation", "linuxmint": "Linux Mint",
 }
@@ -234,14 +236,14 @@ def component(info: Dict[str, str], facts: List[Tuple[str, str]]) -> Optional[Co
         if value:
             props.append((key, value))
 
-    add("cbom:distro-name", info.get("NAME", ""))
-    add("cbom:id-like", info.get("ID_LIKE", ""))
-    add("cbom:codename", codename(info))
-    add("cbom:variant", info.get("VARIANT_ID", ""))
-    add("cbom:build-id", info.get("BUILD_ID", ""))
-    add("cbom:image-id", info.get("IMAGE_ID", ""))
-    add("cbom:image-version", info.get("IMAGE_VERSION", ""))
-    add("cbom:support-end", info.get("SUPPORT_END", ""))
+    add(V.OS_DISTRO_NAME, info.get("NAME", ""))
+    add(V.OS_ID_LIKE, info.get("ID_LIKE", ""))
+    add(V.OS_CODENAME, codename(info))
+    add(V.OS_VARIANT, info.get("VARIANT_ID", ""))
+    add(V.OS_BUILD_ID, info.get("BUILD_ID", ""))
+    add(V.OS_IMAGE_ID, info.get("IMAGE_ID", ""))
+    add(V.OS_IMAGE_VERSION, info.get("IMAGE_VERSION", ""))
+    add(V.OS_SUPPORT_END, info.get("SUPPORT_END", ""))
     for key, value in facts:
         add(key, value)
     pretty = info.get("PRETTY_NAME") or " ".join(p for p in (info.get("NAME", ""), info.get("VERSION", "")) if p)
@@ -272,7 +274,8 @@ def uname_fields(text: str) -> Tuple[str, str, str]:
     while len(tail) > 1 and tail[-1] in ("unknown",):
         tail = tail[:-1]
     machine = ""
-    arch_re = re.compile(r"^(x86_64|i[3-6]86|aarch64|armv\w+|arm64|ppc\w*|s390x?|mips\w*|riscv\w+|sparc\w*|ia64|alpha|loongarch64)$")
+    arch_re = re.compile(r"^(x86_64|i[3-6]86|aarch64|armv\w+|arm64|ppc\w*|s390x?|mips\w*|riscv\w+|sparc\w*|ia64|alpha"
+                         r"|loongarch64)$")
     while tail and arch_re.match(tail[-1]):
         machine = tail.pop()
     return release, " ".join(tail), machine

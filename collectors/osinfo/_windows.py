@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
 
 from .._text import clean_na as _clean
@@ -461,21 +462,21 @@ def component(info: WindowsInfo) -> Component:
         if value:
             props.append((name, value))
 
-    add("cbom:build", build)
-    add("cbom:edition", edition_of(info.caption))
-    add("cbom:edition-id", info.edition_id)
-    add("cbom:display-version", _display_version(info))
-    add("cbom:service-pack", info.service_pack)
-    add("cbom:arch", info.arch)
-    add("cbom:hostname", info.hostname)
-    add("cbom:install-date", info.install_date)
-    add("cbom:boot-time", info.boot_time)
-    add("cbom:registered-owner", info.owner)
-    add("cbom:registered-organization", info.organization)
-    add("cbom:timezone", info.timezone)
-    add("cbom:locale", info.locale)
+    add(V.OS_BUILD, build)
+    add(V.OS_EDITION, edition_of(info.caption))
+    add(V.OS_EDITION_ID, info.edition_id)
+    add(V.OS_DISPLAY_VERSION, _display_version(info))
+    add(V.OS_SERVICE_PACK, info.service_pack)
+    add(V.OS_ARCH, info.arch)
+    add(V.OS_HOSTNAME, info.hostname)
+    add(V.OS_INSTALL_DATE, info.install_date)
+    add(V.OS_BOOT_TIME, info.boot_time)
+    add(V.OS_REGISTERED_OWNER, info.owner)
+    add(V.OS_REGISTERED_ORGANIZATION, info.organization)
+    add(V.OS_TIMEZONE, info.timezone)
+    add(V.OS_LOCALE, info.locale)
     for h in info.hotfixes:
-        props.append(("cbom:hotfix", h.value))
+        props.append((V.OS_HOTFIX, h.value))
     vendor = info.manufacturer or "Microsoft Corporation"
     return Component(
         category=Category.OPERATING_SYSTEM,

@@ -12,18 +12,8 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
-
-# Property names (cbom: namespace, see README "Properties").
-P_MANAGER = "cbom:package-manager"
-P_ARCH = "cbom:package:arch"
-P_SOURCE = "cbom:package:source"
-P_MAINTAINER = "cbom:package:maintainer"
-P_SIZE = "cbom:package:installed-size"  # bytes
-P_DATE = "cbom:package:install-date"  # ISO 8601, UTC
-P_HOMEPAGE = "cbom:package:homepage"
-P_SECTION = "cbom:package:section"
-P_LICENSE_TEXT = "cbom:package:license-declared"  # the database's own words when they differ from the ids
 
 # PURL type and default namespace per package manager (purl-spec PURL-TYPES).
 PURL_TYPES: Dict[str, Tuple[str, str]] = {
@@ -208,7 +198,8 @@ def normalise_license(text: str) -> Tuple[str, bool]:
 
 # --- components ----------------------------------------------------------------------------------
 
-_LIB_SECTIONS = frozenset({"libs", "libdevel", "oldlibs", "python", "perl", "ruby", "javascript", "java", "php", "lisp", "ocaml", "haskell", "rust", "golang"})
+_LIB_SECTIONS = frozenset({"libs", "libdevel", "oldlibs", "python", "perl", "ruby", "javascript", "java", "php", "lisp",
+                           "ocaml", "haskell", "rust", "golang"})
 
 
 def guess_kind(pkg: Package) -> Kind:
@@ -259,22 +250,22 @@ def to_component(pkg: Package, distro: Distro) -> Component:
             licenses.append(value)
         if clean and value != " ".join(text.split()):
             declared.append(text.strip())  # keep the database's words when an id replaced them
-    props: List[Tuple[str, str]] = [(P_MANAGER, pkg.manager)]
+    props: List[Tuple[str, str]] = [(V.PACKAGE_MANAGER, pkg.manager)]
     if pkg.arch:
-        props.append((P_ARCH, pkg.arch))
+        props.append((V.PACKAGE_ARCH, pkg.arch))
     if pkg.source:
-        props.append((P_SOURCE, pkg.source))
+        props.append((V.PACKAGE_SOURCE, pkg.source))
     if pkg.maintainer:
-        props.append((P_MAINTAINER, pkg.maintainer))
+        props.append((V.PACKAGE_MAINTAINER, pkg.maintainer))
     if pkg.size is not None:
-        props.append((P_SIZE, str(pkg.size)))
+        props.append((V.PACKAGE_INSTALLED_SIZE, str(pkg.size)))
     if pkg.install_date:
-        props.append((P_DATE, pkg.install_date))
+        props.append((V.PACKAGE_INSTALL_DATE, pkg.install_date))
     if pkg.homepage:
-        props.append((P_HOMEPAGE, pkg.homepage))
+        props.append((V.PACKAGE_HOMEPAGE, pkg.homepage))
     if pkg.section:
-        props.append((P_SECTION, pkg.section))
-    props.extend((P_LICENSE_TEXT, d) for d in declared if d)
+        props.append((V.PACKAGE_SECTION, pkg.section))
+    props.extend((V.PACKAGE_LICENSE_DECLARED, d) for d in declared if d)
     props.extend(pkg.extra)
     ref = ""
     if pkg.ref_extra or not purl:

@@ -13,11 +13,12 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
 from ..hardware._darwin import parse_sp_text  # the system_profiler text layout, one parser
-from ._common import P_DATE, P_MANAGER, summarise
+from ._common import summarise
 
 APP_DIRS = ("/Applications", "/Applications/Utilities", "/System/Applications", "/System/Applications/Utilities")
 RECEIPTS = "/var/db/receipts"
@@ -40,15 +41,15 @@ def app_component(name: str, version: str, path: str, bundle_id: str = "", obtai
     if signed_by:
         m = _DEVELOPER_ID.match(signed_by[0])
         publisher = m.group(1) if m else ("Apple Inc." if obtained_from == "apple" else "")
-    props: List[Tuple[str, str]] = [(P_MANAGER, "macos-app"), ("cbom:macos:path", path)]
+    props: List[Tuple[str, str]] = [(V.PACKAGE_MANAGER, "macos-app"), (V.MACOS_PATH, path)]
     if bundle_id:
-        props.append(("cbom:macos:bundle-id", bundle_id))
+        props.append((V.MACOS_BUNDLE_ID, bundle_id))
     if obtained_from:
-        props.append(("cbom:macos:obtained-from", obtained_from))
+        props.append((V.MACOS_OBTAINED_FROM, obtained_from))
     if signed_by:
-        props.append(("cbom:macos:signed-by", signed_by[0]))
+        props.append((V.MACOS_SIGNED_BY, signed_by[0]))
     if modified:
-        props.append(("cbom:macos:last-modified", modified))
+        props.append((V.MACOS_LAST_MODIFIED, modified))
     return Component(
         category=Category.SOFTWARE, kind=Kind.APPLICATION, name=name, version=version, publisher=publisher,
         ref=make_ref(Category.SOFTWARE.value, "macos-app", path), properties=tuple(props),
@@ -100,11 +101,11 @@ def parse_receipt(data: bytes) -> Optional[Component]:
     pkg_id = d.get("PackageIdentifier") if isinstance(d, dict) else None
     if not pkg_id:
         return None
-    props: List[Tuple[str, str]] = [(P_MANAGER, "pkgutil")]
+    props: List[Tuple[str, str]] = [(V.PACKAGE_MANAGER, "pkgutil")]
     if _iso(d.get("InstallDate")):
-        props.append((P_DATE, _iso(d.get("InstallDate"))))
+        props.append((V.PACKAGE_INSTALL_DATE, _iso(d.get("InstallDate"))))
     if d.get("InstallProcessName"):
-        props.append(("cbom:macos:install-process", str(d["InstallProcessName"])))
+        props.append((V.MACOS_INSTALL_PROCESS, str(d["InstallProcessName"])))
     return Component(
         category=Category.SOFTWARE, kind=Kind.APPLICATION, name=pkg_id, version=str(d.get("PackageVersion", "")),
         ref=make_ref(Category.SOFTWARE.value, "pkgutil", pkg_id), properties=tuple(props),
@@ -182,7 +183,7 @@ def collect_darwin(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - ma
             yield Component(
                 category=Category.SOFTWARE, kind=Kind.APPLICATION, name=keg.parent.name, version=keg.name,
                 ref=make_ref(Category.SOFTWARE.value, "homebrew", cellar, keg.parent.name, keg.name),
-                properties=((P_MANAGER, "homebrew"), ("cbom:homebrew:cellar", cellar)),
+                properties=((V.PACKAGE_MANAGER, "homebrew"), (V.HOMEBREW_CELLAR, cellar)),
             )
     if problems:
         yield Gap(summarise("macOS applications", problems))

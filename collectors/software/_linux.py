@@ -11,11 +11,12 @@ import re
 from datetime import datetime
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
 from ._common import (
-    P_MANAGER, Distro, Package, distro_from_os_release, iso_from_epoch, summarise, to_component,
+    Distro, Package, distro_from_os_release, iso_from_epoch, summarise, to_component,
 )
 
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -506,7 +507,7 @@ def collect_snap(ctx: ScanContext) -> Iterator[Item]:
         yield Component(
             category=Category.SOFTWARE, kind=Kind.APPLICATION, name=name, version=version, description=summary,
             ref=make_ref(Category.SOFTWARE.value, "snap", name, version, revision),
-            properties=((P_MANAGER, "snap"), ("cbom:snap:revision", revision)),
+            properties=((V.PACKAGE_MANAGER, "snap"), (V.SNAP_REVISION, revision)),
         )
 
 
@@ -529,7 +530,7 @@ def collect_flatpak(ctx: ScanContext) -> Iterator[Item]:
                 yield Component(
                     category=Category.SOFTWARE, kind=kind, name=app_id, version=version,
                     ref=make_ref(Category.SOFTWARE.value, "flatpak", base, app_id, arch, branch),
-                    properties=((P_MANAGER, "flatpak"), ("cbom:package:arch", arch), ("cbom:flatpak:branch", branch)),
+                    properties=((V.PACKAGE_MANAGER, "flatpak"), (V.PACKAGE_ARCH, arch), (V.FLATPAK_BRANCH, branch)),
                 )
 
 
@@ -561,13 +562,13 @@ def parse_proc_modules(text: str) -> Tuple[List[Tuple[str, int, str, str]], List
 
 def kernel_module_component(name: str, size: int, used_by: str, state: str, version: str, srcversion: str,
                             kernel: str) -> Component:
-    props = [(P_MANAGER, "kernel-module"), ("cbom:kernel-module:size", str(size)), ("cbom:kernel-module:state", state)]
+    props = [(V.PACKAGE_MANAGER, "kernel-module"), (V.KERNEL_MODULE_SIZE, str(size)), (V.KERNEL_MODULE_STATE, state)]
     if used_by:
-        props.append(("cbom:kernel-module:used-by", used_by))
+        props.append((V.KERNEL_MODULE_USED_BY, used_by))
     if srcversion:
-        props.append(("cbom:kernel-module:srcversion", srcversion))
+        props.append((V.KERNEL_MODULE_SRCVERSION, srcversion))
     if kernel:
-        props.append(("cbom:kernel-release", kernel))
+        props.append((V.KERNEL_RELEASE, kernel))
     return Component(
         category=Category.SOFTWARE, kind=Kind.LIBRARY, name=name, version=version,
         ref=make_ref(Category.SOFTWARE.value, "kernel-module", name),

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path, PurePosixPath
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Gap, Item, Kind
 
@@ -93,7 +94,7 @@ def distribution_package(text: str, site_dir: str) -> Package:
         homepage=(f.get("home-page") or [""])[0],
         kind=Kind.LIBRARY,
         ref_extra=(site_dir,),
-        extra=[("cbom:python:site", site_dir)],
+        extra=[(V.PYTHON_SITE, site_dir)],
     )
 
 

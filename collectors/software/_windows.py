@@ -13,11 +13,12 @@ import io
 import re
 from typing import Dict, Iterator, List, Tuple
 
+from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
 from .._text import RegKey, RegValue, parse_reg_export, parse_wmic_list
-from ._common import P_DATE, P_MANAGER, P_SIZE, summarise
+from ._common import summarise
 
 __all__ = ["RegKey", "RegValue", "parse_reg_export"]  # re-exported: the reg export parser lives in _text
 
@@ -53,29 +54,29 @@ def uninstall_components(keys: List[RegKey]) -> Iterator[Component]:
             continue  # Windows does not list entries without a display name either
         version = values.get("DisplayVersion", "")
         props: List[Tuple[str, str]] = [
-            (P_MANAGER, "windows-registry"),
-            ("cbom:windows:uninstall-key", key),
-            ("cbom:windows:registry-view", _view(key)),
+            (V.PACKAGE_MANAGER, "windows-registry"),
+            (V.WINDOWS_UNINSTALL_KEY, key),
+            (V.WINDOWS_REGISTRY_VIEW, _view(key)),
         ]
         date = _install_date(values.get("InstallDate", ""))
         if date:
-            props.append((P_DATE, date))
+            props.append((V.PACKAGE_INSTALL_DATE, date))
         size = values.get("EstimatedSize")
         if isinstance(size, int) and size > 0:
-            props.append((P_SIZE, str(size * 1024)))  # EstimatedSize is in KiB
+            props.append((V.PACKAGE_INSTALLED_SIZE, str(size * 1024)))  # EstimatedSize is in KiB
         location = values.get("InstallLocation")
         if isinstance(location, str) and location:
-            props.append(("cbom:windows:install-location", location))
+            props.append((V.WINDOWS_INSTALL_LOCATION, location))
         release = values.get("ReleaseType")
         parent_name = values.get("ParentDisplayName")
         if isinstance(release, str) and release:
-            props.append(("cbom:windows:release-type", release))
+            props.append((V.WINDOWS_RELEASE_TYPE, release))
         if isinstance(parent_name, str) and parent_name:
-            props.append(("cbom:windows:update-of", parent_name))
+            props.append((V.WINDOWS_UPDATE_OF, parent_name))
         if values.get("SystemComponent") == 1:
-            props.append(("cbom:windows:system-component", "true"))
+            props.append((V.WINDOWS_SYSTEM_COMPONENT, "true"))
         if values.get("WindowsInstaller") == 1:
-            props.append(("cbom:windows:msi-product-code", sub))
+            props.append((V.WINDOWS_MSI_PRODUCT_CODE, sub))
         publisher = values.get("Publisher", "")
         yield Component(
             category=Category.SOFTWARE,
@@ -132,9 +133,9 @@ def hotfix_components(rows: List[Dict[str, str]]) -> Iterator[Component]:
         if kb.lower().startswith("file ") or kb.upper() in seen:
             continue
         seen.add(kb.upper())
-        props: List[Tuple[str, str]] = [(P_MANAGER, "windows-hotfix")]
-        for field, prop in (("InstalledOn", "cbom:windows:installed-on"), ("InstalledBy", "cbom:windows:installed-by"),
-                            ("Caption", "cbom:windows:hotfix-url")):
+        props: List[Tuple[str, str]] = [(V.PACKAGE_MANAGER, "windows-hotfix")]
+        for field, prop in (("InstalledOn", V.WINDOWS_INSTALLED_ON), ("InstalledBy", V.WINDOWS_INSTALLED_BY),
+                            ("Caption", V.WINDOWS_HOTFIX_URL)):
             if row.get(field, "").strip():
                 props.append((prop, row[field].strip()))
         yield Component(

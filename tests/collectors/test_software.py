@@ -12,9 +12,8 @@ from cbom.collector import ScanContext
 from cbom.model import Component, Gap, Kind, Platform, Status
 from cbom.runner import run_one, scan
 from _areas import area
-SoftwareCollector = area("software")
 from collectors.software._common import (
-    P_DATE, P_LICENSE_TEXT, P_MANAGER, P_SIZE, P_SOURCE, Distro, normalise_license, spdx_expression, to_component,
+    Distro, normalise_license, spdx_expression, to_component,
 )
 from collectors.software._darwin import parse_sp_applications
 from collectors.software._linux import (
@@ -26,6 +25,15 @@ from collectors._text import decode_recorded
 from collectors.software._windows import (
     hotfix_components, parse_reg_export, parse_wmic_qfe, uninstall_components,
 )
+
+SoftwareCollector = area("software")
+
+# Property names spelled out (the vocabulary's own spelling is checked, not trusted).
+P_DATE = "cbom:package:install-date"
+P_LICENSE_TEXT = "cbom:package:license-declared"
+P_MANAGER = "cbom:package-manager"
+P_SIZE = "cbom:package:installed-size"
+P_SOURCE = "cbom:package:source"
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "software"
 UBUNTU_STATUS = FIX / "ubuntu-18.04-texlive" / "status"
@@ -78,8 +86,10 @@ def test_dpkg_purl_follows_spec_and_parses_back():
 
 def test_dpkg_status_states():
     text = UBUNTU_STATUS.read_text("utf-8")
-    text = text.replace("Package: fdisk\nStatus: install ok installed", "Package: fdisk\nStatus: deinstall ok config-files", 1)
-    text = text.replace("Package: libgs9-common\nStatus: install ok installed", "Package: libgs9-common\nStatus: hold ok installed", 1)
+    text = text.replace("Package: fdisk\nStatus: install ok installed",
+                        "Package: fdisk\nStatus: deinstall ok config-files", 1)
+    text = text.replace("Package: libgs9-common\nStatus: install ok installed",
+                        "Package: libgs9-common\nStatus: hold ok installed", 1)
     packages, problems = parse_dpkg_status(text)
     names = {p.name for p in packages}
     assert problems == []
@@ -153,7 +163,8 @@ def test_rpm_qa_glpi_recording():
 
 
 def test_rpm_epoch_qualifier_and_bad_line():
-    line = "bash\tx86_64\t5.1.8-6.el9\t1700000000\t7738634\tRed Hat, Inc.\tThe GNU Bourne Again shell\tUnspecified\t2\tbash-5.1.8-6.el9.src.rpm\tGPLv3+\tRed Hat\thttps://www.gnu.org/software/bash\n"
+    line = ("bash\tx86_64\t5.1.8-6.el9\t1700000000\t7738634\tRed Hat, Inc.\tThe GNU Bourne Again shell\tUnspecified\t2\t"
+            "bash-5.1.8-6.el9.src.rpm\tGPLv3+\tRed Hat\thttps://www.gnu.org/software/bash\n")
     packages, problems = parse_rpm_qa(line + "broken line\n")
     assert problems == ["line 2: 1 columns, expected 8 or more"]
     c = to_component(packages[0], Distro("rhel", "9.3"))

@@ -16,7 +16,10 @@ from cbom.model import Component, Platform, Status
 from cbom.runner import run_one
 from _areas import area
 SoftwareCollector = area("software")
-from collectors.software._common import P_ARCH, P_MANAGER
+
+# Property names spelled out (the vocabulary's own spelling is checked, not trusted).
+P_ARCH = "cbom:package:arch"
+P_MANAGER = "cbom:package-manager"
 
 pytestmark = pytest.mark.live
 

@@ -21,16 +21,16 @@ import pytest
 from conftest import REPO, run_cbom
 
 from cbom import cyclonedx, output, report
-from cbom._report_view import (
+from cbom._report_view import build_view
+from cbom.vocabulary import (
+    CAPTURE_OUI_DATABASE,
     CAPTURE_PREFIX,
     NET_CONVERSATION,
     NET_L2_CONVERSATION,
-    OUI_DATABASE,
     PACKAGE_ARCH,
     PACKAGE_MANAGER,
     PCI_IDS,
     USB_IDS,
-    build_view,
 )
 from cbom.collector import ScanContext
 from cbom.registry import load_collectors
@@ -276,7 +276,7 @@ class TestPlant:
         assert "Packets analysed" not in section(plant, "Hardware", "Firmware")
 
     def test_appendix_names_the_oui_database(self, plant):
-        oui = dict(host_facts(plant))[OUI_DATABASE]
+        oui = dict(host_facts(plant))[CAPTURE_OUI_DATABASE]
         assert oui.startswith("IEEE MA-L/MA-M/MA-S registry (ieee-data 20220827.1")
         raw = plant["raw"]
         appendix = raw[raw.index("Tool and database versions"):raw.index("Glossary CBOM")]
