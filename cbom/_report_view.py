@@ -26,7 +26,7 @@ from cbom import vocabulary as V
 
 from ._dates import age_years, fmt_time, parse_date
 from ._layout import column_widths, text_lines
-from .model import Category, Component, Scan, Severity, Status
+from .model import Category, Component, Conversation, Scan, Severity, Status
 
 Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the report's language
 # Above this many cells a PDF listing is laid out as text lines, not a table (~0.5 s of layout).
@@ -155,27 +155,13 @@ def _split_endpoint(text: str) -> str:
     return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
-def parse_conversation(protocol: str, value: str, l2: bool) -> Optional[Dict[str, Any]]:
-    """One `cbom:net:conversation` / `cbom:net:l2-conversation` value as a dict, None when malformed.
-
-    Formats (collectors/capture/_model.py): "tcp A:p B:p PKTS BYTES FIRST LAST" and, for
-    non-IP protocols, "MAC MAC PKTS BYTES FIRST LAST" (A/first MAC is the side that spoke first;
-    FIRST/LAST are empty-free ISO UTC times, left out when unknown).
-    """
-    parts = value.split()
-    transport = ""
-    if not l2:
-        if not parts or parts[0] not in ("tcp", "udp"):
-            return None
-        transport, parts = parts[0], parts[1:]
-    if len(parts) < 4 or not parts[2].isdigit() or not parts[3].isdigit():
-        return None
-    src, dst = parts[0], parts[1]
+def _flow(protocol: str, t: Conversation) -> Dict[str, Any]:
+    """One conversation as a row of the flows summary."""
     return {
-        "protocol": protocol, "transport": transport, "src": src, "dst": dst,
-        "src_addr": src if l2 else _split_endpoint(src), "dst_addr": dst if l2 else _split_endpoint(dst),
-        "packets": int(parts[2]), "bytes": int(parts[3]),
-        "first": parts[4] if len(parts) > 4 else "", "last": parts[5] if len(parts) > 5 else "",
+        "protocol": protocol, "transport": t.transport, "src": t.src, "dst": t.dst,
+        "src_addr": _split_endpoint(t.src) if t.transport else t.src,
+        "dst_addr": _split_endpoint(t.dst) if t.transport else t.dst,
+        "packets": t.packets, "bytes": t.bytes, "first": t.first, "last": t.last,
     }
 
 
@@ -188,14 +174,13 @@ def _flows(
     bad: List[str] = []
     total = 0
     for c in protocols:
-        for key, l2 in ((V.NET_CONVERSATION, False), (V.NET_L2_CONVERSATION, True)):
+        total += len(c.conversations)
+        flows.extend(_flow(c.name, t) for t in c.conversations)
+        # What the reader could not parse as a conversation stays a property: shown as malformed.
+        for key in (V.NET_CONVERSATION, V.NET_L2_CONVERSATION):
             for value in c.props(key):
                 total += 1
-                flow = parse_conversation(c.name, value, l2)
-                if flow is None:
-                    bad.append(clean(f"{c.name}: {value}"))
-                else:
-                    flows.append(flow)
+                bad.append(clean(f"{c.name}: {value}"))
     by_transport = Counter(f["transport"] or "non-IP" for f in flows)
     ip_count = sum(n for t, n in by_transport.items() if t != "non-IP")
     names: Dict[str, str] = {}
@@ -572,7 +557,7 @@ def _protocols(_: Translate, pdf: bool, protos: Sequence[Component]) -> Dict[str
         endpoints = " ".join(e.split("://", 1)[-1] for e in c.props(V.NET_ENDPOINT))
         rows.append([
             c.name, c.description, _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES)), c.prop(V.NET_HOSTS),
-            str(len(c.props(V.NET_CONVERSATION)) + len(c.props(V.NET_L2_CONVERSATION))),
+            str(len(c.conversations) + len(c.props(V.NET_CONVERSATION)) + len(c.props(V.NET_L2_CONVERSATION))),
             "; ".join(x for x in (endpoints, extra) if x),
         ])
     return listing(

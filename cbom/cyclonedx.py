@@ -21,12 +21,12 @@ import json
 import re
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Dict, FrozenSet, List, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from cbom import vocabulary as V
 
 from .model import (
-    Category, CollectorRun, Component, Finding, Host, Kind, Scan, Severity, Status,
+    Category, CollectorRun, Component, Conversation, Finding, Host, Kind, Scan, Severity, Status,
 )
 
 DEFAULT_SPEC = "1.6"
@@ -86,8 +86,36 @@ def component_dict(c: Component) -> Dict[str, Any]:
         d["cpe"] = c.cpe
     if c.purl:
         d["purl"] = c.purl
-    d["properties"] = _props(((V.CATEGORY, c.category.value),) + c.properties)
+    d["properties"] = _props(((V.CATEGORY, c.category.value),) + c.properties
+                             + tuple(conversation_property(t) for t in c.conversations))
     return d
+
+
+def conversation_property(t: Conversation) -> Tuple[str, str]:
+    """A conversation as one property: `cbom:net:conversation` = "tcp A:p B:p PKTS BYTES FIRST LAST",
+    or on a protocol without IP `cbom:net:l2-conversation` = "MAC MAC PKTS BYTES FIRST LAST"
+    (A is the side that spoke first; FIRST/LAST are ISO 8601 UTC, empty when unknown)."""
+    if t.transport:
+        return V.NET_CONVERSATION, "%s %s %s %d %d %s %s" % (t.transport, t.src, t.dst, t.packets, t.bytes,
+                                                             t.first, t.last)
+    return V.NET_L2_CONVERSATION, "%s %s %d %d %s %s" % (t.src, t.dst, t.packets, t.bytes, t.first, t.last)
+
+
+def parse_conversation_property(name: str, value: str) -> Optional[Conversation]:
+    """The Conversation of a `conversation_property`, None when `value` is malformed (then the
+    property is kept as it is, for the report to show)."""
+    parts = value.split()
+    transport = ""
+    if name == V.NET_CONVERSATION:
+        if not parts or parts[0] not in ("tcp", "udp"):
+            return None
+        transport, parts = parts[0], parts[1:]
+    elif name != V.NET_L2_CONVERSATION:
+        return None
+    if len(parts) < 4 or not parts[2].isdigit() or not parts[3].isdigit():
+        return None
+    return Conversation(transport, parts[0], parts[1], int(parts[2]), int(parts[3]),
+                        parts[4] if len(parts) > 4 else "", parts[5] if len(parts) > 5 else "")
 
 
 def _host_dict(h: Host) -> Dict[str, Any]:
@@ -373,6 +401,14 @@ def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
         kind = Kind.LIBRARY
     props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
     ref = d.get("bom-ref") or ""
+    conversations: List[Conversation] = []
+    rest: List[Tuple[str, str]] = []
+    for k, v in props:
+        t = parse_conversation_property(k, v) if k in (V.NET_CONVERSATION, V.NET_L2_CONVERSATION) else None
+        if t is not None:
+            conversations.append(t)
+        elif k != V.CATEGORY:
+            rest.append((k, v))
     return Component(
         category=_category(props, kind),
         kind=kind,
@@ -388,8 +424,9 @@ def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
         cpe=d.get("cpe", "") or "",
         licenses=tuple(x for x in (_read_license(e) for e in d.get("licenses") or []) if x),
         hashes=tuple((h["alg"], h["content"]) for h in d.get("hashes") or []),
-        properties=tuple((k, v) for k, v in props if k != V.CATEGORY),
+        properties=tuple(rest),
         depends_on=deps.get(ref, ()),
+        conversations=tuple(conversations),
     )
 
 

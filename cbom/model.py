@@ -82,6 +82,23 @@ def make_ref(category: str, *identity: str) -> str:
 
 
 @dataclass(frozen=True)
+class Conversation:
+    """One conversation the passive capture counted, carried typed to the writer.
+
+    The CycloneDX writer serialises it as one property (cbom.cyclonedx.conversation_property)
+    and the reader parses it back, so nothing between them handles its text form.
+    """
+
+    transport: str  # "tcp" or "udp"; "" on a protocol without IP (LLDP, PROFINET DCP…)
+    src: str  # the side that spoke first: "192.0.2.1:1234", "[2001:db8::1]:80", or a MAC
+    dst: str
+    packets: int
+    bytes: int
+    first: str = ""  # ISO 8601 UTC, "" when unknown
+    last: str = ""
+
+
+@dataclass(frozen=True)
 class Component:
     """One inventoried thing: a package, a device, an interface, a host seen on the wire…"""
 
@@ -101,6 +118,7 @@ class Component:
     hashes: Tuple[Tuple[str, str], ...] = ()  # (CycloneDX alg, hex)
     properties: Props = ()  # (name, value); names may repeat (e.g. one per address)
     depends_on: Tuple[str, ...] = ()  # refs of the components this one runs on / needs
+    conversations: Tuple[Conversation, ...] = ()  # an observed protocol's conversations
 
     def __post_init__(self) -> None:
         if not self.ref:

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from typing import Dict, List, Optional, Tuple
 
 from .._versions import compare_versions, is_debian_rebuild
+from ..cyclonedx import conversation_property
 from ..model import Category, Component, Scan
 from .categories import MACHINE_ID_PROPS, SOURCE_PROPS, first, identity, rules_for
 from .match import match
@@ -72,8 +73,9 @@ _SCALARS = ("kind", "name", "group", "manufacturer", "supplier", "publisher", "d
 
 
 def _prop_map(c: Component, include_volatile: bool) -> Dict[str, Tuple[str, ...]]:
+    """Properties by name, a component's conversations among them in their written form."""
     out: Dict[str, List[str]] = defaultdict(list)
-    for k, v in c.properties:
+    for k, v in c.properties + tuple(conversation_property(t) for t in c.conversations):
         if include_volatile or not is_volatile(k):
             out[k].append(v)
     return {k: tuple(sorted(v)) for k, v in out.items()}
@@ -100,7 +102,7 @@ def _field_changes(o: Component, n: Component, include_volatile: bool) -> List[F
         for alg in sorted(set(ho) | set(hn)):
             if ho.get(alg) != hn.get(alg):
                 out.append(FieldChange(f"hash:{alg}", ho.get(alg, ""), hn.get(alg, "")))
-    if o.properties != n.properties:
+    if o.properties != n.properties or o.conversations != n.conversations:
         po, pn = _prop_map(o, include_volatile), _prop_map(n, include_volatile)
         for k in sorted(set(po) | set(pn)):
             if po.get(k) != pn.get(k):

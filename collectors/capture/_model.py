@@ -8,10 +8,9 @@ Mapping (documented in README "capture"):
   first/last seen;
 - one `observed-protocol` per Wireshark display-filter name, type `data`:
   packets, bytes, `cbom:net:endpoint` ("modbus://192.0.2.10:502") for the
-  server side, and the conversations compactly, one property each:
-  `cbom:net:conversation` = "tcp 192.0.2.1:1234 192.0.2.2:502 PKTS BYTES FIRST LAST"
-  on the application protocol of the flow (or on tcp/udp when unrecognised),
-  `cbom:net:l2-conversation` = "MAC MAC PKTS BYTES FIRST LAST" on non-IP protocols;
+  server side, and its conversations as typed `Conversation` records (on the
+  application protocol of the flow, or on tcp/udp when unrecognised; the
+  writer turns each into one `cbom:net:conversation` property);
 - findings from the analyzer's events, addresses and ARP table;
 - capture statistics as `cbom:capture:*` host facts, drops and caps also as gaps.
 """
@@ -25,6 +24,7 @@ from cbom import vocabulary as V
 from cbom.model import (
     Category,
     Component,
+    Conversation,
     Finding,
     Gap,
     HostFact,
@@ -125,8 +125,7 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
     titles = dict(TITLES, **an.table.titles)
     l2_names = dict(an.table.l2_names)
     l2_names[LLC_FLOW] = "llc"
-    l2_labels = set(l2_names.values())
-    convs: Dict[str, List[str]] = {}
+    convs: Dict[str, List[Conversation]] = {}
     hosts_of: Dict[str, Set[bytes]] = {}
     n_conv = 0
     for (p, a, b), f in sorted(an.flows.items(), key=lambda kv: kv[1].first):
@@ -137,15 +136,15 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
         src, dst = (a, b) if f.initiator == a else (b, a)
         hosts_of.setdefault(app, set()).update((src[:-2], dst[:-2]))
         if n_conv < MAX_CONVERSATIONS:
-            convs.setdefault(app, []).append("%s %s %s %d %d %s %s" % (
-                l4, _ep(src), _ep(dst), f.pkts, f.bytes, _ts(f.first), _ts(f.last)))
+            convs.setdefault(app, []).append(
+                Conversation(l4, _ep(src), _ep(dst), f.pkts, f.bytes, _ts(f.first), _ts(f.last)))
             n_conv += 1
     for (et, m1, m2), lf in sorted(an.l2flows.items(), key=lambda kv: kv[1].first):
         name = l2_names.get(et)
         if name and name in protos and n_conv < MAX_CONVERSATIONS:
             src, dst = (m1, m2) if lf.initiator == m1 else (m2, m1)
-            convs.setdefault(name, []).append("%s %s %d %d %s %s" % (
-                _mac(src), _mac(dst), lf.pkts, lf.bytes, _ts(lf.first), _ts(lf.last)))
+            convs.setdefault(name, []).append(
+                Conversation("", _mac(src), _mac(dst), lf.pkts, lf.bytes, _ts(lf.first), _ts(lf.last)))
             n_conv += 1
     for name, (pkts, byts) in protos.items():
         props = [(V.NET_PACKETS, str(pkts)), (V.NET_BYTES, str(byts))]
@@ -155,11 +154,10 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
         scheme = an.table.schemes.get(name, name)
         props += [(V.NET_ENDPOINT, "%s://%s:%d" % (scheme, _ip(ip) if len(ip) == 4 else "[%s]" % _ip(ip), port))
                   for ip, port, _l4 in eps]
-        key = V.NET_L2_CONVERSATION if name in l2_labels else V.NET_CONVERSATION
-        props += [(key, c) for c in convs.get(name, [])]
         items.append(Component(category=Category.OBSERVED_PROTOCOL, kind=Kind.DATA, name=name,
                                ref=make_ref(Category.OBSERVED_PROTOCOL.value, name),
-                               description=titles.get(name, ""), properties=tuple(props)))
+                               description=titles.get(name, ""), properties=tuple(props),
+                               conversations=tuple(convs.get(name, ()))))
 
     items.extend(_findings(an, ip_owner))
     items.extend(_stats(an, source, n_conv))

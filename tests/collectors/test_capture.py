@@ -106,9 +106,9 @@ def test_conversations_match_tshark(name):
             want[(l4,) + tuple(sorted([(c["addr_a"], c["port_a"]), (c["addr_b"], c["port_b"])]))] += c["frames"]
     got = collections.Counter()
     for c in _comps(items, Category.OBSERVED_PROTOCOL):
-        for conv in c.props("cbom:net:conversation"):
-            l4, a, b, pkts, _bytes, _first, _last = conv.split(" ")
-            got[(l4,) + tuple(sorted([_parse_ep(a), _parse_ep(b)]))] += int(pkts)
+        for conv in c.conversations:
+            if conv.transport:
+                got[(conv.transport,) + tuple(sorted([_parse_ep(conv.src), _parse_ep(conv.dst)]))] += conv.packets
     assert got == want
 
 

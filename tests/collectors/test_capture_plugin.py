@@ -84,7 +84,9 @@ def test_the_documented_example_is_a_working_protocol(tmp_path):
     ping = _protocols(items)["ping"]
     assert ping.description == "Ping (example)"
     assert ping.prop("cbom:net:packets") == "3"  # the empty datagram has no payload to recognise
-    assert ping.props("cbom:net:conversation")[0].startswith("udp 192.0.2.10:50000 198.51.100.20:40000 4 ")
+    (conversation,) = ping.conversations
+    assert (conversation.transport, conversation.src, conversation.dst, conversation.packets) == (
+        "udp", "192.0.2.10:50000", "198.51.100.20:40000", 4)
     client = next(c for c in items if isinstance(c, Component) and c.prop("cdx:device:macAddress") == CLIENT_MAC)
     assert client.prop("cbom:net:identity:ping-version") == "2.1"
     (finding,) = [f for f in items if isinstance(f, Finding)]

@@ -26,7 +26,6 @@ from cbom.vocabulary import (
     CAPTURE_OUI_DATABASE,
     CAPTURE_PREFIX,
     NET_CONVERSATION,
-    NET_L2_CONVERSATION,
     PACKAGE_ARCH,
     PACKAGE_MANAGER,
     PCI_IDS,
@@ -224,8 +223,8 @@ class TestPlant:
 
     def test_flow_counts_equal_the_conversation_properties(self, plant):
         protos = plant["scan"].by_category(Category.OBSERVED_PROTOCOL)
-        ip = sum(len(c.props(NET_CONVERSATION)) for c in protos)
-        l2 = sum(len(c.props(NET_L2_CONVERSATION)) for c in protos)
+        ip = sum(1 for c in protos for t in c.conversations if t.transport)
+        l2 = sum(1 for c in protos for t in c.conversations if not t.transport)
         assert (ip, l2) == (83, 27)
         assert dict(host_facts(plant))[CAPTURE_PREFIX + "conversations"] == str(ip)
         flat = " ".join(section(plant, "Observed network", "Findings").split())
@@ -235,9 +234,9 @@ class TestPlant:
     def test_top_talker_and_largest_conversation(self, plant):
         flows = []
         for c in plant["scan"].by_category(Category.OBSERVED_PROTOCOL):
-            for v in c.props(NET_CONVERSATION):
-                _t, a, b, pk, by = v.split()[:5]
-                flows.append((int(by), int(pk), c.name, a, b))
+            for t in c.conversations:
+                if t.transport:
+                    flows.append((t.bytes, t.packets, c.name, t.src, t.dst))
         flows.sort(reverse=True)
         talk: Dict[str, int] = {}
         for by, _pk, _p, a, b in flows:

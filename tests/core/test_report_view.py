@@ -10,10 +10,11 @@ from cbom._layout import column_widths, text_lines
 from cbom._report_view import (
     build_view,
     clean,
+    _flow,
     finding_groups,
-    parse_conversation,
     protocol_chart,
 )
+from cbom.cyclonedx import conversation_property, parse_conversation_property
 from cbom.model import (
     Category,
     CollectorRun,
@@ -73,21 +74,29 @@ def test_chart_scales_to_the_largest_and_groups_the_rest():
 # ------------------------------------------------------------------ exact collector formats
 
 
-def test_parse_conversation_formats_of_the_capture_collector():
-    # Values as collectors/capture/_model.py writes them (the plant capture's first s7comm flow, an IPv6 one, ARP).
-    ip = parse_conversation("s7comm", "tcp 141.81.0.10:60673 141.81.0.146:102 1012 76444 "
-                            "2012-11-12T13:22:09.252Z 2012-11-12T13:22:30.549Z", l2=False)
-    assert ip == {"protocol": "s7comm", "transport": "tcp", "src": "141.81.0.10:60673", "dst": "141.81.0.146:102",
-                  "src_addr": "141.81.0.10", "dst_addr": "141.81.0.146", "packets": 1012, "bytes": 76444,
-                  "first": "2012-11-12T13:22:09.252Z", "last": "2012-11-12T13:22:30.549Z"}
-    v6 = parse_conversation("udp", "udp [fe80::1]:546 [ff02::1:2]:547 2 236 2012-11-12T13:22:09.252Z "
-                            "2012-11-12T13:22:09.300Z", l2=False)
+def test_conversation_properties_of_the_capture_collector_read_back_typed():
+    # Values as the capture collector's conversations are written (the plant capture's first s7comm
+    # flow, an IPv6 one, ARP): the reader gives the typed record, the writer the same text again.
+    s7 = ("tcp 141.81.0.10:60673 141.81.0.146:102 1012 76444 "
+          "2012-11-12T13:22:09.252Z 2012-11-12T13:22:30.549Z")
+    ip = parse_conversation_property("cbom:net:conversation", s7)
+    assert (ip.transport, ip.src, ip.dst, ip.packets, ip.bytes, ip.first, ip.last) == (
+        "tcp", "141.81.0.10:60673", "141.81.0.146:102", 1012, 76444,
+        "2012-11-12T13:22:09.252Z", "2012-11-12T13:22:30.549Z")
+    assert conversation_property(ip) == ("cbom:net:conversation", s7)
+    assert _flow("s7comm", ip) == {
+        "protocol": "s7comm", "transport": "tcp", "src": "141.81.0.10:60673", "dst": "141.81.0.146:102",
+        "src_addr": "141.81.0.10", "dst_addr": "141.81.0.146", "packets": 1012, "bytes": 76444,
+        "first": "2012-11-12T13:22:09.252Z", "last": "2012-11-12T13:22:30.549Z"}
+    v6 = _flow("udp", parse_conversation_property(
+        "cbom:net:conversation", "udp [fe80::1]:546 [ff02::1:2]:547 2 236 2012-11-12T13:22:09.252Z 2012-11-12T13:22:09.300Z"))
     assert (v6["src_addr"], v6["dst_addr"], v6["transport"]) == ("fe80::1", "ff02::1:2", "udp")
-    arp = parse_conversation("arp", "78:e7:d1:e0:02:5e 00:13:95:07:81:a1 2 102 2012-11-12T13:22:10.787Z "
-                             "2012-11-12T13:22:10.787Z", l2=True)
-    assert (arp["src_addr"], arp["transport"], arp["packets"], arp["bytes"]) == ("78:e7:d1:e0:02:5e", "", 2, 102)
+    l2 = "78:e7:d1:e0:02:5e 00:13:95:07:81:a1 2 102 2012-11-12T13:22:10.787Z 2012-11-12T13:22:10.787Z"
+    arp = parse_conversation_property("cbom:net:l2-conversation", l2)
+    assert (arp.src, arp.transport, arp.packets, arp.bytes) == ("78:e7:d1:e0:02:5e", "", 2, 102)
+    assert conversation_property(arp) == ("cbom:net:l2-conversation", l2)
     for bad in ("", "icmp a b 1 2", "tcp a:1 b:2 x 3", "tcp a:1"):
-        assert parse_conversation("tcp", bad, l2=False) is None
+        assert parse_conversation_property("cbom:net:conversation", bad) is None
 
 
 def _scan(components=(), host_props=(), runs=(), findings=()):
@@ -97,17 +106,17 @@ def _scan(components=(), host_props=(), runs=(), findings=()):
 
 
 def test_flows_summary_counts_talkers_and_the_cap():
-    proto = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "mbtcp", properties=(
-        ("cbom:net:packets", "30"),
+    # As the reader gives them: parsed conversations typed, an unparseable one left as its property.
+    read = [parse_conversation_property(*p) for p in (
         ("cbom:net:conversation",
          "tcp 10.0.0.1:5000 10.0.0.2:502 10 1000 2025-03-14T09:00:00.000Z 2025-03-14T09:00:01.000Z"),
         ("cbom:net:conversation",
          "tcp 10.0.0.1:5001 10.0.0.3:502 20 3000 2025-03-14T09:00:00.500Z 2025-03-14T09:00:02.000Z"),
-        ("cbom:net:conversation", "garbled"),
-    ))
-    arp = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "arp", properties=(
         ("cbom:net:l2-conversation",
-         "02:00:00:00:00:01 ff:ff:ff:ff:ff:ff 1 60 2025-03-14T09:00:00.000Z 2025-03-14T09:00:00.000Z"),))
+         "02:00:00:00:00:01 ff:ff:ff:ff:ff:ff 1 60 2025-03-14T09:00:00.000Z 2025-03-14T09:00:00.000Z"))]
+    proto = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "mbtcp", properties=(
+        ("cbom:net:packets", "30"), ("cbom:net:conversation", "garbled")), conversations=tuple(read[:2]))
+    arp = Component(Category.OBSERVED_PROTOCOL, Kind.DATA, "arp", conversations=(read[2],))
     host = Component(Category.OBSERVED_HOST, Kind.DEVICE, "plc-3", properties=(("cbom:net:ip", "10.0.0.3"),))
     scan = _scan([proto, arp, host],
                  host_props=[("cbom:capture:conversations", "2500"), ("cbom:capture:packets", "31")])
