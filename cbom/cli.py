@@ -13,11 +13,14 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence, Type
 
 from cbom import vocabulary as V
 
 from . import __version__
+
+if TYPE_CHECKING:  # the collector module is imported only by the commands that run collectors
+    from .collector import Collector
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 log = logging.getLogger("cbom")
@@ -27,7 +30,7 @@ def _csv(value: str) -> List[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-def build_parser(collector_classes: Sequence[type] = ()) -> argparse.ArgumentParser:
+def build_parser(collector_classes: Sequence[Type[Collector]] = ()) -> argparse.ArgumentParser:
     from .output import WRITERS
 
     p = argparse.ArgumentParser(prog="cbom", description="Offline CBOM scanner: inventories this machine into CycloneDX.")
@@ -179,7 +182,7 @@ def _check_formats(command: str, formats: Sequence[str]) -> bool:
     return not unknown
 
 
-def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
+def cmd_scan(args: argparse.Namespace, classes: Sequence[Type[Collector]]) -> int:
     from . import runner
     from .collector import ScanContext
 
@@ -201,7 +204,7 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[type]) -> int:
     return _scan_and_write(args, chosen, ctx, _host_name(root), props)
 
 
-def cmd_ingest(args: argparse.Namespace, classes: Sequence[type]) -> int:
+def cmd_ingest(args: argparse.Namespace, classes: Sequence[Type[Collector]]) -> int:
     """The normal collectors, reading a recorded folder instead of this machine."""
     from . import recording, runner
     from .collector import ScanContext
@@ -238,7 +241,7 @@ def _recorded_host_name(rec) -> str:
     return first or rec.manifest.host or rec.path.resolve().name or "recorded-host"
 
 
-def _scan_and_write(args: argparse.Namespace, chosen: Sequence[type], ctx, host: str, props: list) -> int:
+def _scan_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], ctx, host: str, props: list) -> int:
     from . import output, runner
 
     if args.collector_timeout:
@@ -301,7 +304,7 @@ def _summary(scan, seconds: float) -> None:
                 log.info("  %-17s %-8s %s", r.name if i == 0 else "", r.status.value if i == 0 else "", line)
 
 
-def cmd_collectors(args: argparse.Namespace, classes: Sequence[type]) -> int:
+def cmd_collectors(args: argparse.Namespace, classes: Sequence[Type[Collector]]) -> int:
     from .collector import ScanContext
 
     ctx = ScanContext(root=Path(args.root))

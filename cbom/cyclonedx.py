@@ -270,7 +270,8 @@ def load(path: str) -> Scan:
 def from_dict(doc: Any, source: str = "document") -> Scan:
     """The Scan a CycloneDX JSON document describes (components of other tools included)."""
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        what = "a JSON " + {dict: "object", list: "array"}.get(type(doc), type(doc).__name__)
+        kinds: Dict[type, str] = {dict: "object", list: "array"}
+        what = "a JSON " + kinds.get(type(doc), type(doc).__name__)
         raise ReadError(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\")")
     spec = str(doc.get("specVersion", ""))
     if spec not in READABLE:

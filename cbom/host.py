@@ -276,9 +276,9 @@ class RecordedHost(HostBackend):
                 self.used.append(name)
             return self.recording.path / name if self.recording.has(name) else self._absent / clean.lstrip("/")
         if clean in FILES:
-            name = self._name(FILES[clean])
-            if name is not None:
-                return self.recording.path / name
+            found = self._name(FILES[clean])
+            if found is not None:
+                return self.recording.path / found
             folder = self._folder(FILES[clean])
             return folder if folder is not None else self._absent
         # Inside a copied folder: /sys/class/net/eth0/address → sys-class-net/eth0/address; the

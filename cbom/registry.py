@@ -8,6 +8,7 @@ tuple (`collectors.BUILTIN`) here, so the core never imports `collectors`.
 from __future__ import annotations
 
 import logging
+import sys
 from importlib import metadata
 from typing import Any, Dict, List, Sequence, Tuple, Type
 
@@ -57,10 +58,9 @@ def _register(found: Dict[str, Type[Collector]], cls: object, errors: List[str],
 def entry_points() -> List[Any]:
     """The installed entry points of the `cbom.collectors` group (none in a frozen bundle)."""
     try:
-        eps = metadata.entry_points()
-        if hasattr(eps, "select"):
-            return list(eps.select(group=ENTRY_POINT_GROUP))
-        return list(eps.get(ENTRY_POINT_GROUP, []))  # type: ignore[attr-defined]  # Python 3.9
+        if sys.version_info >= (3, 10):
+            return list(metadata.entry_points(group=ENTRY_POINT_GROUP))
+        return list(metadata.entry_points().get(ENTRY_POINT_GROUP, []))  # Python 3.9: a dict of lists
     except Exception as exc:  # a damaged site-packages must not stop the scan
         log.warning("could not read entry points: %s", exc)
         return []

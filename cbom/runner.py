@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Type
+from typing import Callable, Iterable, List, Optional, Sequence, SupportsFloat, Tuple, Type
 
 from cbom import vocabulary as V
 
@@ -89,7 +89,10 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
     start = time.monotonic()
     try:
         why_not = cls.unavailable(ctx)
-        limit = float(ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx))
+        limit_value = ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx)
+        if not isinstance(limit_value, (str, SupportsFloat)):  # float() would raise TypeError too
+            raise TypeError(f"timeout_{cls.name} is not a number of seconds: {limit_value!r}")
+        limit = float(limit_value)
     except Exception as exc:  # a plug-in's own checks are contained like its collect()
         return CollectorRun(cls.name, Status.FAILED, 0.0, _one_line(exc)), []
     if why_not:

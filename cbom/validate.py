@@ -59,7 +59,8 @@ def _python_validator(schema: dict):
     import jsonschema
     from referencing import Registry, Resource
 
-    registry = Registry(retrieve=lambda uri: Resource.from_contents(_retrieve(uri)))
+    # `retrieve` is the attrs alias of Registry._retrieve; referencing's pre-PEP 681 stub hides it from mypy.
+    registry = Registry(retrieve=lambda uri: Resource.from_contents(_retrieve(uri)))  # type: ignore[call-arg]
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
@@ -70,7 +71,7 @@ def errors(doc: dict, spec: str = "") -> List[str]:
     validator = _validator(spec)
     out = []
     for err in validator.iter_errors(doc):
-        path = "/".join(str(p) for p in getattr(err, "instance_path", None) or getattr(err, "absolute_path", ()))
+        path = "/".join(str(p) for p in getattr(err, "instance_path", ()) or getattr(err, "absolute_path", ()))
         out.append(f"/{path}: {err.message}"[:500])
         if len(out) >= 50:
             break

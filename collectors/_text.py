@@ -73,6 +73,7 @@ def systeminfo_lines(text: str) -> List[Tuple[str, str, List[str]]]:
     if not lines:
         return []
     m = re.match(r"^(\S[^:]*:\s+)\S", lines[0])
+    assert m is not None  # the loop above stopped on a line this matches
     column = _width(m.group(1))
     out: List[Tuple[str, str, List[str]]] = []
     for ln in lines:

@@ -363,7 +363,7 @@ def check_wheelhouse(py: Path, wheelhouse: Path, platforms: Sequence[str], pytho
         return f"{label}-py{python}", "ok" if proc.returncode == 0 else (err[-1] if err else "failed")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda t: one(*t), [(l, p) for l in platforms for p in pythons]))
+        results = list(pool.map(lambda t: one(*t), [(plat, p) for plat in platforms for p in pythons]))
     return dict(sorted(results))
 
 

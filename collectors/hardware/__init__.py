@@ -120,7 +120,7 @@ def parse_ids_header(text: str) -> Tuple[str, str]:
 
     pci.ids writes "#\tVersion: 2023.04.10", usb.ids "# Version: 2025.07.26".
     """
-    found = {}
+    found: Dict[str, str] = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):
             break  # the header ends at the first entry

@@ -101,6 +101,7 @@ def text_components(tree: Dict[str, Any], redact: Redactor) -> Iterator[Item]:
     hw = tree.get("Hardware", {}).get("Hardware Overview", {})
     if hw:
         yield from hardware_overview(hw, redact)
+    dname: str  # the text report's keys are the disks' names
     for section in ("Serial-ATA", "SATA/SATA Express", "SATA", "NVMExpress", "ATA"):
         for ctrl in tree.get(section, {}).values():
             if not isinstance(ctrl, dict):
@@ -133,8 +134,8 @@ def structured_components(data: Items, redact: Redactor) -> Iterator[Item]:
                 yield _disk(str(disk.get("device_model", disk.get("_name", ""))), str(disk.get("device_revision", "")),
                             str(disk.get("device_serial", "")), str(disk.get("size_in_bytes", "")),
                             str(disk.get("bsd_name", "")), bus, redact)
-    for bus in data.get("SPUSBDataType", []):
-        yield from _usb_tree(bus.get("_items", []) if isinstance(bus, dict) else [], redact)
+    for usb_bus in data.get("SPUSBDataType", []):
+        yield from _usb_tree(usb_bus.get("_items", []) if isinstance(usb_bus, dict) else [], redact)
 
 
 def _usb_id(value: object) -> Tuple[str, str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Generator, Iterator, List, Optional, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
@@ -25,7 +25,7 @@ from ._linux import (
 )
 from . import _darwin, _windows
 from ._unix import parse_ifconfig, parse_ip_addr, parse_ip_route_defaults, parse_ss
-from ._windows import components_from_ipconfig, facts_from_ipconfig, interfaces_from_ipconfig, parse_ipconfig
+from ._windows import Ipconfig, components_from_ipconfig, facts_from_ipconfig, interfaces_from_ipconfig, parse_ipconfig
 
 __all__ = ["COLLECTORS", "components_from_ipconfig", "parse_ipconfig"]
 
@@ -68,7 +68,7 @@ def _collect(ctx: ScanContext) -> Iterator[Item]:
     routes: List[Route] = []
     if ctx.platform == Platform.LINUX:
         routes = yield from _linux_routes(ctx)
-    ipconfig = None
+    ipconfig: Optional[Ipconfig] = None
     if ctx.platform == Platform.WINDOWS and ctx.live and not ctx.recorded:  # recorded: _recorded_interfaces
         ipconfig = yield from _windows_ipconfig(ctx)
 
@@ -161,7 +161,7 @@ def _recorded_sysfs(ctx: ScanContext, name: str) -> Dict[str, str]:
     return out
 
 
-def _linux_routes(ctx: ScanContext) -> Iterator[Item]:
+def _linux_routes(ctx: ScanContext) -> Generator[Item, None, List[Route]]:
     routes: List[Route] = []
     if ctx.recorded:
         return routes  # a recording holds `ip route`, read with its interfaces
@@ -186,7 +186,7 @@ def _parse_v4(text: str) -> Tuple[List[Route], List[str]]:
     return parse_proc_route(text, little_endian=sys.byteorder == "little")
 
 
-def _windows_ipconfig(ctx: ScanContext) -> Iterator[Item]:
+def _windows_ipconfig(ctx: ScanContext) -> Generator[Item, None, Optional[Ipconfig]]:
     result = ctx.run(["ipconfig", "/all"])
     if not result.ok:
         yield Gap(f"DNS servers and gateways not read: {result.why()}")
@@ -199,7 +199,7 @@ def _windows_ipconfig(ctx: ScanContext) -> Iterator[Item]:
     return parsed
 
 
-def _add_ipconfig_routes(infos: List[InterfaceInfo], ipconfig) -> None:
+def _add_ipconfig_routes(infos: List[InterfaceInfo], ipconfig: Ipconfig) -> None:
     """Gateways, DNS servers and descriptions that psutil lacks on Windows, matched by adapter name."""
     by_name = {i.name: i for i in interfaces_from_ipconfig(ipconfig)}
     for info in infos:
@@ -209,7 +209,7 @@ def _add_ipconfig_routes(infos: List[InterfaceInfo], ipconfig) -> None:
             info.description = info.description or by_name[info.name].description
 
 
-def _live_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
+def _live_interfaces(ctx: ScanContext, routes: List[Route]) -> Generator[Item, None, List[InterfaceInfo]]:
     import psutil
 
     try:
@@ -229,7 +229,7 @@ def _live_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
         base = addrs[label.split(":", 1)[0]]
         addrs[label.split(":", 1)[0]] = list(base) + [a for a in addrs.pop(label) if a.family == socket.AF_INET]
         stats.pop(label, None)
-    infos = []
+    infos: List[InterfaceInfo] = []
     for name in sorted(set(addrs) | set(stats)):
         info = InterfaceInfo(name=name)
         for a in addrs.get(name, ()):

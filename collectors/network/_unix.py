@@ -131,7 +131,7 @@ def parse_ifconfig(text: str) -> List[InterfaceInfo]:
                     mask = words[i + 1]
                 elif w.startswith("Mask:"):
                     mask = w[5:]
-            if mask and mask.startswith("0x"):
+            if mask and mask.startswith("0x"):  # BSD prints the netmask in hex
                 mask = ".".join(str(int(mask[i:i + 2], 16)) for i in (2, 4, 6, 8))
             info.ipv4.append(with_prefix(address, mask))
         elif words[0] == "inet6" and len(words) > 1:

@@ -17,7 +17,7 @@ import platform
 import re
 import socket
 import time
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
@@ -197,14 +197,14 @@ def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
         facts.append((V.OS_KERNEL_VERSION, version))
         return []
     if ctx.live:
-        release, _ = _read(ctx, "/proc/sys/kernel/osrelease")
-        version, _ = _read(ctx, "/proc/sys/kernel/version")
+        proc_release, _ = _read(ctx, "/proc/sys/kernel/osrelease")
+        proc_version, _ = _read(ctx, "/proc/sys/kernel/version")
         # /proc may be hidden (hardened containers): the uname(2) syscall still answers.
-        facts.append((V.OS_KERNEL, (release or platform.release()).strip()))
-        facts.append((V.OS_KERNEL_VERSION, (version or platform.version()).strip()))
+        facts.append((V.OS_KERNEL, (proc_release or platform.release()).strip()))
+        facts.append((V.OS_KERNEL_VERSION, (proc_version or platform.version()).strip()))
         return []
     # A mounted image runs no kernel: list the ones installed in it.
-    found = set()
+    found: Set[str] = set()
     for folder in ("/lib/modules", "/usr/lib/modules"):
         try:
             found.update(p.name for p in ctx.path(_resolve(ctx, folder)).iterdir() if p.is_dir())

@@ -11,10 +11,11 @@ from __future__ import annotations
 import locale as _locale
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from cbom import vocabulary as V
+from cbom.recording import wmi_datetime  # CIM DATETIME: also the collect.bat manifest's times
 from cbom.model import Category, Component, Kind, make_ref
 
 from .._text import clean_na as _clean
@@ -117,11 +118,11 @@ def parse_systeminfo(text: str) -> Optional[WindowsInfo]:
         if count:
             # "302 Hotfix(s) Installed.", "安装了 1 个修补程序。", "73 Corrections installées."
             known, declared = True, int(count.group(0))
-            entries = [c for c in cont if c.startswith("[")]
-            if len(entries) < declared:
+            listed = [c for c in cont if c.startswith("[")]
+            if len(listed) < declared:
                 # systeminfo's buffer ends mid-list ("[246]", "[240]: KB2862"): the last line is unreliable.
-                truncated, entries = True, entries[:-1]
-            hotfixes = tuple(_dedupe(_hotfix_from_line(c) for c in entries))
+                truncated, listed = True, listed[:-1]
+            hotfixes = tuple(_dedupe(_hotfix_from_line(c) for c in listed))
     config = _clean(got.get("configuration", ("", []))[0])
     # "Standalone Server", "Member Server", "Primary Domain Controller"; captions keep "Server" in every language.
     server = "Server" in caption or bool(re.search(r"server|serveur|domain controller", config, re.IGNORECASE))
@@ -254,19 +255,6 @@ def parse_sections(text: str) -> Dict[str, List[Dict[str, str]]]:
         if current is not None and sep and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
             current[key] = value.strip()
     return out
-
-
-def wmi_datetime(value: str) -> str:
-    """A CIM DATETIME ("20130822204218.500000+120", offset in minutes) as UTC ISO 8601, or ""."""
-    m = re.match(r"^(\d{14})\.\d{6}([+-])(\d{3})$", value.strip())
-    if not m:
-        return ""
-    try:
-        when = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
-    except ValueError:
-        return ""
-    offset = int(m.group(3)) * (1 if m.group(2) == "+" else -1)
-    return (when - timedelta(minutes=offset)).replace(tzinfo=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def qfe_date(value: str) -> str:

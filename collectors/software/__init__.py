@@ -99,5 +99,6 @@ SoftwareApk = _linux_source("apk", "Alpine packages (apk installed database)", _
 SoftwarePacman = _linux_source("pacman", "Arch packages (pacman local database)", _linux.collect_pacman)
 
 COLLECTORS = (
-    SoftwareDpkg, SoftwareRpm, SoftwareApk, SoftwarePacman, SoftwareSnap, SoftwareFlatpak, SoftwareKernelModules, SoftwarePython, SoftwareWindows, SoftwareMacos,
+    SoftwareDpkg, SoftwareRpm, SoftwareApk, SoftwarePacman, SoftwareSnap, SoftwareFlatpak, SoftwareKernelModules,
+    SoftwarePython, SoftwareWindows, SoftwareMacos,
 )

@@ -55,7 +55,8 @@ def _stanzas(text: str) -> Iterator[Tuple[int, List[str], bool]]:
     """
     lines = text.split("\n")
     truncated = bool(text) and not text.endswith("\n")
-    start, block = 1, []
+    start = 1
+    block: List[str] = []
     for number, line in enumerate(lines, 1):
         if line.strip():
             if not block:
@@ -424,7 +425,7 @@ def collect_apk(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
 
 def parse_pacman_desc(text: str) -> Package:
     """One package from a pacman local database `desc` file (alpm-db-desc). Raises ValueError."""
-    fields = {}
+    fields: Dict[str, List[str]] = {}
     current: Optional[List[str]] = None
     for line in text.splitlines():
         if len(line) > 2 and line.startswith("%") and line.endswith("%"):
@@ -482,7 +483,7 @@ def collect_pacman(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
 
 def parse_snap_yaml(text: str) -> Tuple[str, str, str]:
     """(name, version, summary) from a snap's meta/snap.yaml top-level keys (no YAML library needed)."""
-    found = {}
+    found: Dict[str, str] = {}
     for line in text.splitlines():
         if line[:1] in (" ", "\t", "#", "-") or ":" not in line:
             continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 from typing import Dict, Iterator, List, Tuple
 
 from cbom import vocabulary as V
@@ -153,6 +154,8 @@ def hotfix_components(rows: List[Dict[str, str]]) -> Iterator[Component]:
 
 
 def _read_winreg_uninstall() -> Tuple[List[RegKey], List[str]]:  # pragma: no cover - Windows only
+    if sys.platform != "win32":  # the same error `import winreg` raises elsewhere; tells mypy the rest is Windows
+        raise ModuleNotFoundError("No module named 'winreg'", name="winreg")
     import winreg
 
     keys: List[RegKey] = []

@@ -14,10 +14,10 @@ from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Finding, HostFact, Kind, Platform
 from _areas import area
-FirmwareCollector = area("firmware")
 from collectors.firmware import _linux as F
 from collectors.hardware import _refs
-from _areas import area
+
+FirmwareCollector = area("firmware")
 HardwareCollector = area("hardware")
 
 

@@ -15,10 +15,7 @@ from cbom.collector import ScanContext
 from cbom.model import Category, Component, Finding, Gap, HostFact, Kind, Platform
 from collectors import _ids
 from _areas import area
-FirmwareCollector = area("firmware")
 from collectors.hardware import _refs
-from _areas import area
-HardwareCollector = area("hardware")
 from collectors.hardware import _linux as L
 from collectors.hardware._common import (
     Redactor,
@@ -27,6 +24,9 @@ from collectors.hardware._common import (
     is_placeholder,
     redact,
 )
+
+FirmwareCollector = area("firmware")
+HardwareCollector = area("hardware")
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "hardware"
 SERIAL = "cdx:device:serialNumber"
@@ -40,7 +40,10 @@ def dmi(sample: str):
     return L.parse_dmidecode(fixture(f"{sample}/dmidecode.txt"))
 
 
-def items_of(sample: str, redactor: Redactor = Redactor()):
+NO_REDACTION = Redactor()
+
+
+def items_of(sample: str, redactor: Redactor = NO_REDACTION):
     return list(L.dmi_components(dmi(sample), redactor))
 
 

@@ -17,8 +17,9 @@ from cbom.collector import ScanContext
 from cbom.model import Category, Component, HostFact, Status
 from cbom.runner import run_one, scan
 from _areas import area
-NetworkCollector = area("network")
 from collectors.network._common import interface_ref
+
+NetworkCollector = area("network")
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -137,7 +138,7 @@ def test_listening_ports_equal_ss():
             assert c.prop("cbom:process-path") == os.path.realpath(sys.executable)
             assert c.props("cbom:address") == ("127.0.0.1",)
         if IS_ROOT:
-            for (proto, port, name), c in services(components).items():
+            for (proto, port, name), _component in services(components).items():
                 names = want[(proto, port)]
                 if names:
                     # psutil completes a 15-character comm from the command line; ss shows the comm.

@@ -10,7 +10,6 @@ from cbom.model import Category, Gap, HostFact, Kind, Platform
 from cbom.runner import run_one
 from collectors.network import components_from_ipconfig
 from _areas import area
-NetworkCollector = area("network")
 from collectors.network._common import (
     Socket, interface_ref, normalize_mac, prefix_length, services_from_sockets, with_prefix,
 )
@@ -18,6 +17,8 @@ from collectors.network._linux import (
     Route, classify_link, parse_ipv6_route, parse_proc_route, parse_resolv_conf, pci_address,
 )
 from collectors.network._windows import facts_from_ipconfig, parse_ipconfig
+
+NetworkCollector = area("network")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "network"
 

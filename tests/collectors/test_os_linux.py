@@ -13,9 +13,10 @@ from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, HostFact, Kind, Platform, Status
 from _areas import area
-OsCollector = area("os")
 from collectors.osinfo import _linux as lx
 from collectors.osinfo._cpe import make_cpe, to_cpe23
+
+OsCollector = area("os")
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "os"
 LINUX = os.uname().sysname == "Linux"

@@ -28,6 +28,7 @@ from collectors.software._windows import (
 
 SoftwareCollector = area("software")
 
+
 # Property names spelled out (the vocabulary's own spelling is checked, not trusted).
 P_DATE = "cbom:package:install-date"
 P_LICENSE_TEXT = "cbom:package:license-declared"

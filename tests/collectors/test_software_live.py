@@ -15,6 +15,7 @@ from cbom.collector import ScanContext
 from cbom.model import Component, Platform, Status
 from cbom.runner import run_one
 from _areas import area
+
 SoftwareCollector = area("software")
 
 # Property names spelled out (the vocabulary's own spelling is checked, not trusted).
