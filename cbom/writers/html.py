@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..document import Document
-from ..report import render_html
 
 
 class HtmlWriter:
@@ -15,5 +14,8 @@ class HtmlWriter:
 
     def render(self, document: Document) -> bytes:
         """The HTML page, UTF-8."""
+        # Imported here: the report's view and Jinja cost every command ~10 ms of start-up.
+        from ..report import render_html
+
         return render_html(document, paper=str(document.options.get("paper", "A4")),
                            lang=str(document.options.get("lang", "en")))

@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from ..document import Document
-from ..report import render_pdf
 
 
 class PdfWriter:
@@ -15,5 +14,8 @@ class PdfWriter:
 
     def render(self, document: Document) -> bytes:
         """The PDF file."""
+        # Imported here: the report's view and Jinja cost every command ~10 ms of start-up.
+        from ..report import render_pdf
+
         return render_pdf(document, paper=str(document.options.get("paper", "A4")),
                           lang=str(document.options.get("lang", "en")))

@@ -4,7 +4,9 @@ BIOS/UEFI with release date, boot mode and Secure Boot, CPU microcode, disk,
 NIC and TPM firmware, and every device fwupd knows. On Linux, firmware is
 produced by the source that reads it (the BIOS by `hardware.dmi`, microcode by
 `hardware.cpu`…, which also answer to `--only firmware`); the boot mode and
-fwupd have collectors of their own. Each component depends on
+fwupd have collectors of their own. On Windows and macOS `hardware.windows` /
+`hardware.macos` yield the firmware of the WMI classes / system_profiler reports
+they read. Each component depends on
 (and names in `cbom:hardware-ref`) the hardware component it runs on; refs come
 from collectors.hardware._refs so both collectors agree without running together.
 """
@@ -16,7 +18,7 @@ from cbom.collector import Collector, ScanContext
 from cbom.model import Item, Platform
 
 from ..hardware._linux_sources import collect_boot
-from . import _darwin, _linux, _windows
+from . import _linux
 
 __all__ = ["COLLECTORS"]
 
@@ -47,22 +49,4 @@ class FirmwareFwupd(_Firmware):
         return _linux.collect_fwupd(ctx)
 
 
-class FirmwareWindows(_Firmware):
-    name = "firmware.windows"
-    description = "BIOS/UEFI and disk firmware (WMI)"
-    platforms = frozenset({Platform.WINDOWS})
-
-    def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        return _windows.collect(ctx)
-
-
-class FirmwareDarwin(_Firmware):
-    name = "firmware.macos"
-    description = "Boot ROM / SMC and disk firmware (system_profiler)"
-    platforms = frozenset({Platform.DARWIN})
-
-    def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        return _darwin.collect(ctx)
-
-
-COLLECTORS = (FirmwareBoot, FirmwareFwupd, FirmwareWindows, FirmwareDarwin)
+COLLECTORS = (FirmwareBoot, FirmwareFwupd)

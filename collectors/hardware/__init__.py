@@ -10,6 +10,7 @@ Parsing lives in pure functions in the platform modules.
 from __future__ import annotations
 
 import gzip
+import itertools
 import re
 from typing import Callable, Dict, FrozenSet, Iterator, Optional, Tuple
 
@@ -18,6 +19,8 @@ from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
 from .. import _ids
+from ..firmware import _darwin as _fw_darwin
+from ..firmware import _windows as _fw_windows
 from . import _darwin, _windows
 from . import _linux_sources as _sources
 
@@ -84,20 +87,23 @@ HardwareTpm = _linux_source("tpm", "TPM and its firmware (/sys/class/tpm)", _sou
 
 class HardwareWindows(_Hardware):
     name = "hardware.windows"
-    description = "system/board/chassis, CPU, memory, disks, NICs, GPUs, TPM (WMI)"
+    description = "system/board/chassis, CPU, memory, disks, NICs, GPUs, TPM and their firmware (WMI)"
     platforms = frozenset({Platform.WINDOWS})
+    areas = frozenset({"firmware"})
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        return _with_ids(ctx, _windows.collect(ctx))
+        # One source, both areas: the firmware is read from the same WMI classes (one run each).
+        return _with_ids(ctx, itertools.chain(_windows.collect(ctx), _fw_windows.collect(ctx)))
 
 
 class HardwareDarwin(_Hardware):
     name = "hardware.macos"
-    description = "Mac model, CPU, memory, disks, USB (system_profiler)"
+    description = "Mac model, CPU, memory, disks, USB and their firmware (system_profiler)"
     platforms = frozenset({Platform.DARWIN})
+    areas = frozenset({"firmware"})
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
-        return _with_ids(ctx, _darwin.collect(ctx))
+        return _with_ids(ctx, itertools.chain(_darwin.collect(ctx), _fw_darwin.collect(ctx)))
 
 
 def _with_ids(ctx: ScanContext, items: Iterator[Item]) -> Iterator[Item]:

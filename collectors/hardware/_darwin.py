@@ -148,6 +148,8 @@ def _usb_id(value: object) -> Tuple[str, str]:
 
 
 def _usb_tree(items: List[Any], redact: Redactor) -> Iterator[Item]:
+    if not items:
+        return  # no usb.ids to load (~15 ms)
     db = _ids.load("usb")
     for it in items:
         if not isinstance(it, dict):

@@ -723,6 +723,8 @@ def read_sysfs_usb(ctx: ScanContext) -> List[UsbDevice]:
 
 
 def usb_components(devices: List[UsbDevice], redact: Redactor) -> Iterator[Component]:
+    if not devices:
+        return  # no usb.ids to load (~15 ms): most recordings hold no USB listing
     db = _ids.load("usb")
     for dev in devices:
         if dev.vendor_id == "1d6b":
@@ -944,6 +946,8 @@ def read_net_adapters(ctx: ScanContext) -> List[NetAdapter]:
 
 
 def nic_components(adapters: List[NetAdapter]) -> Iterator[Component]:
+    if not adapters:
+        return  # no pci.ids to load (~15 ms)
     db = _ids.load("pci")
     for nic in adapters:
         vendor = db.vendor(nic.vendor_id) if nic.vendor_id else ""
