@@ -38,7 +38,7 @@ def parse_wmic_list(text: str) -> List[Dict[str, str]]:
     return out
 
 
-# --- systeminfo (read by os.windows for the OS, by hardware/firmware.windows for the machine) ---
+# --- systeminfo (read by os.windows for the OS, by hardware.windows for the machine and its firmware) ---
 
 _NA = {"", "n/a", "暂缺", "non disponible", "nicht zutreffend", "n/d", "н/д", "не применимо"}
 

@@ -109,10 +109,6 @@ class HardwareDarwin(_Hardware):
 def _with_ids(ctx: ScanContext, items: Iterator[Item]) -> Iterator[Item]:
     """The platform's items, then which pci.ids/usb.ids database named its devices."""
     yield from items
-    if ctx.recorded:
-        # As `cbom ingest` always did for Windows and macOS recordings (see the golden CBOMs):
-        # no database fact. TODO: say it when usb.ids named a recorded Mac's device.
-        return
     for kind in IDS_USED.get(ctx.platform, ()) if ctx.platform else ():
         yield ids_fact(kind, _ids_header(kind))
 

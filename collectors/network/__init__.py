@@ -100,7 +100,9 @@ def _collect(ctx: ScanContext) -> Iterator[Item]:
 
 
 def _recorded_interfaces(ctx: ScanContext, routes: List[Route]) -> Iterator[Item]:
-    """Interfaces and listening services of a recorded machine (TODO per platform: ip addr, ipconfig, ifconfig)."""
+    """Interfaces and listening services of a recorded machine, from its recorded command output
+    (Windows: ipconfig /all, netstat -ano; macOS: ifconfig; Linux: ip addr/route, ss), parsed into
+    the same InterfaceInfo/Socket records the live psutil reading gives."""
     if ctx.platform == Platform.WINDOWS:
         yield from _windows.recorded_items(ctx)  # ipconfig /all, netstat -ano, tasklist
         return
