@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, TypeVar, cast
 
 from . import _exec
 from .host import HostBackend, LocalHost
@@ -21,6 +21,7 @@ from .model import Item, Platform
 
 
 _CACHE_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def current_platform() -> Optional[Platform]:
@@ -59,6 +60,7 @@ class ScanContext:
     command_timeout: float = _exec.DEFAULT_TIMEOUT
     host: HostBackend = None  # type: ignore[assignment]  # set in __post_init__
     _results: Dict[Tuple[str, ...], _exec.CommandResult] = field(default_factory=dict, repr=False)
+    _memo: Dict[Tuple[str, ...], object] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.host is None:
@@ -94,6 +96,16 @@ class ScanContext:
         with _CACHE_LOCK:
             self._results[key] = result
         return result
+
+    def memo(self, key: Tuple[str, ...], compute: Callable[[], T]) -> T:
+        """`compute()` once per scan for `key`: what two sources of one tool share (dmidecode's
+        parsed table for the DMI and the CPU sources). The value must not be changed by its users."""
+        with _CACHE_LOCK:
+            if key in self._memo:
+                return cast(T, self._memo[key])
+        value = compute()
+        with _CACHE_LOCK:
+            return cast(T, self._memo.setdefault(key, value))
 
     def read_all(self, path: str) -> List[Tuple[str, str]]:
         """(where, text) of every copy of host file `path`: one on a machine, several in a folder of

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import plistlib
 import re
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import ScanContext
@@ -38,6 +38,11 @@ def parse_sp_structured(text: str) -> Items:
         if isinstance(entry, dict) and "_dataType" in entry:
             out[str(entry["_dataType"])] = list(entry.get("_items", []))
     return out
+
+
+def _data_types(text: str) -> Set[str]:
+    """The `_dataType`s a system_profiler plist names, read without parsing it."""
+    return set(re.findall(r"<key>_dataType</key>\s*<string>(\w+)</string>", text))
 
 
 def parse_sp_text(text: str) -> Dict[str, Any]:
@@ -226,8 +231,8 @@ def recorded_reports(ctx: ScanContext) -> Tuple[List[Report], List[Gap]]:
         else:
             reports.append(("text", parse_sp_text(res.stdout)))
     for res in ctx.run_each(["system_profiler", "-xml"]):
-        if not res.ok:
-            continue
+        if not res.ok or _data_types(res.stdout) == {"SPApplicationsDataType"}:
+            continue  # the software collector reads that one: not parsed twice (it is the largest)
         try:
             data = parse_sp_structured(res.stdout)
         except ValueError as exc:

@@ -1052,7 +1052,14 @@ def tpm_components(tpms: List[Tpm]) -> Iterator[Component]:
 
 
 def run_dmidecode(ctx: ScanContext) -> Tuple[List[DmiRecord], List[Gap]]:
-    """dmidecode records when root and the tool is present (live scans only), and the gaps."""
+    """dmidecode records when root and the tool is present (live scans only), and the gaps.
+
+    Parsed once per scan: the DMI and the CPU sources both read the table.
+    """
+    return ctx.memo(("dmidecode",), lambda: _run_dmidecode(ctx))
+
+
+def _run_dmidecode(ctx: ScanContext) -> Tuple[List[DmiRecord], List[Gap]]:
     if not ctx.live:
         return [], []  # dmidecode reads the running machine's firmware, not the image under --root
     if ctx.which("dmidecode") is None:
