@@ -12,9 +12,6 @@ from typing import Dict, List, Set
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cbom"
 
-# Known exception, to be removed when the composition root passes BUILTIN to the registry:
-# cbom/collector.py imports `collectors.BUILTIN` (code-review notes A.2 #5).
-KNOWN_PLUGIN_IMPORTS = {("cbom.collector", "collectors")}
 
 
 def _modules() -> Dict[str, Path]:
@@ -83,7 +80,7 @@ def test_cbom_has_no_import_cycle():
 def test_core_does_not_import_collectors():
     offenders = {(mod, imp) for mod, imps in _graph().items() for imp in imps
                  if imp == "collectors" or imp.startswith("collectors.")}
-    assert offenders - KNOWN_PLUGIN_IMPORTS == set()
+    assert offenders == set()
 
 
 def test_the_cycle_finder_finds_cycles():
