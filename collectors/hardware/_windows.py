@@ -257,7 +257,7 @@ def collect(ctx: ScanContext) -> Iterator[Item]:
     records_list, dmi_gaps = recorded_dmidecode(ctx)
     yield from dmi_gaps
     for records in records_list:
-        sources.append(list(dmi.dmi_components(records, redact)) + list(dmi_cpu_components(records)))
+        sources.append(list(dmi.dmi_components(records, redact)) + list(dmi.dmi_cpu_components(records)))
     si = recorded_systeminfo_classes(ctx)
     if si:
         sources.append(list(components(si, redact)))
@@ -316,32 +316,6 @@ def recorded_systeminfo_classes(ctx: ScanContext) -> Classes:
             for cls, rows in systeminfo_classes(res.stdout).items():
                 out.setdefault(cls, rows)
     return out
-
-
-def dmi_cpu_components(records: List[dmi.DmiRecord]) -> Iterator[Item]:
-    """Processors of dmidecode type 4 records, for recordings without WMI processor dumps."""
-    # VMware lists every possible socket as "Populated, Disabled": only enabled ones are processors.
-    cpus = [r for r in dmi.dmi_processors(records) if "Disabled" not in r.fields.get("Status", "")]
-    for i, rec in enumerate(cpus):
-        name = rec.get("Version") or rec.get("Family") or "Processor"
-        vendor = _cpu_vendor(rec.get("Manufacturer"))
-        yield device(
-            _refs.cpu_ref(str(i)), name=" ".join(name.split()), manufacturer=vendor,
-            properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, vendor),
-                             (V.CPU_SIGNATURE, rec.get("Signature")), (V.CPU_ID, rec.get("ID")),
-                             (V.CPU_CORES, rec.get("Core Count")), (V.CPU_THREADS, rec.get("Thread Count")),
-                             (V.CPU_SOCKET, rec.get("Socket Designation")),
-                             (V.CPU_MAX_SPEED, rec.get("Max Speed"))),
-        )
-
-
-def _cpu_vendor(value: str) -> str:
-    v = value or ""
-    if re.search(r"intel", v, re.IGNORECASE):
-        return "Intel"
-    if re.search(r"\bamd\b|advanced micro", v, re.IGNORECASE) or v == "AuthenticAMD":
-        return "AMD"
-    return v
 
 
 # Positions of systeminfo's top-level lines (see collectors.osinfo._windows._SI_FIELDS).
