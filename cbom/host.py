@@ -211,6 +211,7 @@ class RecordedHost(HostBackend):
         self.platform: Optional[Platform] = recording.platform
         # Where a host path that was not recorded points: a path that never exists.
         self._absent = recording.path / ".not-recorded"
+        self.used: List[str] = []  # recorded names read so far, in order
         # collect.sh's manifest names the host file each copy came from ("cat /etc/os-release"):
         # those lines, present or not, say exactly where the recording looked.
         self._copied: Dict[str, str] = {}
@@ -223,7 +224,10 @@ class RecordedHost(HostBackend):
         return path in self._copied
 
     def _name(self, patterns: Sequence[str]) -> Optional[str]:
-        return self.recording.first(*patterns)
+        found = self.recording.first(*patterns)
+        if found is not None and found not in self.used:
+            self.used.append(found)
+        return found
 
     def recorded_name(self, argv: Sequence[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
         """(recorded file answering `argv` or None, the names looked for)."""
@@ -239,6 +243,9 @@ class RecordedHost(HostBackend):
         """One result per recorded file answering `argv`, in order of preference then name."""
         _, patterns = self.recorded_name(argv)
         names = self.recording.find(*patterns) if patterns else []
+        for name in names:
+            if name not in self.used:
+                self.used.append(name)
         return [self._answer(tuple(argv), name) for name in names] or [self.run(argv, timeout=timeout)]
 
     def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
@@ -265,6 +272,8 @@ class RecordedHost(HostBackend):
         clean = "/" + path.strip("/")
         if clean in self._copied:
             name = self._copied[clean]
+            if self.recording.has(name) and name not in self.used:
+                self.used.append(name)
             return self.recording.path / name if self.recording.has(name) else self._absent / clean.lstrip("/")
         if clean in FILES:
             found = self._name(FILES[clean])
@@ -286,7 +295,12 @@ class RecordedHost(HostBackend):
         names = self.recording.find(*FILES.get(clean, ()))
         if not names:
             return [(path, self.read(path))]
-        return [(name, decode_recorded(self.recording.data(name))) for name in names]
+        out = []
+        for name in names:
+            if name not in self.used:
+                self.used.append(name)
+            out.append((name, decode_recorded(self.recording.data(name))))
+        return out
 
     def sys_link(self, path: str) -> Optional[str]:
         # collect.sh cannot keep symlinks on a FAT stick: it writes the resolved target of
