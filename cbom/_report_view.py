@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from dataclasses import replace
 from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -26,6 +27,7 @@ from cbom import vocabulary as V
 
 from ._dates import age_years, fmt_time, parse_date
 from ._layout import column_widths, text_lines
+from .document import clean
 from .model import Category, Component, Conversation, Scan, Severity, Status
 
 Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the report's language
@@ -36,18 +38,6 @@ BLOCK_LINES = 100  # lines per <pre> block: measured sweet spot (feasibility.md 
 # Property names come from cbom/vocabulary.py, the one spelling collectors write and the report reads
 # (tests/core/test_report_real.py renders real scans and compares every column with the JSON).
 FIRMWARE_SYSTEM = "system-firmware"  # cbom:firmware:type of the BIOS/UEFI (its age is the report's headline figure)
-
-# Bidi embeddings/overrides/isolates would reorder the text *after* them (a file
-# name can be made to read backwards); show them as code points instead.
-_BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f" + _BIDI + r"\ud800-\udfff\ufffe\uffff]")
-
-
-def clean(value: object) -> str:
-    """`value` as display text: control, bidi-override and lone-surrogate characters as visible `<U+XXXX>`."""
-    text = "" if value is None else str(value)
-    return _UNSAFE.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
-
 
 def _short(text: str, limit: int) -> str:
     """`text` cut to `limit` characters with an ellipsis (page headers only; the cover shows it whole)."""
@@ -599,11 +589,70 @@ def _scan_date(scan: Scan) -> date:
     return scan.started.astimezone(timezone.utc).date()
 
 
+# The longest value the PDF prints. WeasyPrint's line breaking is super-linear in an unbreakable
+# run (a 2,500-character name took 8 s, 10,000 took 43 s, a 10 MB version 353 s and 950 MB): longer
+# values are cut with a visible mark and listed on the cover; cbom.cdx.json keeps them whole.
+VALUE_LIMIT = 500
+CUT_MARK = "…[cut]"
+
+
+def shorten(scan: Scan, limit: int = VALUE_LIMIT) -> Tuple[Scan, List[str]]:
+    """`scan` with every string longer than `limit` cut (ending in CUT_MARK), and one line per cut
+    value saying where it was and how long it is (the first 20, then a count)."""
+    cut: List[str] = []
+
+    def s(value: str, where: str) -> str:
+        if len(value) <= limit:
+            return value
+        cut.append(f"{where}: {len(value):,} characters")
+        return value[:limit] + CUT_MARK
+
+    def pairs(props: Iterable[Tuple[str, str]], where: str) -> Tuple[Tuple[str, str], ...]:
+        return tuple((s(k, f"{where}: a property name"), s(v, f"{where}: property {k[:60]}")) for k, v in props)
+
+    def component(c: Component) -> Component:
+        where = f"{c.category.value} {c.name[:60]!r}"
+        fields: Dict[str, Any] = {f: s(getattr(c, f), f"{where}: {f}") for f in (
+            "name", "version", "group", "manufacturer", "supplier", "publisher", "description", "purl", "cpe")}
+        return replace(c, **fields, licenses=tuple(s(x, f"{where}: licence") for x in c.licenses),
+                       hashes=tuple((a, s(h, f"{where}: hash")) for a, h in c.hashes),
+                       properties=pairs(c.properties, where))
+
+    long_ = any(len(x) > limit for c in scan.components for x in _texts(c))
+    components = tuple(component(c) for c in scan.components) if long_ else scan.components
+    host = replace(scan.host, name=s(scan.host.name, "machine: name"),
+                   manufacturer=s(scan.host.manufacturer, "machine: manufacturer"),
+                   model=s(scan.host.model, "machine: model"), serial=s(scan.host.serial, "machine: serial"),
+                   properties=pairs(scan.host.properties, "machine"))
+    findings = tuple(replace(f, title=s(f.title, f"finding {f.id[:40]}: title"),
+                             detail=s(f.detail, f"finding {f.id[:40]}: detail"),
+                             evidence=tuple(s(e, f"finding {f.id[:40]}: evidence") for e in f.evidence))
+                     for f in scan.findings)
+    runs = tuple(replace(r, reason=s(r.reason, f"collector {r.name}: reason"),
+                         gaps=tuple(s(g, f"collector {r.name}: gap") for g in r.gaps)) for r in scan.runs)
+    out = replace(scan, components=components, host=host, findings=findings, runs=runs,
+                  operator=s(scan.operator, "operator"), properties=pairs(scan.properties, "scan"))
+    if len(cut) > 20:
+        cut = cut[:20] + [f"and {len(cut) - 20:,} more values"]
+    return out, cut
+
+
+def _texts(c: Component) -> Iterable[str]:
+    yield from (c.name, c.version, c.group, c.manufacturer, c.supplier, c.publisher, c.description, c.purl, c.cpe)
+    yield from c.licenses
+    for pair in c.hashes + c.properties:
+        yield from pair
+
+
 def build_view(
     scan: Scan, json_sha256: str, paper: str = "A4", pdf: bool = True, translate: Optional[Translate] = None
 ) -> Dict[str, Any]:
-    """Everything the report template shows, computed from `scan` alone (texts through `translate`)."""
+    """Everything the report template shows, computed from `scan` alone (texts through `translate`).
+
+    In the PDF, values longer than VALUE_LIMIT are cut first (`shorten`) and `cut` says which;
+    the HTML page, which a browser lays out in linear time, keeps them whole."""
     _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
+    scan, cut = shorten(scan) if pdf else (scan, [])
     by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
     for comp in scan.components:
         by_cat[comp.category].append(comp)
@@ -641,6 +690,8 @@ def build_view(
         "databases": _databases(scan, _),
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
         "crypto": _crypto(_, pdf, by_cat[Category.CRYPTO]),
+        "cut": [clean(line) for line in cut],
+        "value_limit": VALUE_LIMIT,
     }
 
 

@@ -20,6 +20,7 @@ Exit codes: 0 intact, 1 altered (missing/changed/extra files), 2 cannot tell
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import hashlib
 import os
@@ -44,6 +45,8 @@ IGNORED_TOP = (
     "System Volume Information", "$RECYCLE.BIN", ".Trashes", ".Spotlight-V100", ".fseventsd",
 )
 _CHUNK = 1 << 20
+# A bundle lists ~2,000 files (~200 KB of SHA256SUMS); a list fifty times longer is not one.
+SUMS_LIMIT = 16 << 20
 
 
 class BundleUnreadable(RuntimeError):
@@ -152,11 +155,16 @@ def parse_sums(text: str) -> Dict[str, str]:
 
 def verify(root: Path) -> Verification:
     """Check every file of bundle `root` against its SHA256SUMS. Raises BundleUnreadable."""
+    from .cyclonedx import ReadError, read_bytes
+
     sums_path = root / SUMS_NAME
+    if not os.path.lexists(sums_path):
+        raise BundleUnreadable(f"{sums_path}: {os.strerror(errno.ENOENT)}")
     try:
-        raw = sums_path.read_bytes()
-    except OSError as exc:
-        raise BundleUnreadable(f"{sums_path}: {exc.strerror or exc}") from None
+        # A regular file of at most SUMS_LIMIT bytes: a FIFO would block for ever, /dev/zero never ends.
+        raw = read_bytes(str(sums_path), SUMS_LIMIT)
+    except ReadError as exc:
+        raise BundleUnreadable(str(exc)) from None
     try:
         sums = parse_sums(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:

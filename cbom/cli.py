@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import socket
 import sys
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,11 +25,67 @@ if TYPE_CHECKING:  # the collector module is imported only by the commands that 
     from .collector import Collector
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command ended by Ctrl-C
 log = logging.getLogger("cbom")
+
+
+class _CleanArgs(logging.Filter):
+    """Every value logged (host, package, file names from an image, a recording, a network) is shown
+    with its control characters as `<U+XXXX>`: ESC sequences could clear the screen or set the title."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .document import clean
+
+        if isinstance(record.args, tuple):
+            record.args = tuple(clean(a, one_line=True) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str) and not record.args:  # a message formatted by its caller
+            record.msg = clean(record.msg)
+        return True
 
 
 def _csv(value: str) -> List[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+# Seconds and counts of the command line: float("nan"), "inf" and "1e999" parse, but no time limit
+# or count means them (thread.join(nan) raises, join(inf) overflows); a week bounds every duration.
+MAX_SECONDS = 7 * 24 * 3600
+
+
+def _seconds(value: str) -> float:
+    """A time limit: a finite number of seconds above 0 and at most a week (argparse type)."""
+    return _number(value, low=0.0, strict=True)
+
+
+def _number(value: str, low: float = 0.0, strict: bool = False) -> float:
+    try:
+        n = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if n != n or n in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a finite number")
+    if n < low or (strict and n == low):
+        raise argparse.ArgumentTypeError(f"{value} must be {'above' if strict else 'at least'} {low:g}")
+    if n > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"{value} is more than {MAX_SECONDS:,} (a week)")
+    return n
+
+
+def _checked_type(kind: object) -> object:
+    """A plug-in's numeric option type, refusing what no duration or count means: nan, inf, negatives."""
+    if kind is float:
+        return _number
+    if kind is int:
+        def count(value: str) -> int:
+            try:
+                n = int(value)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+            if n < 0:
+                raise argparse.ArgumentTypeError(f"{value} must be at least 0")
+            return n
+        return count
+    return kind
 
 
 def build_parser(collector_classes: Sequence[Type[Collector]] = ()) -> argparse.ArgumentParser:
@@ -50,7 +108,10 @@ def build_parser(collector_classes: Sequence[Type[Collector]] = ()) -> argparse.
             if any(f in seen for f in flags):
                 continue  # two plug-ins declaring one flag: the first wins
             seen.update(flags)
-            s.add_argument(*flags, **dict(kwargs, help=f"[{cls.name}] {kwargs.get('help', '')}"))
+            checked = dict(kwargs, help=f"[{cls.name}] {kwargs.get('help', '')}")
+            if "type" in kwargs:
+                checked["type"] = _checked_type(kwargs["type"])
+            s.add_argument(*flags, **checked)
 
     i = sub.add_parser("ingest", help="build the CBOM from a folder recorded by collect.sh / collect.bat / collect.ps1")
     i.add_argument("dir", metavar="DIR")
@@ -99,18 +160,52 @@ def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
     p.add_argument("--spec-version", choices=["1.6", "1.7"], default="1.6", help="CycloneDX version (default 1.6)")
     p.add_argument("--paper", choices=["A4", "Letter"], default="A4", help="paper size of the PDF report")
     p.add_argument("--lang", default="en", help="language of the HTML/PDF report (a catalogue in templates/i18n/)")
-    p.add_argument("--collector-timeout", type=float, default=None, metavar="S",
-                   help="override every collector's time limit (seconds)")
+    p.add_argument("--collector-timeout", type=_seconds, default=None, metavar="S",
+                   help="override every collector's time limit (seconds, above 0, at most a week)")
 
 
 def main(argv: Optional[Sequence[str]] = None, builtin: Sequence[type] = ()) -> int:
     """The `cbom` command. `builtin`: collector classes of a frozen build without entry points."""
+    # SIGTERM (a service manager, `timeout`, `kill`) ends a scan as Ctrl-C does: what was collected
+    # is written. Only the main thread may set handlers (tests call main() from others too).
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _main(argv, builtin)
     except KeyboardInterrupt:
         print("cbom: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+class _Deferred:
+    """Ctrl-C and SIGTERM held back while the CBOM is built and its JSON written (a second or so):
+    an interrupt inside the schema validator's import broke it (pyo3 PanicException) and lost the
+    scan. An interrupt received meanwhile is raised on leaving, once the JSON is safe."""
+
+    def __enter__(self) -> "_Deferred":
+        self.received = False
+        self.saved: list = []
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved.append((sig, signal.signal(sig, self._note)))
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        self.received = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.saved:
+            signal.signal(sig, handler)
+        if self.received and exc[0] is None:
+            raise KeyboardInterrupt
 
 def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
     from .registry import load_collectors
@@ -125,6 +220,9 @@ def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
         level=logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO,
         format="%(message)s", stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _CleanArgs) for f in handler.filters):
+            handler.addFilter(_CleanArgs())
     # WeasyPrint and fontTools log CSS/font notes of their own: noise for an auditor.
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.ERROR)
@@ -242,12 +340,38 @@ def _recorded_host_name(rec) -> str:
 
 
 def _scan_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], ctx, host: str, props: list) -> int:
-    from . import output, runner
+    from . import output
 
     if args.collector_timeout:
         ctx.options.update({"timeout_" + c.name: args.collector_timeout for c in chosen})
     started = datetime.now(timezone.utc)
     out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
+    # Everything that could stop the files being written is checked before any collector runs:
+    # a 30 s capture and a whole inventory are not to be thrown away at the end.
+    if not _check_report_options(args.command, args.format, args.lang):
+        return EXIT_USAGE
+    renamed = ctx.recorded and not args.output  # the folder is named after the recorded machine's OS
+    held: list = []  # the folder locks taken, released when done
+    try:
+        if renamed:
+            output.check_writable(out_dir.parent)
+        else:
+            held.append(output.lock(out_dir))
+    except OSError as exc:
+        log.error("cbom %s: cannot write to %s: %s (nothing scanned; choose another folder with -o)",
+                  args.command, out_dir.parent if renamed else out_dir, exc.strerror or exc)
+        return EXIT_USAGE
+    try:
+        return _run_and_write(args, chosen, ctx, host, props, out_dir, held, started)
+    finally:
+        for lock in held:
+            lock.release()
+
+
+def _run_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], ctx, host: str, props: list,
+                   out_dir: Path, held: list, started: datetime) -> int:
+    from . import output, runner
+
     if args.site:
         props.append((V.SITE, args.site))
     log.info("cbom %s: scanning %s with %s", __version__, host, ", ".join(c.name for c in chosen) or "no collector")
@@ -266,27 +390,88 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]],
     t0 = time.monotonic()
     scan = runner.scan(chosen, ctx, host_name=host, operator=args.operator, properties=tuple(props),
                        progress=progress, starting=starting)
-    if ctx.recorded:
-        scan = runner.named_by_os(scan)
-        if not args.output:
-            out_dir = Path("cbom-reports") / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
-    document, schema_errors = output.build(scan, args.spec_version)
-    for err in schema_errors:
-        log.error("schema error (please report this bug): %s", err)
-    document.options.update(paper=args.paper, lang=args.lang)
+    # Ctrl-C during the collectors ends the collection and the scan is written whole (its runs say
+    # "interrupted", exit 3); a Ctrl-C once writing has begun stops after the CBOM (exit 130).
+    interrupted = False
+    problems: List[str] = []
+    paths: List[Path] = []
+    with _Deferred() as deferred:  # the CBOM is written whole, whenever Ctrl-C comes
+        if ctx.recorded:
+            scan = runner.named_by_os(scan)
+            if not args.output:
+                out_dir = Path("cbom-reports") / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
+        document, schema_errors = output.build(scan, args.spec_version)
+        for err in schema_errors:  # quotes the value: a 10 MB version would fill the terminal
+            log.error("schema error (please report this bug): %s", err if len(err) <= 300 else err[:300] + "…")
+        document.options.update(paper=args.paper, lang=args.lang)
+        try:
+            if not held:
+                held.append(output.lock(out_dir))
+            paths, problems = output.write(document, out_dir, ["json"])
+        except OSError as exc:
+            problems = [f"cannot write to {out_dir}: {exc.strerror or exc}"]
+        if not paths:  # the CBOM could not be written where asked: never lose a finished scan
+            for problem in problems:
+                log.error("cbom: %s", problem)
+            return _rescue(document, host, started)
+    interrupted = deferred.received
+    rest = [f for f in args.format if f != "json"]
     try:
-        paths, problems = output.write(document, out_dir, ["json"] + args.format)
+        if rest and not interrupted:
+            more, more_problems = output.write(document, out_dir, rest)
+            paths += [p for p in more if p not in paths]
+            problems += more_problems
+    except KeyboardInterrupt:  # the folder stays consistent: what was written is listed
+        interrupted = True
+        problems.append("interrupted while writing the reports: not every format was written")
     except OSError as exc:
-        log.error("cbom: cannot write to %s: %s", out_dir, exc.strerror or exc)
-        return EXIT_INCOMPLETE
+        problems.append(f"cannot write to {out_dir}: {exc.strerror or exc}")
     for problem in problems:
         log.error("%s", problem)
     _summary(scan, time.monotonic() - t0)
     log.info("wrote %s", out_dir)
-    for p in paths:
+    for p in sorted(paths, key=lambda p: p.name == output.SUMS_NAME):  # SHA256SUMS last
         log.info("  %s", p.name)
+    if interrupted:
+        log.error("cbom: interrupted: the CBOM is written in %s, the other formats may not be", out_dir)
+        return EXIT_INTERRUPTED
     incomplete = scan.status.value in ("partial", "failed") or schema_errors or problems
     return EXIT_INCOMPLETE if incomplete else EXIT_OK
+
+
+def _check_report_options(command: str, formats: Sequence[str], lang: str) -> bool:
+    """Whether the report's language exists (when a report is asked for); says why not."""
+    if not any(f in ("html", "pdf") for f in formats):
+        return True
+    from .report import check_lang
+
+    try:
+        check_lang(lang)
+    except (ValueError, OSError) as exc:
+        log.error("cbom %s: --lang %s: %s", command, lang, exc)
+        return False
+    return True
+
+
+def _rescue(document, host: str, started: datetime) -> int:
+    """Write the CBOM of a finished scan where it can be written (a new folder in the temporary
+    folder, then in the home folder) and say where; exit 3 either way."""
+    import tempfile
+
+    from . import output
+
+    for base in (tempfile.gettempdir(), str(Path.home())):
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=f"cbom-{_safe(host)}-{started:%Y%m%dT%H%M%SZ}-", dir=base))
+            folder.chmod(0o755)  # mkdtemp makes it 0700: the auditor's account must read a `sudo` scan
+            paths, _ = output.write(document, folder, ["json"])
+        except OSError:
+            continue
+        if paths:
+            log.error("cbom: the scan is saved in %s instead (%s)", folder, output.JSON_NAME)
+            return EXIT_INCOMPLETE
+    log.error("cbom: the scan could not be saved anywhere (also tried the temporary and home folders)")
+    return EXIT_INCOMPLETE
 
 
 def _summary(scan, seconds: float) -> None:
@@ -321,11 +506,12 @@ def cmd_collectors(args: argparse.Namespace, classes: Sequence[Type[Collector]])
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from . import cyclonedx, validate
+    from .document import clean
 
     try:
         doc = cyclonedx.read_json(args.file)
-    except cyclonedx.ReadError as exc:  # unreadable, not UTF-8, not JSON, truncated
-        print(f"cbom validate: {exc}", file=sys.stderr)
+    except cyclonedx.ReadError as exc:  # unreadable, not a file, too big, not UTF-8, not JSON, truncated
+        print(f"cbom validate: {clean(exc, one_line=True)}", file=sys.stderr)
         return EXIT_USAGE
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         print(f"cbom validate: {args.file}: invalid: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
@@ -335,12 +521,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except validate.SchemaUnavailable as exc:
         print(f"cbom validate: {args.file}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if errors:
-        print(f"{args.file}: invalid CycloneDX {doc.get('specVersion')} ({len(errors)} errors shown)")
+    spec = clean(doc.get("specVersion"), one_line=True)
+    if errors:  # a schema error quotes the document's values: shown cleaned
+        print(f"{args.file}: invalid CycloneDX {spec} ({len(errors)} errors shown)")
         for e in errors:
-            print(f"  {e}")
+            print(f"  {clean(e, one_line=True)}")
         return EXIT_INVALID
-    print(f"{args.file}: valid CycloneDX {doc.get('specVersion')}")
+    print(f"{args.file}: valid CycloneDX {spec}")
+    lone = cyclonedx.lone_surrogates(doc)
+    if lone:  # valid JSON, as for `report` and `diff`, which read them as U+FFFD (said here too)
+        print(f"note: {lone} lone UTF-16 surrogate(s) (\\ud800-\\udfff escapes) in strings: no UTF-8 text "
+              "can hold them; cbom report and cbom diff read each as U+FFFD")
     return EXIT_OK
 
 
@@ -348,28 +539,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     import hashlib
 
     from . import cyclonedx, output
+    from .document import clean
 
-    try:
-        raw = cyclonedx.read_bytes(args.file)
-        doc = cyclonedx.parse_json(raw, args.file)
-        scan = cyclonedx.from_dict(doc, source=args.file)
-    except cyclonedx.ReadError as exc:
-        print(f"cbom report: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     unknown = [f for f in args.format if f not in ("pdf", "html") or f not in output.WRITERS]
     if unknown:
         print(f"cbom report: format(s) not available: {','.join(unknown)}", file=sys.stderr)
         return EXIT_USAGE
+    if not _check_report_options("report", args.format, args.lang):
+        return EXIT_USAGE
+    try:
+        raw = cyclonedx.read_bytes(args.file)
+        doc = cyclonedx.parse_json(raw, args.file)
+        scan, notes = cyclonedx.read_dict(doc, source=args.file)
+    except cyclonedx.ReadError as exc:
+        print(f"cbom report: {clean(exc, one_line=True)}", file=sys.stderr)
+        return EXIT_USAGE
+    for note in notes:
+        print(f"cbom report: note: {clean(note, one_line=True)}", file=sys.stderr)
     out_dir = Path(args.output) if args.output else Path(args.file).resolve().parent
     document = output.Document(scan, doc, raw.decode("utf-8-sig"), file_sha256=hashlib.sha256(raw).hexdigest())
     document.options.update(paper=args.paper, lang=args.lang)
     try:
-        paths, problems = output.write(document, out_dir, args.format)
+        with output.lock(out_dir):
+            paths, problems = output.write(document, out_dir, args.format)
     except OSError as exc:
         print(f"cbom report: cannot write to {out_dir}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
     for p in problems:
-        print(f"cbom report: {p}", file=sys.stderr)
+        print(f"cbom report: {clean(p, one_line=True)}", file=sys.stderr)
     for path in paths:
         print(path)
     return EXIT_INCOMPLETE if problems else EXIT_OK

@@ -124,9 +124,37 @@ class ScanContext:
         """Text of host file `path`. Raises OSError."""
         return self.host.read(path)
 
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+        """Bytes of host file `path` (regular files only, at most `limit`; the first `limit` bytes
+        when `head`). Raises OSError."""
+        return self.host.read_bytes(path, limit, head)
+
     def path(self, path: str) -> Path:
-        """A local path holding host file or folder `path` (it may not exist)."""
+        """A local path holding host file or folder `path` (it may not exist), its symlinks resolved
+        inside the scanned machine. Open what lies *under* it through `read`/`listdir`/`glob`, which
+        resolve the links of those components inside the scanned machine too."""
         return self.host.path(path)
+
+    def listdir(self, path: str) -> List[str]:
+        """Sorted names in host folder `path`. Raises OSError."""
+        return self.host.listdir(path)
+
+    def glob(self, pattern: str) -> List[str]:
+        """Host paths matching `pattern` (fnmatch per component), resolved inside the scanned machine."""
+        return self.host.glob(pattern)
+
+    def is_dir(self, path: str) -> bool:
+        return self.host.is_dir(path)
+
+    def is_file(self, path: str) -> bool:
+        return self.host.is_file(path)
+
+    def exists(self, path: str) -> bool:
+        return self.host.exists(path)
+
+    def readlink(self, path: str) -> str:
+        """Text of symlink `path` ("" when it is not one)."""
+        return self.host.readlink(path)
 
     def which(self, command: str) -> Optional[str]:
         return self.host.which(command)

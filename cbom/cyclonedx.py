@@ -18,7 +18,9 @@ Mapping (all custom names in the `cbom:` namespace):
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
@@ -209,23 +211,54 @@ def dumps(doc: Dict[str, Any]) -> str:
 
 # --- reading -------------------------------------------------------------------------------------
 
+# The largest file `validate`, `report` and `diff` read. A CycloneDX document of 100,000 components
+# is ~60 MB; past this a file is refused by name rather than parsed (json.loads needs ~10x its size
+# in memory: 128 MiB is already ~1.3 GB, the most an old plant PC can spare).
+MAX_BYTES = 128 << 20
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
 
 def read_json(path: str) -> Any:
     """The parsed JSON of file `path`. Raises ReadError with one line saying what is wrong."""
     return parse_json(read_bytes(path), path)
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of file `path`. Raises ReadError with one line saying what is wrong."""
+def read_bytes(path: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of regular file `path`, at most `limit` of them. Raises ReadError (one line).
+
+    Anything but a regular file is refused before a byte is read: a FIFO would block for ever
+    and /dev/zero never ends (symlinks are followed: what they point to is checked).
+    """
+    # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer (fifo(7)); for a regular
+    # file the flag has no effect on reads. Windows has no such flag and no FIFO in its file system.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise ReadError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ReadError(f"{path}: is a directory, not a CycloneDX file") from None
     except OSError as exc:
         raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ReadError(f"{path}: is a directory, not a CycloneDX file")
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _KINDS if test(st.st_mode)), "not a regular file")
+            raise ReadError(f"{path}: is {what}, not a file: refused")
+        if st.st_size > limit:
+            raise ReadError(f"{path}: {st.st_size:,} bytes, more than the {limit:,} bytes cbom reads: refused")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(limit + 1)  # +1: a file that grew while being read is still caught
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ReadError(f"{path}: more than the {limit:,} bytes cbom reads (the file grew while read): refused")
+    return data
 
 
 def parse_json(raw: bytes, path: str) -> Any:
@@ -245,21 +278,41 @@ def parse_json(raw: bytes, path: str) -> Any:
         raise ReadError(f"{path}: JSON nested too deeply to be a CycloneDX document") from None
 
 
-_STRUCT = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# One token per escape, quote or bracket: linear in the text, constant memory per match (a regex
+# matching whole strings backtracked through ~240 bytes per character of a long cut-off string).
+_TOKEN = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
 
 
 def _unclosed(text: str) -> bool:
     """Whether JSON `text` ends inside a string or with brackets left open (a file cut short)."""
-    depth = 0
-    for m in _STRUCT.finditer(text):
+    depth, in_string = 0, False
+    for m in _TOKEN.finditer(text):
         tok = m.group()
-        if tok[0] == '"':
-            if not _STRING.fullmatch(tok):
-                return True  # a string that runs to the end of the text
-            continue
-        depth += 1 if tok in "[{" else -1
-    return depth > 0
+        if tok == '"':
+            in_string = not in_string
+        elif not in_string and tok[0] != "\\":
+            depth += 1 if tok in "[{" else -1
+    return in_string or depth > 0
+
+
+# A lone UTF-16 surrogate (`"\ud800"` in JSON) is valid JSON text (RFC 8259 section 8.2 allows it) but
+# no UTF-8 can hold it; json.loads joins every valid pair, so any surrogate left is a lone one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def lone_surrogates(doc: Any) -> int:
+    """How many lone surrogates the strings of `doc` hold (read as U+FFFD by `from_dict`)."""
+    stack, n = [doc], 0
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            n += len(_SURROGATE.findall(v))
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return n
 
 
 def load(path: str) -> Scan:
@@ -267,56 +320,204 @@ def load(path: str) -> Scan:
     return from_dict(read_json(path), source=path)
 
 
+class _Malformed(ValueError):
+    """A part of the document that holds components has the wrong type (message: where and what)."""
+
+
+class _Reader:
+    """Reads the values of a parsed document by their expected JSON type.
+
+    A value of the wrong type (a name given as a number, a list where an object belongs) is left
+    out and noted (`notes`, first `NOTES_KEPT` of them), never passed on: every string of the
+    model is a `str` and every list a list, whatever the file says.
+    """
+
+    NOTES_KEPT = 20
+
+    def __init__(self) -> None:
+        self.notes: List[str] = []
+        self.ignored = 0
+        self.surrogates = 0
+
+    def note(self, where: str, value: Any, expected: str) -> None:
+        self.ignored += 1
+        if len(self.notes) < self.NOTES_KEPT:
+            self.notes.append(f"{where} is {_json_type(value)}, not {expected}: ignored")
+
+    def text(self, d: Dict[str, Any], key: str, where: str) -> str:
+        """The string `d[key]`; "" when absent, null or of another type (noted)."""
+        v = d.get(key)
+        if v is None:
+            return ""
+        if not isinstance(v, str):
+            self.note(_at(where, key), v, "a string")
+            return ""
+        if _SURROGATE.search(v):
+            self.surrogates += 1
+            v = _SURROGATE.sub("\ufffd", v)
+        return v
+
+    def obj(self, d: Dict[str, Any], key: str, where: str, strict: bool = False) -> Dict[str, Any]:
+        """The object `d[key]`; {} when absent, null or of another type (noted, or with `strict` an error)."""
+        v = d.get(key)
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            self.wrong(_at(where, key), v, "an object", strict)
+            return {}
+        return v
+
+    def entries(self, d: Dict[str, Any], key: str, where: str, strict: bool = False) -> List[Tuple[str, Dict[str, Any]]]:
+        """(where, object) of each object of list `d[key]`; entries of another type (and a non-list)
+        noted and left out, or with `strict` a ReadError (a component left out would show in a
+        diff as removed: the document's own lists must hold what they say)."""
+        v = d.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            self.wrong(_at(where, key), v, "an array", strict)
+            return []
+        out = []
+        for i, e in enumerate(v):
+            if isinstance(e, dict):
+                out.append((f"{_at(where, key)}[{i}]", e))
+            else:
+                self.wrong(f"{_at(where, key)}[{i}]", e, "an object", strict)
+        return out
+
+    def wrong(self, where: str, value: Any, expected: str, strict: bool) -> None:
+        if strict:
+            raise _Malformed(f"{where} is {_json_type(value)}, not {expected}")
+        self.note(where, value, expected)
+
+    def objects(self, d: Dict[str, Any], key: str, where: str) -> List[Dict[str, Any]]:
+        """The objects of list `d[key]` (see `entries`)."""
+        return [e for _, e in self.entries(d, key, where)]
+
+    def texts(self, d: Dict[str, Any], key: str, where: str) -> List[str]:
+        """The strings of list `d[key]` (other entries noted and left out)."""
+        v = d.get(key)
+        if v is None:
+            return []
+        if not isinstance(v, list):
+            self.note(_at(where, key), v, "an array")
+            return []
+        out = []
+        for i, e in enumerate(v):
+            text = self.text({"v": e}, "v", f"{_at(where, key)}[{i}]")
+            if text:
+                out.append(text)
+        return out
+
+    def properties(self, d: Dict[str, Any], where: str) -> List[Tuple[str, str]]:
+        """`d.properties` as (name, value) pairs; an entry without a string name is left out."""
+        out = []
+        for at, p in self.entries(d, "properties", where):
+            name = self.text(p, "name", at)
+            if name:
+                out.append((name, self.text(p, "value", at)))
+        return out
+
+    def name(self, d: Dict[str, Any], key: str, where: str) -> str:
+        """The `name` of organisational entity `d[key]` (manufacturer, supplier)."""
+        return self.text(self.obj(d, key, where), "name", f"{where}.{key}")
+
+
+def _at(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    names: Dict[type, str] = {dict: "an object", list: "an array", str: "a string"}
+    return names.get(type(value), type(value).__name__)
+
+
 def from_dict(doc: Any, source: str = "document") -> Scan:
-    """The Scan a CycloneDX JSON document describes (components of other tools included)."""
+    """The Scan a CycloneDX JSON document describes (components of other tools included).
+
+    Raises ReadError when `doc` is not a CycloneDX document of a readable version; values of the
+    wrong type are left out (`read_dict` also returns the notes saying which).
+    """
+    return read_dict(doc, source)[0]
+
+
+def read_dict(doc: Any, source: str = "document") -> Tuple[Scan, List[str]]:
+    """`from_dict`, and one note per value left out for its type (at most a few, then a count)."""
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         kinds: Dict[type, str] = {dict: "object", list: "array"}
         what = "a JSON " + kinds.get(type(doc), type(doc).__name__)
         raise ReadError(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\")")
-    spec = str(doc.get("specVersion", ""))
+    spec = doc.get("specVersion")
     if spec not in READABLE:
-        raise ReadError(f"{source}: CycloneDX spec version {spec or '(missing)'} is not supported "
+        shown = spec if isinstance(spec, str) and spec else "(missing)" if spec is None else json.dumps(spec)[:40]
+        raise ReadError(f"{source}: CycloneDX spec version {shown} is not supported "
                         f"(supported: {', '.join(READABLE)})")
+    r = _Reader()
     try:
-        meta = doc.get("metadata") or {}
-        host = _read_host(meta.get("component") or {})
-        tools = meta.get("tools") or {}
-        tool_list = tools.get("components", []) if isinstance(tools, dict) else tools
-        tool_version = next((t.get("version", "") for t in tool_list if t.get("name") == TOOL), "")
-        authors = meta.get("authors") or []
-        props = [(p["name"], p.get("value", "")) for p in meta.get("properties") or []]
-        finished = next((_parse_ts(v) for k, v in props if k == V.SCAN_FINISHED), None)
-        runs, rest = _read_runs(props)
-        deps = {d["ref"]: tuple(d.get("dependsOn") or ()) for d in doc.get("dependencies") or []}
-        components = tuple(_read_component(c, deps) for c in _flatten(doc.get("components") or []))
-        findings = tuple(_read_finding(v) for v in doc.get("vulnerabilities") or [])
-        return Scan(
-            id=doc.get("serialNumber", ""),
+        meta = r.obj(doc, "metadata", "", strict=True)
+        host = _read_host(r, r.obj(meta, "component", "metadata"))
+        tools = meta.get("tools")
+        tool_list = r.objects(meta, "tools", "metadata") if isinstance(tools, list) else \
+            r.objects(r.obj(meta, "tools", "metadata"), "components", "metadata.tools")
+        tool_version = next((r.text(t, "version", "metadata.tools") for t in tool_list
+                             if t.get("name") == TOOL), "")
+        authors = r.objects(meta, "authors", "metadata")
+        props = r.properties(meta, "metadata")
+        finished = next((_parse_ts_or_none(v) for k, v in props if k == V.SCAN_FINISHED), None)
+        runs, rest = _read_runs(r, props)
+        deps: Dict[str, Tuple[str, ...]] = {}
+        for at, d in r.entries(doc, "dependencies", "", strict=True):
+            ref = r.text(d, "ref", at)
+            if ref:
+                deps[ref] = tuple(r.texts(d, "dependsOn", at))
+        components = tuple(_read_component(r, c, where, deps) for c, where in _flatten(r, doc))
+        findings = tuple(_read_finding(r, v, at) for at, v in r.entries(doc, "vulnerabilities", "", strict=True))
+        scan = Scan(
+            id=r.text(doc, "serialNumber", ""),
             started=_started(meta.get("timestamp")),
             tool_version=tool_version,
             host=host,
-            operator=authors[0].get("name", "") if authors else "",
+            operator=r.text(authors[0], "name", "metadata.authors[0]") if authors else "",
             finished=finished,
             components=components,
             findings=findings,
             runs=runs,
             properties=tuple(rest),
         )
-    except ReadError:
-        raise
-    except (KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
+    except RecursionError:
+        raise ReadError(f"{source}: malformed CycloneDX {spec}: nested too deeply") from None
+    except _Malformed as exc:
+        raise ReadError(f"{source}: malformed CycloneDX {spec}: {exc}") from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a last guard: tests/adversarial fuzz it
         raise ReadError(f"{source}: malformed CycloneDX {spec}: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    notes = [f"{source}: {n}" for n in r.notes]
+    if r.ignored > len(r.notes):
+        notes.append(f"{source}: {r.ignored - len(r.notes)} more values of the wrong type ignored")
+    if r.surrogates:
+        notes.append(f"{source}: {r.surrogates} string(s) hold a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                     "which no UTF-8 text can hold: read as U+FFFD")
+    return scan, notes
 
 
 def _started(value: Any) -> datetime:
     """metadata.timestamp; the epoch when absent or not a date (syft's golden files say
     "timestamp:redacted", cyclonedx-py --output-reproducible writes none)."""
-    if isinstance(value, str) and value:
-        try:
-            return _parse_ts(value)
-        except ValueError:
-            pass
-    return datetime.fromtimestamp(0, timezone.utc)
+    return _parse_ts_or_none(value) or datetime.fromtimestamp(0, timezone.utc)
+
+
+def _parse_ts_or_none(value: Any) -> Optional[datetime]:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return _parse_ts(value)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _parse_ts(value: str) -> datetime:
@@ -324,33 +525,49 @@ def _parse_ts(value: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _flatten(components: List[dict]) -> List[dict]:
-    out = []
-    for c in components:
-        out.append(c)
-        out.extend(_flatten(c.get("components") or []))
+def _flatten(r: _Reader, doc: Dict[str, Any]) -> List[Tuple[Dict[str, Any], str]]:
+    """Every component, nested ones after their parent, with where it is in the document."""
+    out: List[Tuple[Dict[str, Any], str]] = []
+    stack = [(c, at) for at, c in r.entries(doc, "components", "", strict=True)][::-1]
+    while stack:  # a loop, not recursion: nesting depth is the file's choice
+        c, where = stack.pop()
+        out.append((c, where))
+        stack.extend([(s, at) for at, s in r.entries(c, "components", where, strict=True)][::-1])
     return out
 
 
-def _name(entity: Any) -> str:
-    return entity.get("name", "") if isinstance(entity, dict) else ""
-
-
-def _read_host(d: dict) -> Host:
-    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
+def _read_host(r: _Reader, d: Dict[str, Any]) -> Host:
+    props = r.properties(d, "metadata.component")
     model = next((v for k, v in props if k == V.HOST_MODEL), "")
     serial = next((v for k, v in props if k == V.SERIAL_NUMBER), "")
     rest = tuple((k, v) for k, v in props if k not in (V.HOST_MODEL, V.SERIAL_NUMBER))
-    return Host(name=d.get("name", ""), manufacturer=_name(d.get("manufacturer")), model=model, serial=serial, properties=rest)
+    return Host(name=r.text(d, "name", "metadata.component"), manufacturer=r.name(d, "manufacturer", "metadata.component"),
+                model=model, serial=serial, properties=rest)
 
 
-def _read_runs(props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], List[Tuple[str, str]]]:
+def _number(r: _Reader, value: str, where: str, convert: Any) -> Any:
+    """`convert(value)` (int or float); 0 when empty, not a finite number (noted) or out of range."""
+    if not value:
+        return 0
+    try:
+        n = convert(value)
+    except (ValueError, OverflowError):
+        n = None
+    if n is None or n != n or n in (float("inf"), float("-inf")) or n < 0:
+        r.ignored += 1
+        if len(r.notes) < r.NOTES_KEPT:
+            r.notes.append(f"{where} is {value[:40]!r}, not a finite number: ignored")
+        return 0
+    return n
+
+
+def _read_runs(r: _Reader, props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], List[Tuple[str, str]]]:
     fields: Dict[str, Dict[str, Any]] = {}
     rest = []
     for k, v in props:
         if k == V.SCAN_FINISHED:
             continue
-        if k.startswith(V.COLLECTOR_PREFIX) and k.rsplit(":", 1)[-1] in RUN_FIELDS:
+        if k.startswith(V.COLLECTOR_PREFIX) and k.rsplit(":", 1)[-1] in RUN_FIELDS and k.count(":") >= 3:
             name, field = k[len(V.COLLECTOR_PREFIX):].rsplit(":", 1)
             entry = fields.setdefault(name, {"gap": []})
             if field == "gap":
@@ -359,18 +576,23 @@ def _read_runs(props: List[Tuple[str, str]]) -> Tuple[Tuple[CollectorRun, ...], 
                 entry[field] = v
         else:
             rest.append((k, v))
-    runs = tuple(
-        CollectorRun(
+    runs = []
+    for name, f in fields.items():
+        where = f"metadata.properties {V.COLLECTOR_PREFIX}{name}"
+        try:
+            status = Status(f.get("status", "failed"))
+        except ValueError:
+            r.note(f"{where}:status", f.get("status"), "ok/partial/skipped/failed")
+            status = Status.FAILED
+        runs.append(CollectorRun(
             name=name,
-            status=Status(f.get("status", "failed")),
-            duration=float(f.get("duration", 0) or 0),
+            status=status,
+            duration=float(_number(r, f.get("duration", ""), f"{where}:duration", float)),
             reason=f.get("reason", ""),
-            components=int(f.get("components", 0) or 0),
+            components=int(_number(r, f.get("components", ""), f"{where}:components", int)),
             gaps=tuple(f["gap"]),
-        )
-        for name, f in fields.items()
-    )
-    return runs, rest
+        ))
+    return tuple(runs), rest
 
 
 def _category(props: List[Tuple[str, str]], kind: Kind) -> Category:
@@ -388,20 +610,20 @@ def _category(props: List[Tuple[str, str]], kind: Kind) -> Category:
     }.get(kind, Category.SOFTWARE)
 
 
-def _read_license(entry: dict) -> str:
+def _read_license(r: _Reader, entry: Dict[str, Any], where: str) -> str:
     if "expression" in entry:
-        return entry["expression"]
-    lic = entry.get("license") or {}
-    return lic.get("id") or lic.get("name") or ""
+        return r.text(entry, "expression", where)
+    lic = r.obj(entry, "license", where)
+    return r.text(lic, "id", f"{where}.license") or r.text(lic, "name", f"{where}.license")
 
 
-def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
+def _read_component(r: _Reader, d: Dict[str, Any], where: str, deps: Dict[str, Tuple[str, ...]]) -> Component:
     try:
-        kind = Kind(d.get("type", "library"))
+        kind = Kind(r.text(d, "type", where) or "library")
     except ValueError:  # a type of a newer spec than this cbom knows
         kind = Kind.LIBRARY
-    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
-    ref = d.get("bom-ref") or ""
+    props = r.properties(d, where)
+    ref = r.text(d, "bom-ref", where)
     conversations: List[Conversation] = []
     rest: List[Tuple[str, str]] = []
     for k, v in props:
@@ -410,38 +632,48 @@ def _read_component(d: dict, deps: Dict[str, Tuple[str, ...]]) -> Component:
             conversations.append(t)
         elif k != V.CATEGORY:
             rest.append((k, v))
+    hashes = []
+    for at, h in r.entries(d, "hashes", where):
+        alg, content = r.text(h, "alg", at), r.text(h, "content", at)
+        if alg and content:
+            hashes.append((alg, content))
     return Component(
         category=_category(props, kind),
         kind=kind,
-        name=d.get("name", ""),
-        version=d.get("version", "") or "",
+        name=r.text(d, "name", where),
+        version=r.text(d, "version", where),
         ref=ref,
-        group=d.get("group", "") or "",
-        manufacturer=_name(d.get("manufacturer")),
-        supplier=_name(d.get("supplier")),
-        publisher=d.get("publisher", "") or "",
-        description=d.get("description", "") or "",
-        purl=d.get("purl", "") or "",
-        cpe=d.get("cpe", "") or "",
-        licenses=tuple(x for x in (_read_license(e) for e in d.get("licenses") or []) if x),
-        hashes=tuple((h["alg"], h["content"]) for h in d.get("hashes") or []),
+        group=r.text(d, "group", where),
+        manufacturer=r.name(d, "manufacturer", where),
+        supplier=r.name(d, "supplier", where),
+        publisher=r.text(d, "publisher", where),
+        description=r.text(d, "description", where),
+        purl=r.text(d, "purl", where),
+        cpe=r.text(d, "cpe", where),
+        licenses=tuple(x for x in (_read_license(r, e, at) for at, e in r.entries(d, "licenses", where)) if x),
+        hashes=tuple(hashes),
         properties=tuple(rest),
         depends_on=deps.get(ref, ()),
         conversations=tuple(conversations),
     )
 
 
-def _read_finding(d: dict) -> Finding:
-    ratings = d.get("ratings") or [{}]
-    props = [(p["name"], p.get("value", "")) for p in d.get("properties") or []]
+def _read_finding(r: _Reader, d: Dict[str, Any], where: str) -> Finding:
+    ratings = r.objects(d, "ratings", where)
+    severity = r.text(ratings[0], "severity", f"{where}.ratings[0]") if ratings else ""
+    try:
+        sev = Severity(severity or "unknown")
+    except ValueError:
+        r.note(f"{where}.ratings[0].severity", severity, "a CycloneDX severity")
+        sev = Severity.UNKNOWN
+    props = r.properties(d, where)
     return Finding(
-        id=d.get("id", ""),
-        title=d.get("description", ""),
-        severity=Severity(ratings[0].get("severity", "unknown")),
-        detail=d.get("detail", ""),
+        id=r.text(d, "id", where),
+        title=r.text(d, "description", where),
+        severity=sev,
+        detail=r.text(d, "detail", where),
         evidence=tuple(v for k, v in props if k == V.EVIDENCE),
-        refs=tuple(a["ref"] for a in d.get("affects") or []),
+        refs=tuple(x for x in (r.text(a, "ref", at) for at, a in r.entries(d, "affects", where)) if x),
         collector=next((v for k, v in props if k == V.FINDING_COLLECTOR), ""),
-        ref=d.get("bom-ref", ""),
+        ref=r.text(d, "bom-ref", where),
     )
-

@@ -28,7 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from . import _exec
 from .decode import decode_recorded
 from .model import Platform
-from .recording import MAX_FILE, Recording
+from .recording import Recording
 
 __all__ = ["COMMANDS", "FILES", "HostBackend", "LocalHost", "RecordedHost", "register_command", "register_file"]
 
@@ -139,13 +139,78 @@ class HostBackend:
         samples of one command (ipconfig-7.txt, ipconfig-10.txt; system_profiler-10.4/-10.5.txt)."""
         return [self.run(argv, timeout=timeout)]
 
-    def path(self, path: str) -> Path:
-        """A local path holding the scanned machine's `path` (it may not exist)."""
+    def resolve(self, path: str) -> Path:
+        """The local path holding the scanned machine's `path`, symlinks resolved inside the
+        scanned machine (it may not exist). Raises OSError for a link leading out of it or a loop."""
         raise NotImplementedError
 
+    def path(self, path: str) -> Path:
+        """A local path holding the scanned machine's `path` (it may not exist). A path that
+        `resolve` refuses gives a path that never exists; `read` says why."""
+        try:
+            return self.resolve(path)
+        except OSError:
+            return self.root / ".cbom-refused-path"
+
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+        """Bytes of the scanned machine's regular file `path` (at most `limit`; its first `limit`
+        bytes when `head`). Raises OSError: also for a FIFO, device or socket (never opened), a file
+        past `limit`, a link out of the scanned machine or a loop."""
+        return _exec.read_local(self.resolve(path), limit, what=path, head=head)
+
     def read(self, path: str) -> str:
-        """Text of the scanned machine's file `path`. Raises OSError."""
-        raise NotImplementedError
+        """Text of the scanned machine's file `path` (any encoding, NULs removed). Raises OSError."""
+        return decode_recorded(self.read_bytes(path))
+
+    def listdir(self, path: str) -> List[str]:
+        """Sorted names in the scanned machine's folder `path`. Raises OSError."""
+        return sorted(os.listdir(self.resolve(path)))
+
+    def is_dir(self, path: str) -> bool:
+        try:
+            return self.resolve(path).is_dir()
+        except OSError:
+            return False
+
+    def is_file(self, path: str) -> bool:
+        """True for a regular file (a FIFO or a device is not one)."""
+        try:
+            return self.resolve(path).is_file()
+        except OSError:
+            return False
+
+    def exists(self, path: str) -> bool:
+        try:
+            return self.resolve(path).exists()
+        except OSError:
+            return False
+
+    def readlink(self, path: str) -> str:
+        """The text of symlink `path` ("" when it is not one): the link itself is not followed."""
+        parent, _, name = path.rstrip("/").rpartition("/")
+        try:
+            return os.readlink(self.resolve(parent or "/") / name)
+        except OSError:
+            return ""
+
+    def glob(self, pattern: str) -> List[str]:
+        """Host paths matching `pattern` (fnmatch per component, no "**"), found inside the scanned
+        machine: a folder symlink such as /home/x -> / is followed inside it, never out of it."""
+        found = ["/"]
+        for part in [p for p in pattern.split("/") if p]:
+            nxt: List[str] = []
+            for base in found:
+                prefix = base.rstrip("/") + "/"
+                if not any(c in part for c in "*?["):
+                    nxt.append(prefix + part)
+                    continue
+                try:
+                    names = self.listdir(base)
+                except OSError:
+                    continue
+                nxt.extend(prefix + n for n in names if fnmatch.fnmatchcase(n, part))
+            found = nxt
+        return [p for p in found if self.exists(p)]
 
     def which(self, command: str) -> Optional[str]:
         raise NotImplementedError
@@ -180,19 +245,23 @@ class LocalHost(HostBackend):
     def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
         return _exec.run(argv, timeout=timeout)
 
-    def path(self, path: str) -> Path:
-        return _exec.host_path(self.root, path)
+    def resolve(self, path: str) -> Path:
+        if self.root == Path("/"):
+            return _exec.host_path(self.root, path)  # the running system: its own links are its own
+        return _exec.resolve_inside(self.root, path, what=f"the image {self.root}")
 
     def read(self, path: str) -> str:
-        return _exec.read_text(self.root, path)
+        # A Linux system's files are UTF-8: an invalid byte becomes U+FFFD, which parsers report
+        # ("non-UTF-8"), rather than a code-page guess made for Windows tools' output.
+        return self.read_bytes(path).decode("utf-8", "replace")
 
     def which(self, command: str) -> Optional[str]:
         return shutil.which(command)
 
     def sys_link(self, path: str) -> Optional[str]:
-        sys_root = os.path.realpath(self.path("/sys"))
         try:
-            real = os.path.realpath(self.path(path))
+            sys_root = os.path.realpath(self.resolve("/sys"))
+            real = os.path.realpath(self.resolve(path))
         except OSError:
             return None
         if real.startswith(sys_root + os.sep) and os.path.exists(real):
@@ -268,7 +337,15 @@ class RecordedHost(HostBackend):
         stderr = self.recording.text(name + ".stderr") if rc else ""
         return _exec.CommandResult(argv, rc, decode_recorded(data), stderr, raw=data)
 
-    def path(self, path: str) -> Path:
+    def resolve(self, path: str) -> Path:
+        mapped = self._mapped(path)
+        base = self.recording.path
+        if mapped == base or base in mapped.parents:
+            return self.recording.local(mapped.relative_to(base).as_posix())
+        return mapped
+
+    def _mapped(self, path: str) -> Path:
+        """Where the recording keeps host path `path`, symlinks not resolved."""
         clean = "/" + path.strip("/")
         if clean in self._copied:
             name = self._copied[clean]
@@ -326,12 +403,11 @@ class RecordedHost(HostBackend):
                         return folder
         return None
 
-    def read(self, path: str) -> str:
-        p = self.path(path)
-        if not p.is_file():
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+        p = self.resolve(path)
+        if not os.path.lexists(p):
             raise FileNotFoundError(2, "not recorded", path)
-        with open(p, "rb") as f:
-            return decode_recorded(f.read(MAX_FILE))
+        return _exec.read_local(p, limit, what=path, head=head)
 
     def which(self, command: str) -> Optional[str]:
         low = command.lower()

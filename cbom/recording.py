@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -25,14 +26,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from cbom import vocabulary as V
 
-from .model import Platform
-
+from . import _exec
 from .decode import decode_recorded
+from .model import Platform
 
 __all__ = ["EXPECTED", "ManifestEntry", "Recording", "altered_files", "describe", "detect_platform", "missing_files",
            "parse_manifest", "wmi_datetime"]
 
-MAX_FILE = 64 << 20  # a recorded file larger than this is not a command output we know
+MAX_FILE = _exec.READ_LIMIT  # a recorded file larger than this is not a command output we know
 
 # Names that tell the platform apart (lower-case glob patterns).
 _WINDOWS = ("*.wmi", "*.reg", "systeminfo*", "wmic-*", "ipconfig*", "netstat-ano*", "driverquery*")
@@ -115,28 +116,54 @@ class Recording:
 
     def __init__(self, path: str) -> None:
         self.path = Path(path)
+        if not self.path.exists():
+            raise FileNotFoundError(2, "no such folder", path)
         if not self.path.is_dir():
-            raise OSError(f"{path}: not a folder")
+            raise NotADirectoryError(20, "not a folder (a recording is the folder collect.sh wrote)", path)
         self._files: Dict[str, Path] = {}
         for p in sorted(self.path.iterdir()):
             self._files[p.name.lower()] = p
-        text = self.text("manifest.txt")
+        # What each entry is once its symlinks are resolved inside the recording: "dir", "file",
+        # or "other" (a FIFO, a device, a link out of the folder or in a loop: listed, refused on reading).
+        self._kinds: Dict[str, str] = {low: self._kind(p.name) for low, p in self._files.items()}
+        # Problems with the folder itself (an unreadable manifest), reported by the `recording` collector.
+        self.problems: List[str] = []
+        text = ""
+        if self.has("manifest.txt"):
+            try:
+                text = decode_recorded(self.data("manifest.txt"))
+            except OSError as exc:
+                self.problems.append(f"manifest.txt: {exc.strerror or exc}")
         self.manifest = parse_manifest(text) if text else Manifest()
         known = _WINDOWS + _DARWIN + _LINUX + ("manifest.txt", "sha256sums*", "*.stderr")
         # Files named otherwise (collections of samples, hand-made folders): recognised by their content.
         self.sniffed: Dict[str, str] = {}
         for low, p in self._files.items():
-            if p.is_file() and not _matches(low, known):
+            if self._kinds[low] == "file" and not _matches(low, known):
                 kind = sniff(self._head(p))
                 if kind:
                     self.sniffed[p.name] = kind
         self.platform = detect_platform(self.names() + sorted(set(self.sniffed.values())), self.manifest.script,
                                         self.manifest.header.get("os", ""))
 
-    @staticmethod
-    def _head(p: Path) -> str:
+    def local(self, relative: str) -> Path:
+        """The local path of `relative` (a name, or a path inside a copied folder), symlinks
+        resolved inside the recording. Raises OSError for a link out of it (absolute or
+        climbing) or a loop: a recording copied to the auditor's machine has no "/" of its own."""
+        return _exec.resolve_inside(self.path, relative, what="the recording", absolute_links=False)
+
+    def _kind(self, name: str) -> str:
         try:
-            with open(p, "rb") as f:
+            p = self.local(name)
+            if p.is_dir():
+                return "dir"
+            return "file" if p.is_file() else "other"
+        except OSError:
+            return "other"
+
+    def _head(self, p: Path) -> str:
+        try:
+            with os.fdopen(_exec._open_regular(self.local(p.name), p.name), "rb") as f:
                 return decode_recorded(f.read(4096))
         except OSError:
             return ""
@@ -154,7 +181,7 @@ class Recording:
                 if low.endswith(".stderr"):
                     continue  # what the command said on stderr (collect.sh keeps it beside the output)
                 if (fnmatch.fnmatchcase(low, pat) or (alias and fnmatch.fnmatchcase(alias, pat))) \
-                        and p.name not in out and p.is_file():
+                        and p.name not in out and self._kinds[low] != "dir":
                     out.append(p.name)
         return out
 
@@ -167,15 +194,15 @@ class Recording:
 
     def folder(self, name: str) -> Optional[Path]:
         p = self._files.get(name.lower())
-        return p if p is not None and p.is_dir() else None
+        return self.local(p.name) if p is not None and self._kinds[name.lower()] == "dir" else None
 
     def data(self, name: str) -> bytes:
-        """Raw bytes of a top-level file. Raises OSError."""
+        """Raw bytes of a top-level file (at most MAX_FILE). Raises OSError: also for a FIFO, a device,
+        a larger file or a link out of the recording, each named in the message."""
         p = self._files.get(name.lower())
         if p is None:
-            raise FileNotFoundError(name)
-        with open(p, "rb") as f:
-            return f.read(MAX_FILE)
+            raise FileNotFoundError(2, "not in the recording", name)
+        return _exec.read_local(self.local(p.name), MAX_FILE, what=p.name)
 
     def text(self, name: str) -> str:
         """Decoded text of a file ('' when absent or unreadable)."""
@@ -290,24 +317,28 @@ def used_files(rec: Recording, platform: Platform) -> List[str]:
     return out
 
 
-def altered_files(rec: Recording) -> List[str]:
-    """Files whose SHA-256 differs from the recording's SHA256SUMS ("hex  name" lines)."""
-    out = []
+def altered_files(rec: Recording) -> List[Tuple[str, str]]:
+    """(name, why) of files that do not match the recording's SHA256SUMS ("hex  name" lines), or
+    cannot be checked against it (a FIFO, a link out of the folder, a file past MAX_FILE)."""
+    out: List[Tuple[str, str]] = []
     text = rec.text("SHA256SUMS") if rec.has("SHA256SUMS") else ""
     for line in text.split("\n"):
         digest, _, name = line.strip().partition("  ")
         name = name.lstrip("*")
         if name.lower() == "manifest.txt":
             continue  # collect.sh version 1 appended its last line after hashing it
-        if len(digest) != 64 or not name or "/" in name.strip("./") and not rec.path.joinpath(name).is_file():
+        if len(digest) != 64 or not name:
             continue
         try:
-            with open(rec.path / name, "rb") as f:
-                actual = hashlib.sha256(f.read(MAX_FILE)).hexdigest()
-        except OSError:
-            continue  # a missing file is reported as missing, not as altered
+            local = rec.local(name)
+            if not os.path.lexists(local):
+                continue  # a missing file is reported as missing, not as altered
+            actual = hashlib.sha256(_exec.read_local(local, MAX_FILE, what=name)).hexdigest()
+        except OSError as exc:
+            out.append((name, f"cannot be checked: {exc.strerror or exc}"))
+            continue
         if actual != digest.lower():
-            out.append(name)
+            out.append((name, "does not match its SHA256SUMS line (altered or damaged since recording)"))
     return out
 
 

@@ -94,10 +94,57 @@ def render(template: str, folder: Optional[str] = None, **context: Any) -> str:
         raise MissingTemplate(f"template {template} not found in {folder}") from None
 
 
+# fonts-conf(5): "If multiple <cachedir> elements are specified ..., the directory that can be accessed
+# first in the list will be used to store the cache files"; FONTCONFIG_FILE "is used to override the
+# default configuration file". So a file naming a temporary cache folder first, then including the
+# configuration in force, keeps every font and rule and moves the writes: without it, fontconfig
+# writes /var/cache/fontconfig (root) or ~/.cache/fontconfig on the audited machine.
+_FONTS_CONF = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <cachedir>{cache}</cachedir>
+  <include ignore_missing="yes">{system}</include>
+</fontconfig>
+"""
+SYSTEM_FONTS_CONF = "/etc/fonts/fonts.conf"  # fontconfig's default on Linux (FONTCONFIG_PATH /etc/fonts)
+_font_cache_done = False  # a module flag, not an environment variable: child processes must not inherit it
+
+
+def _private_font_cache() -> None:
+    """Point fontconfig's cache at a temporary folder removed at exit, and GLib's settings at memory.
+
+    Done once, before WeasyPrint loads Pango/fontconfig/GIO (they read the environment then)."""
+    import atexit
+    import shutil
+    import tempfile
+    from xml.sax.saxutils import escape
+
+    global _font_cache_done
+    if _font_cache_done:
+        return
+    _font_cache_done = True
+    system = os.environ.get("FONTCONFIG_FILE") or SYSTEM_FONTS_CONF
+    # GIO's documented GSETTINGS_BACKEND: "memory" keeps settings in memory, so no ~/.cache/dconf.
+    os.environ.setdefault("GSETTINGS_BACKEND", "memory")
+    if not os.path.isfile(system):
+        return  # no fontconfig file to wrap (Windows: GTK's own set-up)
+    try:
+        folder = tempfile.mkdtemp(prefix="cbom-fontconfig-")
+    except OSError:  # no writable temporary folder: fontconfig falls back to its own list
+        return
+    atexit.register(shutil.rmtree, folder, True)
+    conf = os.path.join(folder, "fonts.conf")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(_FONTS_CONF.format(cache=escape(os.path.join(folder, "cache")), system=escape(system)))
+    os.environ["FONTCONFIG_FILE"] = conf
+
+
 def pdf_engine() -> Any:
     """The WeasyPrint module; raises ReportUnavailable (one line) where it cannot load."""
     # WeasyPrint sets its logger to WARNING on import (CSS notes on stderr): keep the level the CLI chose.
     level = logging.getLogger("weasyprint").level or logging.ERROR
+    if "weasyprint" not in sys.modules:
+        _private_font_cache()
     try:
         import weasyprint
 

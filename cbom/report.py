@@ -13,6 +13,7 @@ so a French catalogue can be added without touching the templates.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict
@@ -27,7 +28,8 @@ PAPERS = ("A4", "Letter")
 LANGS_DIR = "i18n"
 
 __all__ = [
-    "ReportUnavailable", "render_html", "render_pdf", "html_to_pdf", "templates_dir", "unavailable_reason", "PAPERS",
+    "ReportUnavailable", "check_lang", "render_html", "render_pdf", "html_to_pdf", "templates_dir",
+    "unavailable_reason", "PAPERS",
 ]
 
 
@@ -35,11 +37,23 @@ __all__ = [
 def _catalogue(folder: str, lang: str) -> Dict[str, str]:
     if lang == "en":
         return {}
+    if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?", lang):  # a language tag, never a path
+        raise ValueError(f"{lang!r} is not a language code such as en or fr")
     path = Path(folder) / LANGS_DIR / f"{lang}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        messages = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ValueError(f"no report translation for language {lang!r} ({path} missing)") from None
+    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise ValueError(f"the report translation {path} cannot be read: {exc}") from None
+    if not isinstance(messages, dict) or not all(isinstance(v, str) for v in messages.values()):
+        raise ValueError(f"the report translation {path} is not an object of strings")
+    return messages
+
+
+def check_lang(lang: str) -> None:
+    """Raise ValueError (one line) when the report cannot be written in `lang`."""
+    _catalogue(str(templates_dir()), lang)
 
 
 def _render(document: Document, paper: str, lang: str, pdf: bool) -> str:

@@ -23,6 +23,8 @@ from .model import (
 )
 
 log = logging.getLogger(__name__)
+MAX_LIMIT = 8 * 24 * 3600.0  # seconds: a week of --capture-seconds plus its margin; beyond, join() overflows
+INTERRUPTED = "not run: scan interrupted by the user"
 
 
 class SelectionError(ValueError):
@@ -93,6 +95,10 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
         if not isinstance(limit_value, (str, SupportsFloat)):  # float() would raise TypeError too
             raise TypeError(f"timeout_{cls.name} is not a number of seconds: {limit_value!r}")
         limit = float(limit_value)
+        # thread.join(nan) raises ValueError and join(inf) OverflowError: no limit that means anything.
+        if not 0 < limit <= MAX_LIMIT:
+            raise ValueError(f"time limit {limit_value!r} of {cls.name} is not a number of seconds "
+                             f"above 0 and at most {MAX_LIMIT:g}")
     except Exception as exc:  # a plug-in's own checks are contained like its collect()
         return CollectorRun(cls.name, Status.FAILED, 0.0, _one_line(exc)), []
     if why_not:
@@ -154,29 +160,37 @@ def scan(
     interrupted = False
     for cls in collectors:
         if interrupted:
-            runs.append(CollectorRun(cls.name, Status.SKIPPED, 0.0, "not run: scan interrupted by the user"))
+            runs.append(CollectorRun(cls.name, Status.SKIPPED, 0.0, INTERRUPTED))
             continue
-        if starting:
-            try:
-                starting(cls)
-            except Exception as exc:  # a plug-in's announce() must not stop the scan
-                log.debug("announce of %s failed: %s", cls.name, exc)
-        run, items = run_one(cls, ctx)
-        interrupted = run.reason.startswith("interrupted by the user")
-        added = 0
-        for item in items:
-            if isinstance(item, Component):
-                added += _add(components, item)
-            elif isinstance(item, Finding):
-                findings.setdefault(item.ref, item if item.collector else _with_collector(item, cls.name))
-            elif isinstance(item, HostFact):
-                facts.append(item)
-        # Count what the CBOM holds: a component yielded twice (e.g. a Python dist with both
-        # .dist-info and .egg-info metadata) is one component.
-        run = replace(run, components=added)
-        runs.append(run)
-        if progress:
-            progress(run)
+        # Ctrl-C (or SIGTERM, which the CLI turns into it) can land anywhere in this loop, not only
+        # in run_one's join: before the run it skips the collector, after it the run is kept.
+        run = None
+        try:
+            if starting:
+                try:
+                    starting(cls)
+                except Exception as exc:  # a plug-in's announce() must not stop the scan
+                    log.debug("announce of %s failed: %s", cls.name, exc)
+            run, items = run_one(cls, ctx)
+            interrupted = run.reason.startswith("interrupted by the user")
+            added = 0
+            for item in items:
+                if isinstance(item, Component):
+                    added += _add(components, item)
+                elif isinstance(item, Finding):
+                    findings.setdefault(item.ref, item if item.collector else _with_collector(item, cls.name))
+                elif isinstance(item, HostFact):
+                    facts.append(item)
+            # Count what the CBOM holds: a component yielded twice (e.g. a Python dist with both
+            # .dist-info and .egg-info metadata) is one component.
+            run = replace(run, components=added)
+            runs.append(run)
+            if progress:
+                progress(run)
+        except KeyboardInterrupt:
+            interrupted = True
+            if not runs or runs[-1].name != cls.name:  # not yet recorded: record what is known
+                runs.append(run or CollectorRun(cls.name, Status.SKIPPED, 0.0, INTERRUPTED))
     return Scan(
         id=f"urn:uuid:{uuid.uuid4()}",
         started=started,

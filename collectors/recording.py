@@ -33,12 +33,14 @@ class RecordingCheck(Collector):
         host = ctx.host
         assert isinstance(host, RecordedHost)
         rec = host.recording
+        for problem in rec.problems:
+            yield Gap(problem)
         if ctx.platform is not None:
             absent = missing_files(rec, ctx.platform)
             if absent:
                 yield Gap(f"expected files missing from the recording: {', '.join(absent)}")
-        for name in altered_files(rec):
-            yield Gap(f"{name}: does not match its SHA256SUMS line (altered or damaged since recording)")
+        for name, why in altered_files(rec):
+            yield Gap(f"{name}: {why}")
 
 
 COLLECTORS = (RecordingCheck,)

@@ -1,9 +1,11 @@
 """Shared test helpers: run the real `cbom` command in a subprocess."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +34,42 @@ def is_root() -> bool:
 
 
 needs_root = pytest.mark.skipif(not is_root(), reason="needs root (network namespaces / raw sockets)")
+
+
+@functools.lru_cache(maxsize=None)
+def netns_unusable() -> str:
+    """Why network namespaces cannot be made here ("" when they can), checked once per session.
+
+    Root is not enough: inside a chroot or a container without /run/netns mounts,
+    `ip netns add` fails; such a machine skips the namespace tests with this reason.
+    """
+    if not is_root():
+        return "needs root to create a network namespace"
+    ip = shutil.which("ip")
+    if ip is None:
+        return "`ip` (iproute2) is not installed"
+    probe = f"cbomprobe{os.getpid()}"
+    try:
+        made = subprocess.run([ip, "netns", "add", probe], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"`ip netns add` cannot run: {exc}"
+    # Inside a chroot `ip netns add` may work while `ip netns exec` cannot remount / ("mount
+    # --make-rslave / failed: Invalid argument"): try both.
+    entered = subprocess.run([ip, "netns", "exec", probe, "true"], capture_output=True, text=True, timeout=20) \
+        if made.returncode == 0 else made
+    subprocess.run([ip, "netns", "del", probe], capture_output=True, timeout=20)
+    if made.returncode != 0:
+        return f"network namespaces unusable here: `ip netns add` said {made.stderr.strip()[:200]!r}"
+    if entered.returncode != 0:
+        return f"network namespaces unusable here: `ip netns exec` said {entered.stderr.strip()[:200]!r}"
+    return ""
+
+
+def skip_without_netns() -> None:
+    """Skip the calling test, with the reason, where network namespaces cannot be made."""
+    reason = netns_unusable()
+    if reason:
+        pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

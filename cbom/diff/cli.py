@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Optional
 
+from ..document import clean
 from ..output import atomic_write
 from .compare import diff_scans, machine_mismatch
 from .model import DiffError
@@ -42,9 +43,11 @@ def command(args: Any) -> int:
                        old_side=old, new_side=new)
         if why:
             d = replace(d, notes=(f"different machines ({why}); compared because of --force",) + d.notes)
+        if old.notes or new.notes:
+            d = replace(d, notes=old.notes + new.notes + d.notes)
         _out(FORMATS.get(fmt, FORMATS["text"])(d), output)
-    except DiffError as exc:
-        print(f"cbom diff: {exc}", file=sys.stderr)
+    except DiffError as exc:  # may quote the documents (host names): shown cleaned
+        print(f"cbom diff: {clean(exc, one_line=True)}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # writing -o FILE
         print(f"cbom diff: cannot write {output or 'output'}: {exc.strerror or exc}", file=sys.stderr)

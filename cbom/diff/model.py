@@ -70,6 +70,7 @@ class Side:
     file: str = ""
     spec: str = ""
     tool: str = ""  # "cbom 0.1.0", "syft 1.4.1", "cyclonedx-py 4.1.0"
+    notes: Tuple[str, ...] = ()  # values of the file left out for their type (cbom.cyclonedx.read_dict)
 
     @property
     def is_cbom(self) -> bool:

@@ -8,12 +8,14 @@ __all__ = ["read_scan"]
 
 
 def _tool_name(doc: dict) -> str:
-    tools = (doc.get("metadata") or {}).get("tools") or []
-    if isinstance(tools, dict):
-        tools = list(tools.get("components") or []) + list(tools.get("services") or [])
+    meta = doc.get("metadata")
+    tools = meta.get("tools") if isinstance(meta, dict) else None
+    if isinstance(tools, dict):  # CycloneDX 1.5+: {"components": [...], "services": [...]}
+        tools = [t for key in ("components", "services") if isinstance(tools.get(key), list) for t in tools[key]]
     for t in tools if isinstance(tools, list) else []:
-        if isinstance(t, dict) and t.get("name"):
-            return f"{t['name']} {t.get('version', '')}".strip()
+        if isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"]:
+            version = t.get("version")
+            return f"{t['name']} {version if isinstance(version, str) else ''}".strip()
     return ""
 
 
@@ -21,7 +23,7 @@ def read_scan(path: str) -> Side:
     """Read one CycloneDX JSON file. Raises DiffError with one line saying what is wrong."""
     try:
         doc = cyclonedx.read_json(path)
-        scan = cyclonedx.from_dict(doc, source=path)
+        scan, notes = cyclonedx.read_dict(doc, source=path)
     except cyclonedx.ReadError as exc:
         raise DiffError(str(exc)) from None
-    return Side(scan, path, str(doc["specVersion"]), _tool_name(doc))
+    return Side(scan, path, str(doc["specVersion"]), _tool_name(doc), tuple(notes))

@@ -45,6 +45,7 @@ import json
 from collections import Counter
 from typing import Any, Callable, Dict, List
 
+from ..document import clean
 from ..model import Component, Finding, Severity
 from ..render import MissingTemplate, ReportUnavailable, html_to_pdf, render
 from .categories import display_name, rules_for
@@ -206,8 +207,11 @@ def text_lines(d: Diff) -> List[str]:
 
 
 def write_text(d: Diff) -> str:
-    """The readable summary as one string ending in a newline."""
-    return "\n".join(text_lines(d)).rstrip("\n") + "\n"
+    """The readable summary as one string ending in a newline.
+
+    It goes to a terminal: every line is cleaned (names learned from a network or a file may hold
+    ESC sequences that clear the screen or set the title, NUL, BEL, newlines)."""
+    return "\n".join(clean(line, one_line=True) for line in text_lines(d)).rstrip("\n") + "\n"
 
 
 # --- HTML / PDF -----------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """cbom.pdf: the audit report as PDF (WeasyPrint, imported only when a PDF is asked for)."""
 from __future__ import annotations
 
-from typing import ClassVar
+import threading
+from typing import Any, ClassVar, Dict
 
 from ..document import Document
+
+# No PDF is worth more than this: the report of 100,000 components takes ~160 s here, the time a
+# hostile value could cost is unbounded. Past it the PDF is given up, and said so; the rest is kept.
+TIME_LIMIT = 900.0
 
 
 class PdfWriter:
@@ -11,11 +16,29 @@ class PdfWriter:
 
     name: ClassVar[str] = "pdf"
     file_name: ClassVar[str] = "cbom.pdf"
+    time_limit: float = TIME_LIMIT
 
     def render(self, document: Document) -> bytes:
-        """The PDF file."""
+        """The PDF file; raises TimeoutError after `time_limit` seconds."""
         # Imported here: the report's view and Jinja cost every command ~10 ms of start-up.
         from ..report import render_pdf
 
-        return render_pdf(document, paper=str(document.options.get("paper", "A4")),
-                          lang=str(document.options.get("lang", "en")))
+        result: Dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                result["pdf"] = render_pdf(document, paper=str(document.options.get("paper", "A4")),
+                                           lang=str(document.options.get("lang", "en")))
+            except BaseException as exc:  # handed to the caller's thread
+                result["error"] = exc
+
+        # A daemon thread: Python cannot stop WeasyPrint mid-layout, but cbom need not wait for it,
+        # and it ends with the process.
+        thread = threading.Thread(target=work, name="cbom-pdf", daemon=True)
+        thread.start()
+        thread.join(self.time_limit)
+        if thread.is_alive():
+            raise TimeoutError(f"the PDF took more than {self.time_limit:g} s to lay out: given up")
+        if "error" in result:
+            raise result["error"]
+        return result["pdf"]

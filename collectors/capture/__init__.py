@@ -13,10 +13,15 @@ per-socket membership the kernel drops when the socket closes.
 """
 from __future__ import annotations
 
+import argparse
+import hashlib
+import math
 import os
+import stat
 import threading
 import time
-from typing import Any, Iterator, List, Mapping, Optional, Tuple
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
@@ -31,10 +36,38 @@ from ._live import (
 )
 from ._pcap import CaptureFile, PcapError, PcapWriter
 
-__all__ = ["CaptureCollector"]
+if TYPE_CHECKING:
+    from ._engine import Analyzer
+
+__all__ = ["CaptureCollector", "packets_option", "seconds_option"]
 
 DEFAULT_SECONDS = 30
 DEFAULT_MAX_PACKETS = 2_000_000
+MAX_SECONDS = 7 * 86400  # a week of listening (as cbom.cli bounds every duration); more is a typing slip
+BATCH = 4096  # frames analysed between two looks at the clock
+STOP_GRACE = 5.0  # at most this long for the analysis to notice it must stop
+
+
+def seconds_option(text: str) -> float:
+    """argparse type of --capture-seconds: 0 (off) to MAX_SECONDS, finite (issue 18, D15)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text) from None
+    if not 0 <= value <= MAX_SECONDS:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError("%r: give 0 (off) to %d seconds" % (text, MAX_SECONDS))
+    return value
+
+
+def packets_option(text: str) -> int:
+    """argparse type of --capture-max-packets: a whole number of packets, 1 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a whole number of packets" % text) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("%r: give 1 or more packets" % text)
+    return value
 
 
 class CaptureCollector(Collector):
@@ -47,7 +80,7 @@ class CaptureCollector(Collector):
     reads_recordings = False  # a recorded folder has no network to listen to
     timeout = 1800.0  # file mode: analysing a large capture; raise with --collector-timeout
     cli_options = (
-        (("--capture-seconds",), dict(dest="capture_seconds", type=float, default=DEFAULT_SECONDS, metavar="N",
+        (("--capture-seconds",), dict(dest="capture_seconds", type=seconds_option, default=DEFAULT_SECONDS, metavar="N",
                                       help="listen N seconds on the network (default 30; 0 turns live capture off)")),
         (("--interface",), dict(dest="interface", action="append", default=None, metavar="IF",
                                 help="interface to listen on (repeatable; default every up, non-loopback one)")),
@@ -57,7 +90,7 @@ class CaptureCollector(Collector):
                            help="analyse a pcap/pcapng file instead of listening (repeatable; no privilege needed)")),
         (("--pcap-out",), dict(dest="pcap_out", default="", metavar="FILE",
                                help="also write the live capture to FILE (pcap)")),
-        (("--capture-max-packets",), dict(dest="capture_max_packets", type=int, default=DEFAULT_MAX_PACKETS,
+        (("--capture-max-packets",), dict(dest="capture_max_packets", type=packets_option, default=DEFAULT_MAX_PACKETS,
                                           metavar="N", help="stop live capture after N packets (default 2000000)")),
     )
 
@@ -68,7 +101,7 @@ class CaptureCollector(Collector):
         if _opts(ctx).get("pcap"):
             return "analysing " + ", ".join(_opts(ctx)["pcap"])
         where = ", ".join(_opts(ctx).get("interface") or []) or "every interface that is up"
-        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
+        seconds = _seconds(ctx)
         return f"listening passively for {seconds:g} s on {where} (Ctrl-C stops early and keeps the rest)"
 
     @classmethod
@@ -76,15 +109,16 @@ class CaptureCollector(Collector):
         if _opts(ctx).get("pcap"):
             return cls.timeout
         # Live: the listening time plus analysis of what was queued.
-        return float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0) + 300.0
+        return _seconds(ctx) + 300.0
 
     @classmethod
     def unavailable(cls, ctx: ScanContext) -> str:
         if _opts(ctx).get("pcap"):
             return ""  # file mode: any platform, no privilege
-        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
+        seconds = _seconds(ctx)
         if seconds <= 0:
-            return "live capture off (--capture-seconds 0) and no --pcap file given"
+            return "live capture off (--capture-seconds %s) and no --pcap file given" % (
+                _opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
         if not ctx.live:
             return "live capture only on the running system (not with --root); use --pcap FILE"
         if ctx.platform != Platform.LINUX:
@@ -106,39 +140,75 @@ class CaptureCollector(Collector):
         # The engine and its ~30 protocol modules load when a capture runs, not at every start of
         # cbom (registering the collectors imports this module): ~8 ms of each command.
         from ._engine import Analyzer
-        from ._model import items_from
 
         an = Analyzer()
-        feed = an.feed
-        done = []
-        for name in files:
-            # --pcap names a file the auditor brought (not a path on the scanned system):
-            # it is opened as given, never under --root.
-            try:
-                with open(name, "rb") as f, CaptureFile(f) as cf:
-                    before = an.frames
-                    for ts, lt, frame, wl in cf:
-                        feed(ts, frame, wl, lt)
-                    if cf.problem:
-                        yield Gap("capture: %s: %s (%d packets read before it)"
-                                  % (name, cf.problem, an.frames - before))
+        gaps: List[str] = []
+        done: List[str] = []
+        seen: Dict[Tuple[int, str], str] = {}  # content fingerprint -> the name it was first given as
+        where: Dict[str, Any] = {"file": "", "before": 0}  # for the message of a stuck analysis
+
+        def work(stop: threading.Event) -> None:
+            feed = an.feed
+            for name in files:
+                if stop.is_set():
+                    gaps.append("capture: %s not analysed (time limit)" % name)
+                    continue
+                # --pcap names a file the auditor brought (not a path on the scanned system):
+                # it is opened as given, never under --root.
+                try:
+                    with _open_regular(name) as f:
+                        key = _fingerprint(f)
+                        if key in seen:
+                            # the same packets twice would count some figures twice (issue 18, D13)
+                            gaps.append("capture: %s is the same capture as %s: analysed once" % (name, seen[key]))
+                            continue
+                        seen[key] = name
+                        with CaptureFile(f) as cf:
+                            cf.fallback_ts = an.last_ts or 0.0
+                            before = where["before"] = an.frames
+                            where["file"] = name
+                            records = iter(cf)
+                            while not stop.is_set():
+                                n = 0
+                                for ts, lt, frame, wl in islice(records, BATCH):
+                                    feed(ts, frame, wl, lt)
+                                    n += 1
+                                if n < BATCH:
+                                    break
+                            else:
+                                gaps.append("capture: %s: analysis stopped at the time limit after %d packets "
+                                            "(raise --collector-timeout to read all of it)"
+                                            % (name, an.frames - before))
+                            for anomaly in cf.anomalies():
+                                gaps.append("capture: %s: %s" % (name, anomaly))
+                            if cf.problem:
+                                gaps.append("capture: %s: %s (%d packets read before it)"
+                                            % (name, cf.problem, an.frames - before))
                     done.append(os.path.basename(name))
-            except PcapError as exc:
-                yield Gap("capture: %s: %s" % (name, exc))
-            except OSError as exc:
-                yield Gap("capture: cannot read %s: %s" % (name, exc.strerror or exc))
+                except PcapError as exc:
+                    gaps.append("capture: %s: %s" % (name, exc))
+                except OSError as exc:
+                    gaps.append("capture: cannot read %s: %s" % (name, exc.strerror or exc))
+
+        ended = _bounded(work, *_deadline(self, ctx))
+        if ended:
+            # the packet being analysed is counted in `an.frames` already
+            gaps.append("capture: %s: %s at packet %d; the %d packets before it are kept"
+                        % (where["file"], ended, an.frames - where["before"], an.frames - 1))
+            done.append(os.path.basename(where["file"]))
+        for g in gaps:
+            yield Gap(g)
         if not done:
             return
         yield HostFact(V.CAPTURE_MODE, "file")
-        yield from items_from(an, ", ".join(done))
+        yield from _items(an, ", ".join(done))
 
     # ------------------------------------------------------------------ live
 
     def _live(self, ctx: ScanContext) -> Iterator[Item]:
         from ._engine import Analyzer  # see _files
-        from ._model import items_from
 
-        seconds = float(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0)
+        seconds = _seconds(ctx)
         max_packets = int(_opts(ctx).get("capture_max_packets") or DEFAULT_MAX_PACKETS)
         bpf = str(_opts(ctx).get("capture_filter") or "")
         wanted = list(_opts(ctx).get("interface") or [])
@@ -180,15 +250,19 @@ class CaptureCollector(Collector):
             if writer is not None and lt == ifaces[0][1]:  # one pcap file holds one link type
                 writer.write(ts, frame, wl)
 
+        def work(stop: threading.Event) -> None:
+            while not cap.done.is_set() and not stop.is_set():
+                if not cap.drain(sink, BATCH):
+                    cap.done.wait(0.05)
+            thread.join()
+            while not stop.is_set() and cap.drain(sink, BATCH):
+                pass
+
         started = time.time()
         thread = threading.Thread(target=cap.run, name="cbom-capture-rx", daemon=True)
         thread.start()
         try:
-            while not cap.done.is_set():
-                if not cap.drain(sink):
-                    cap.done.wait(0.05)
-            thread.join()
-            cap.drain(sink)
+            ended = _bounded(work, *_deadline(self, ctx))
         finally:
             cap.close()
             if out is not None:
@@ -216,9 +290,109 @@ class CaptureCollector(Collector):
             yield Gap("capture: %d packets dropped: analysis queue full (memory bound)" % st.queue_drops)
         if st.limit_hit:
             yield Gap("capture: stopped early at --capture-max-packets %d" % max_packets)
+        if ended:
+            yield Gap("capture: %s; the %d packets before it are kept" % (ended, an.frames - 1))
+        elif cap.queue:
+            yield Gap("capture: %d received packets not analysed by the time limit" % len(cap.queue))
         for e in st.errors:
             yield Gap("capture: " + e)
-        yield from items_from(an, "live: " + ", ".join(n for n, _ in ifaces))
+        yield from _items(an, "live: " + ", ".join(n for n, _ in ifaces))
+
+
+def _seconds(ctx: ScanContext) -> float:
+    """--capture-seconds as a usable number (argparse checked it; options set in code may not be)."""
+    try:
+        return seconds_option(str(_opts(ctx).get("capture_seconds", DEFAULT_SECONDS) or 0))
+    except argparse.ArgumentTypeError:
+        return 0.0
+
+
+def _deadline(cls: CaptureCollector, ctx: ScanContext) -> Tuple[float, float]:
+    """When the analysis must stop so that its results are out before the runner's time limit,
+    and how long it then gets to notice."""
+    value: Any = ctx.options.get("timeout_" + cls.name) or cls.time_limit(ctx)
+    try:
+        limit = float(value)
+    except (TypeError, ValueError):
+        limit = cls.timeout
+    if not math.isfinite(limit) or limit <= 0:
+        limit = cls.timeout
+    # Turning the tables into items takes seconds for tens of thousands of hosts.
+    reserve = min(60.0, 0.2 * limit)
+    return time.monotonic() + limit - reserve, min(STOP_GRACE, reserve / 3)
+
+
+def _bounded(work: Callable[[threading.Event], None], deadline: float, grace: float) -> str:
+    """Run `work(stop)` in its own thread until it returns or `deadline` passes, then ask it to stop
+    and give it `grace` seconds.
+
+    Returns "" when it ended, else why not: a thread still running is left behind, as the runner
+    leaves a collector that timed out. Either way what was analysed is kept (issue 18, D1: a
+    looping dissector once cost every result of the capture, now it costs one packet).
+    """
+    stop = threading.Event()
+    failure: List[BaseException] = []
+
+    def run() -> None:
+        try:
+            work(stop)
+        except BaseException as exc:  # reported by the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="cbom-capture-analysis", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if thread.is_alive():
+        stop.set()
+        thread.join(grace)
+        if thread.is_alive():
+            return "the analysis of one packet did not finish by the time limit (a dissector looping?)"
+    if failure:
+        return "the analysis failed (%s: %s)" % (type(failure[0]).__name__, failure[0])
+    return ""
+
+
+def _items(an: Analyzer, source: str) -> List[Item]:
+    """`items_from`, also while a stuck analysis thread may still change a table."""
+    from ._model import items_from
+
+    for _ in range(3):
+        try:
+            return items_from(an, source)
+        except RuntimeError:  # "dictionary changed size during iteration"
+            time.sleep(0.1)
+    return [Gap("capture: results lost: the analysis kept changing them after the time limit")]
+
+
+def _open_regular(name: str) -> Any:
+    """`name` opened for reading if it is a regular file; OSError (with the reason) if not.
+
+    A FIFO or a device given as --pcap would block the open or never end (issue 18, D5):
+    O_NONBLOCK makes the open return at once, fstat then tells what was opened.
+    """
+    fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a directory" if stat.S_ISDIR(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket")
+            raise OSError(0, "%s, not a capture file (only regular files are read)" % kind)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _fingerprint(f: Any) -> Tuple[int, str]:
+    """(size, digest of the first and last MiB): equal for the same capture under two names."""
+    size = os.fstat(f.fileno()).st_size
+    h = hashlib.sha256(f.read(1 << 20))
+    if size > 2 << 20:
+        f.seek(-(1 << 20), os.SEEK_END)
+        h.update(f.read(1 << 20))
+    f.seek(0)
+    return size, h.hexdigest()
 
 
 def _opts(ctx: ScanContext) -> Mapping[str, Any]:

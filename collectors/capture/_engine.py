@@ -27,17 +27,21 @@ in `dissector_errors[protocol]` with its message and reported as a gap.
 """
 from __future__ import annotations
 
+import collections
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from . import protocols
 from ._records import (
     MALFORMED,
+    MAX_BUFFERED,
     MAX_EVENTS_PER_KIND,
     MAX_FLOWS,
     MAX_HOSTS,
     MAX_IPS_PER_HOST,
     MAX_L2FLOWS,
     MAX_NAMES_PER_HOST,
+    MAX_STREAM_BUFFER,
+    MAX_TCP_STREAMS,
     Event,
     Failure,
     Flow,
@@ -64,30 +68,40 @@ LLC_FLOW = 0  # L2 flow "EtherType" of 802.3 frames carrying 802.2 LLC
 
 _UPGRADING = StreamMode.UPGRADING
 _UPGRADED = StreamMode.UPGRADED
+_BODY = StreamMode.BODY
+_PDUS = StreamMode.PDUS
+_INF = float("inf")
 
 
 class Analyzer:
     """Aggregates frames into protocol, host, conversation and event tables."""
 
     def __init__(self, max_hosts: int = MAX_HOSTS, max_flows: int = MAX_FLOWS,
-                 dissectors: Optional[Sequence[Dissector]] = None) -> None:
+                 dissectors: Optional[Sequence[Dissector]] = None, max_streams: int = MAX_TCP_STREAMS,
+                 max_buffered: int = MAX_BUFFERED) -> None:
         self.table = Table(protocols.DISSECTORS if dissectors is None else dissectors)
         self._tcp_ports = self.table.tcp_ports
         self._udp_ports = self.table.udp_ports
         self._ethertypes = self.table.ethertypes
         self.max_hosts = max_hosts
         self.max_flows = max_flows
+        self.max_streams = max_streams
+        self.max_buffered = max_buffered
         self.frames = 0
         self.bytes = 0
         self.undecodable = 0
         self.unsupported_linktype: Dict[int, int] = {}
-        self.first_ts: Optional[float] = None
-        self.last_ts: Optional[float] = None
+        # Earliest and latest timestamps: files may come in any order (issue 18, D13).
+        self._t0 = _INF
+        self._t1 = -_INF
         self.stacks: Dict[Tuple[str, ...], List[int]] = {}
         self.hosts: Dict[bytes, HostRec] = {}
         self.flows: Dict[FlowKey, Flow] = {}
         self.l2flows: Dict[L2FlowKey, L2Flow] = {}
-        self.tcp: Dict[bytes, TcpStream] = {}  # src endpoint + dst endpoint -> one direction's state
+        # src endpoint + dst endpoint -> one direction's state, least recently used first
+        self.tcp: "collections.OrderedDict[bytes, TcpStream]" = collections.OrderedDict()
+        self.buffered = 0  # bytes all TCP directions hold (`TcpStream.buf`)
+        self._holding: "collections.OrderedDict[bytes, None]" = collections.OrderedDict()  # who holds them
         self.caps_hit: Dict[str, int] = {}  # table -> frames not tracked because it was full
         self.arp: Dict[bytes, Dict[bytes, float]] = {}  # ip -> {mac: first seen}
         self.ip_names: Dict[bytes, Dict[str, str]] = {}  # ip -> {name: how}
@@ -105,9 +119,10 @@ class Analyzer:
         self.frames += 1
         wl = wirelen or len(buf)
         self.bytes += wl
-        if self.first_ts is None:
-            self.first_ts = ts
-        self.last_ts = ts
+        if ts < self._t0:
+            self._t0 = ts
+        if ts > self._t1:
+            self._t1 = ts
         st: List[str] = []
         try:
             self._dissect(ts, buf, wl, linktype, st)
@@ -122,6 +137,16 @@ class Analyzer:
         else:
             rec[0] += 1
             rec[1] += wl
+
+    @property
+    def first_ts(self) -> Optional[float]:
+        """Earliest timestamp seen (None before any frame)."""
+        return self._t0 if self.frames else None
+
+    @property
+    def last_ts(self) -> Optional[float]:
+        """Latest timestamp seen (None before any frame)."""
+        return self._t1 if self.frames else None
 
     def protocols(self) -> Dict[str, Tuple[int, int]]:
         """Protocol name -> (frames, bytes): a frame counts once per name it carries."""
@@ -208,7 +233,10 @@ class Analyzer:
             if h is not None:
                 h.pkts += 1
                 h.bytes += wl
-                h.last = ts
+                if ts > h.last:
+                    h.last = ts
+                elif ts < h.first:
+                    h.first = ts
             et = (b[12] << 8) | b[13]
             off = 14
             if et <= 1500:  # 802.3 length field: an 802.2 LLC header follows
@@ -293,7 +321,10 @@ class Analyzer:
             h = self.hosts[src] = HostRec(ts)
         h.pkts += 1
         h.bytes += wl
-        h.last = ts
+        if ts > h.last:
+            h.last = ts
+        elif ts < h.first:
+            h.first = ts
         return h
 
     def _l2flow(self, ts: float, et: int, src: bytes, dst: bytes, wl: int) -> None:
@@ -307,7 +338,10 @@ class Analyzer:
         else:
             f.pkts += 1
             f.bytes += wl
-            f.last = ts
+            if ts > f.last:
+                f.last = ts
+            elif ts < f.first:
+                f.first = ts
 
     def _llc(self, ts: float, b: bytes, off: int, end: int, st: List[str], src: bytes, h: Optional[HostRec],
              wl: int) -> None:
@@ -448,14 +482,17 @@ class Analyzer:
                 self._cap("flows")
                 return None
             f = self.flows[key] = Flow(s, ts, wl)
-        elif f.initiator == s:
-            f.pkts_fwd += 1
-            f.bytes_fwd += wl
-            f.last = ts
         else:
-            f.pkts_back += 1
-            f.bytes_back += wl
-            f.last = ts
+            if f.initiator == s:
+                f.pkts_fwd += 1
+                f.bytes_fwd += wl
+            else:
+                f.pkts_back += 1
+                f.bytes_back += wl
+            if ts > f.last:
+                f.last = ts
+            elif ts < f.first:
+                f.first = ts
         return f
 
     # ------------------------------------------------------------------ UDP
@@ -490,26 +527,29 @@ class Analyzer:
     def _tcp(self, ts: float, s: bytes, d: bytes, sport: int, dport: int, seq: int, flags: int, pl: bytes,
              st: List[str], src: bytes, dst: bytes, fl: Optional[Flow]) -> None:
         key = s + d
-        dr = self.tcp.get(key)
+        tcp = self.tcp
+        dr = tcp.get(key)
         if dr is None:
             if not pl:
                 return
-            if len(self.tcp) >= self.max_flows * 2:
-                self._cap("tcp-streams")
-                return
-            dr = self.tcp[key] = TcpStream(self._guess_tcp(pl, sport, dport, self.tcp.get(d + s)))
+            if len(tcp) >= self.max_streams:
+                self._forget(next(iter(tcp)), "tcp-streams")
+            dr = tcp[key] = TcpStream(self._guess_tcp(pl, sport, dport, tcp.get(d + s)))
             dr.next_seq = seq
             if fl is not None and dr.dissector is not None and not fl.app:
                 fl.app = dr.dissector.name
+        else:
+            tcp.move_to_end(key)
         dis = dr.dissector
         if flags & 0x05 and not pl:  # FIN/RST: the stream may be reused by a new connection
             if flags & 0x04 or dis is None or dis.fin_ends_stream:
-                del self.tcp[key]
+                self._forget(key, "")
             return
         if dis is None:
             st.append("data")
             return
         n = len(pl)
+        held = len(dr.buf)
         # Sequence accounting: old data is a retransmission, a hole resets the PDU framing.
         if dr.next_seq >= 0 and seq != dr.next_seq:
             delta = (seq - dr.next_seq) & 0xFFFFFFFF
@@ -526,6 +566,8 @@ class Analyzer:
             else:
                 dr.need = 0
                 dr.buf = b""
+                if dr.mode is _BODY:  # lost inside a chunked body: look for the next message
+                    dr.mode = _PDUS
         dr.next_seq = (seq + n) & 0xFFFFFFFF
         framer = dis.frame
         try:
@@ -539,11 +581,41 @@ class Analyzer:
             raise
         except Exception as exc:
             self.failed(dis.name, exc)
+        finally:
+            if held or dr.buf:
+                self._account(key, dr, held)
         if dr.mode is _UPGRADING:  # e.g. HTTP 101 to WebSocket: both directions now carry frames
             dr.mode = _UPGRADED
             other = self.tcp.get(d + s)
             if other is not None:
                 other.mode = _UPGRADED
+
+    def _forget(self, key: bytes, table: str) -> None:
+        """Drop the state of one TCP direction; with `table`, count it there if a PDU was in progress."""
+        dr = self.tcp.pop(key)
+        if dr.buf:
+            self.buffered -= len(dr.buf)
+            del self._holding[key]
+        if table and (dr.buf or dr.need or dr.mode is not _PDUS):
+            self._cap(table)
+
+    def _account(self, key: bytes, dr: TcpStream, held: int) -> None:
+        """Keep the bytes all directions hold under `max_buffered`, dropping the oldest holders' first."""
+        n = len(dr.buf)
+        self.buffered += n - held
+        holding = self._holding
+        if n:
+            holding[key] = None
+            holding.move_to_end(key)
+        elif held:
+            del holding[key]
+        while self.buffered > self.max_buffered:
+            k = holding.popitem(last=False)[0]
+            other = self.tcp[k]
+            self.buffered -= len(other.buf)
+            other.buf = b""
+            other.need = 0  # its framing starts again at the next PDU boundary it can recognise
+            self._cap("tcp-reassembly")
 
     def _guess_tcp(self, pl: bytes, sport: int, dport: int, other: Optional[TcpStream]) -> Optional[Dissector]:
         """Dissector of a TCP direction from its first payload (content decides; ports hint)."""
@@ -589,10 +661,23 @@ class Analyzer:
             pl = dr.buf + pl
             n = len(pl)
             dr.buf = b""
+        # Every turn either leaves the loop or moves `pos` forward (a PDU length is > 0), so no
+        # input can keep it turning; a framer that rejects the data resets the direction's framing.
         while pos < n:
-            r = framer(pl, pos, dr)
+            body = dr.mode is _BODY  # a piece of a message body: skipped, not decoded
+            try:
+                r = framer(pl, pos, dr)
+            except MALFORMED:
+                self.malformed_pdu(dis.name)
+                names.add(dis.name)
+                dr.need = 0
+                dr.mode = _PDUS
+                break
             if r is None:  # header incomplete: keep it for the next segment
-                dr.buf = pl[pos:] if n - pos < 65536 else b""
+                if n - pos <= MAX_STREAM_BUFFER:
+                    dr.buf = pl[pos:]
+                else:
+                    self._cap("tcp-reassembly")
                 names.update(dis.partial_names)
                 break
             ln, pnames = r
@@ -605,7 +690,8 @@ class Analyzer:
                 break
             if pos + ln <= n:
                 names.update(pnames)
-                self._pdu(ts, dis, pl[pos:pos + ln], src, dst, sport, dport)
+                if not body:
+                    self._pdu(ts, dis, pl[pos:pos + ln], src, dst, sport, dport)
                 pos += ln
             else:
                 dr.need = pos + ln - n
@@ -613,7 +699,7 @@ class Analyzer:
                 if dis.shows_partial:  # e.g. the TLS dissector shows itself before asking for more data
                     names.update(pnames)
                 # keep the start of a large PDU when its content matters (identity, writes)
-                dr.buf = pl[pos:] if dis.keep_pdu_start and n - pos < 4096 else b""
+                dr.buf = pl[pos:] if dis.keep_pdu_start and not body and n - pos < 4096 else b""
                 break
         if names:
             st.extend(names)

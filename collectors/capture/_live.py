@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import os
 import select
 import socket
 import struct
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Deque, Dict, List, Tuple
+from typing import Any, Callable, Deque, Dict, List, Tuple
 
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
@@ -68,7 +70,7 @@ def parse_iface_flags(text: str) -> int:
 
 def _compile_filter(expr: str, linktype: int) -> bytes:
     """BPF program for `expr` through libpcap (via scapy), as a packed sock_fprog."""
-    from scapy.arch.common import compile_filter, free_filter
+    compile_filter, free_filter = _scapy_bpf()
 
     bp = compile_filter(expr, linktype=linktype)
     insns = ctypes.string_at(ctypes.addressof(bp.bf_insns.contents), bp.bf_len * 8)
@@ -79,6 +81,32 @@ def _compile_filter(expr: str, linktype: int) -> bytes:
 
 
 _keep: list = []
+
+# scapy's import creates $XDG_CONFIG_HOME (~/.config) and pickles four tables into
+# $XDG_CACHE_HOME/scapy (~/.cache/scapy, 2.8 MB): writes outside the output folder on the
+# auditor's machine (issue 18, D11). Those variables are scapy's only say over it (scapy.main
+# _probe_xdg_folder, scapy >= 2.6, secdev/scapy#4351): it uses no cache when the folder cannot
+# be created, which a path under /dev/null never can be.
+_NO_FOLDER = os.path.join(os.devnull, "cbom-writes-nothing-here")
+_XDG = ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME")
+
+
+def _scapy_bpf() -> Tuple[Any, Any]:
+    """scapy's (compile_filter, free_filter), imported so that scapy writes no file."""
+    if "scapy.main" not in sys.modules:
+        saved = {k: os.environ.get(k) for k in _XDG}
+        os.environ.update(dict.fromkeys(_XDG, _NO_FOLDER))
+        try:
+            import scapy.main  # noqa: F401  (reads the variables once, at import)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    from scapy.arch.common import compile_filter, free_filter
+
+    return compile_filter, free_filter
 
 
 class LiveCapture:
@@ -178,11 +206,11 @@ class LiveCapture:
             s.close()
         self._socks = []
 
-    def drain(self, sink: Callable[[float, bytes, int, int], None]) -> int:
-        """Feed queued frames to `sink(ts, frame, wirelen, linktype)`; returns how many."""
+    def drain(self, sink: Callable[[float, bytes, int, int], None], most: int = 1 << 62) -> int:
+        """Feed at most `most` queued frames to `sink(ts, frame, wirelen, linktype)`; returns how many."""
         n = 0
         q = self.queue
-        while q:
+        while q and n < most:
             ts, lt, data, wl = q.popleft()
             self.queued_bytes -= len(data)
             sink(ts, data, wl, lt)

@@ -36,6 +36,7 @@ from cbom.model import (
 
 from . import _oui
 from ._engine import LLC_FLOW, TITLES, Analyzer
+from ._records import MAX_BUFFERED, MAX_STREAM_BUFFER, MAX_TCP_STREAMS
 from ._wire import ip as _ip
 from ._wire import mac as _mac
 from .protocols import Subject
@@ -44,9 +45,24 @@ MAX_CONVERSATIONS = 2000  # per document: keeps the CycloneDX file small
 MAX_ENDPOINTS = 64
 
 def _ts(t: Optional[float]) -> str:
+    """ISO 8601 UTC time of a packet timestamp; "" when there is none or it has no calendar date
+    (the readers replace those, see `_pcap.MAX_TS`; this keeps one that slipped through harmless)."""
     if t is None:
         return ""
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    try:
+        return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
+    except (OverflowError, ValueError, OSError):
+        return ""
+
+
+# Gap wording of the TCP reassembly bounds (the other tables refuse new entries when full).
+_CAP_GAPS = {
+    "tcp-streams": "%s: %d TCP directions forgotten in the middle of a PDU to stay within "
+                   + str(MAX_TCP_STREAMS) + " tracked (least recently used first); those PDUs are not decoded",
+    "tcp-reassembly": "%s: %d incomplete PDU headers dropped to bound reassembly memory ("
+                      + str(MAX_STREAM_BUFFER >> 10) + " KiB per direction, " + str(MAX_BUFFERED >> 20)
+                      + " MiB in all); those PDUs are not decoded",
+}
 
 
 def _is_unspecified(ip: bytes) -> bool:
@@ -243,7 +259,8 @@ def _stats(an: Analyzer, source: str, n_conv: int) -> Iterable[Item]:
         yield HostFact(V.CAPTURE_OUI_DATABASE, ver)
     for table, n in sorted(an.caps_hit.items()):
         yield HostFact(V.capture_cap_hit_property(table), str(n))
-        yield Gap("capture: %s table full (cap reached), %d packets not tracked in it" % (table, n))
+        yield Gap("capture: " + (_CAP_GAPS.get(table, "") or "%s table full (cap reached), %d packets not tracked in it")
+                  % (table, n))
     if n_conv >= MAX_CONVERSATIONS and len(an.flows) + len(an.l2flows) > n_conv:
         yield Gap("capture: %d conversations, only the first %d written to the document"
                   % (len(an.flows) + len(an.l2flows), MAX_CONVERSATIONS))

@@ -2,9 +2,11 @@
 
 Both readers yield `(timestamp, linktype, frame, wire_length)` tuples and
 never load the whole file: it is read in chunks and walked record by record,
-so memory stays flat for any file size. A truncated last record or a
-garbled block ends the walk and is reported through `PcapError`/`.problem`
-instead of an exception escaping to the caller.
+so memory stays flat for any file size. A truncated last record or a block
+whose length is garbled ends the walk and is reported through
+`PcapError`/`.problem` instead of an exception escaping to the caller; a
+pcapng block whose length is sound but whose content is not is skipped and
+counted, as are packets whose timestamp has no calendar date (`.anomalies()`).
 
 Formats: libpcap `pcap-savefile(5)` (both byte orders, micro- and
 nanosecond magics) and IETF draft-ietf-opsawg-pcapng (SHB, IDB with
@@ -27,6 +29,11 @@ PCAP_MAGICS = {
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 # A frame larger than this is not a frame (pcap's own limit is 256 KiB for most link types).
 MAX_SNAP = 1 << 20
+# Timestamps from 9999-12-31 on have no calendar date (Python's datetime ends there); a pcapng
+# timestamp is 64 bits of ticks of any resolution, so one bad packet can claim year 586524.
+MAX_TS = 253402300800.0
+NAN = float("nan")
+HOLD = 1024  # packets with impossible timestamps held while waiting for a good one
 
 
 class PcapError(ValueError):
@@ -60,6 +67,11 @@ class CaptureFile:
             raise PcapError("not a pcap or pcapng file (unknown magic %r)" % self._head[:4])
         self.problem = ""
         self.linktypes: List[int] = []
+        self.skipped = 0  # well-delimited pcapng blocks with garbled content
+        self.first_skipped = ""
+        self.bad_timestamps = 0
+        self.first_bad_timestamp = ""
+        self.fallback_ts = 0.0  # the time of packets with impossible timestamps when no neighbour has one
 
     def close(self) -> None:
         self._head = b""
@@ -72,8 +84,30 @@ class CaptureFile:
 
     def __iter__(self) -> Iterator[Record]:
         if self.format == "pcap":
-            return self._pcap()
-        return self._pcapng()
+            return self._pcap()  # 32-bit seconds: every classic pcap timestamp has a date
+        return self._dated(self._pcapng())
+
+    def _dated(self, records: Iterator[Record]) -> Iterator[Record]:
+        """`records` with each impossible (NaN) timestamp replaced by the previous packet's, or by
+        the next good one for the first packets of a file (up to HOLD of them, then `fallback_ts`)."""
+        last = None
+        held: List[Record] = []
+        for rec in records:
+            ts = rec[0]
+            if ts == ts:
+                for r in held:
+                    yield (ts,) + r[1:]
+                held = []
+                last = ts
+                yield rec
+            elif last is not None:
+                yield (last,) + rec[1:]
+            elif len(held) < HOLD:
+                held.append(rec)
+            else:
+                yield (self.fallback_ts,) + rec[1:]
+        for r in held:
+            yield (self.fallback_ts,) + r[1:]
 
     def _pcap(self) -> Iterator[Record]:
         buf, read = self._head, self._f.read
@@ -140,41 +174,92 @@ class CaptureFile:
                 ifaces = []
             btype, blen = struct.unpack_from(order + "II", buf, off)
             if blen < 12 or blen % 4 or blen > MAX_SNAP + 4096:
-                self.problem = "garbled block at byte %d" % (base + off)
+                self.problem = "garbled block at byte %d (length %d)" % (base + off, blen)
                 return
             if off + blen > len(buf):
                 more = read(max(CHUNK, blen))
                 if not more:
-                    break
+                    self.problem = "last block truncated or its length garbled at byte %d (%d bytes claimed, %d left)" \
+                        % (base + off, blen, len(buf) - off)
+                    return
                 base += off
                 buf, off = buf[off:] + more, 0
                 continue
-            body = off + 8
-            if btype == 1:  # Interface Description Block
-                linktype = struct.unpack_from(order + "H", buf, body)[0]
-                ifaces.append((linktype, _tsresol(buf, body + 8, off + blen - 4, order)))
-                self.linktypes.append(linktype)
-            elif btype == 6 or btype == 2:  # Enhanced Packet Block / obsolete Packet Block
-                if btype == 6:
-                    ifid, hi, lo, incl, orig = struct.unpack_from(order + "IIIII", buf, body)
+            if struct.unpack_from(order + "I", buf, off + blen - 4)[0] != blen:
+                # Every block repeats its length at its end (pcapng section 3.1): when the two
+                # differ the block cannot be delimited, and nothing after it can be trusted.
+                self.problem = "garbled block at byte %d (its two lengths differ)" % (base + off)
+                return
+            # From here the block is delimited: bad content skips this block only (issue 18, D13).
+            body, end = off + 8, off + blen - 4
+            bad = ""
+            if btype == 1:  # Interface Description Block: linktype, reserved, snaplen, options
+                if blen < 20:
+                    bad = "interface description block too short"
                 else:
-                    ifid, _drops, hi, lo, incl, orig = struct.unpack_from(order + "HHIIII", buf, body)
-                start = body + 20
-                if ifid >= len(ifaces) or start + incl > off + blen:
-                    self.problem = "packet block for an undeclared interface or overlong at byte %d" % (base + off)
-                    return
-                linktype, unit = ifaces[ifid]
-                yield ((hi << 32) | lo) * unit, linktype, buf[start:start + incl], orig
+                    linktype = struct.unpack_from(order + "H", buf, body)[0]
+                    ifaces.append((linktype, _tsresol(buf, body + 8, end, order)))
+                    self.linktypes.append(linktype)
+            elif btype == 6 or btype == 2:  # Enhanced Packet Block / obsolete Packet Block
+                if blen < 32:
+                    bad = "packet block too short"
+                else:
+                    if btype == 6:
+                        ifid, hi, lo, incl, orig = struct.unpack_from(order + "IIIII", buf, body)
+                    else:
+                        ifid, _drops, hi, lo, incl, orig = struct.unpack_from(order + "HHIIII", buf, body)
+                    start = body + 20
+                    if ifid >= len(ifaces):
+                        bad = "packet block for undeclared interface %d" % ifid
+                    elif start + incl > end:
+                        bad = "packet block longer than its block"
+                    else:
+                        linktype, unit = ifaces[ifid]
+                        ts = ((hi << 32) | lo) * unit
+                        if not 0.0 <= ts < MAX_TS:
+                            self._bad_ts(base + off, ts)
+                            ts = NAN  # `_dated` gives it the time of a neighbour
+                        yield ts, linktype, buf[start:start + incl], orig
             elif btype == 3:  # Simple Packet Block: interface 0, no timestamp
                 if not ifaces:
-                    self.problem = "simple packet block before any interface at byte %d" % (base + off)
-                    return
-                orig = struct.unpack_from(order + "I", buf, body)[0]
-                incl = min(orig, blen - 16)
-                yield 0.0, ifaces[0][0], buf[body + 4:body + 4 + incl], orig
+                    bad = "simple packet block before any interface"
+                elif blen < 16:
+                    bad = "simple packet block too short"
+                else:
+                    orig = struct.unpack_from(order + "I", buf, body)[0]
+                    incl = min(orig, blen - 16)
+                    yield 0.0, ifaces[0][0], buf[body + 4:body + 4 + incl], orig
+            if bad:
+                if not self.skipped:
+                    self.first_skipped = "at byte %d: %s" % (base + off, bad)
+                self.skipped += 1
             off += blen
         if off != len(buf):
             self.problem = "last record truncated at byte %d (%d bytes left)" % (base + off, len(buf) - off)
+
+    def _bad_ts(self, where: int, ts: float) -> None:
+        if not self.bad_timestamps:
+            self.first_bad_timestamp = "at byte %d: %s" % (where, _calendar(ts))
+        self.bad_timestamps += 1
+
+    def anomalies(self) -> List[str]:
+        """One line per kind of damage the walk skipped over (the reason it stopped is `.problem`)."""
+        out = []
+        if self.skipped:
+            out.append("%d garbled block%s skipped (first %s)"
+                       % (self.skipped, "" if self.skipped == 1 else "s", self.first_skipped))
+        if self.bad_timestamps:
+            out.append("%d packet%s with an impossible timestamp (first %s), analysed with the time of a "
+                       "neighbour" % (self.bad_timestamps, "" if self.bad_timestamps == 1 else "s",
+                                          self.first_bad_timestamp))
+        return out
+
+
+def _calendar(ts: float) -> str:
+    """What an impossible timestamp would mean, for the message."""
+    if ts < 0:
+        return "before 1970"
+    return "year %d" % (1970 + ts // 31556952) if ts < 1e18 else "%.3g seconds after 1970" % ts
 
 
 def _tsresol(buf: object, off: int, end: int, order: str) -> float:

@@ -7,7 +7,6 @@ ref function the hardware collector uses (collectors.hardware._refs).
 from __future__ import annotations
 
 import json
-import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from cbom import vocabulary as V
@@ -63,7 +62,7 @@ def parse_efivar_bool(data: bytes) -> Optional[bool]:
 def read_efivar(ctx: ScanContext, name: str) -> Optional[bytes]:
     for path in (f"/sys/firmware/efi/efivars/{name}-{EFI_GLOBAL}", f"/sys/firmware/efi/vars/{name}-{EFI_GLOBAL}/data"):
         try:
-            return ctx.path(path).read_bytes()
+            return ctx.read_bytes(path)
         except OSError:
             continue
     return None
@@ -71,7 +70,7 @@ def read_efivar(ctx: ScanContext, name: str) -> Optional[bytes]:
 
 def boot_state(ctx: ScanContext, has_dmi: bool) -> Tuple[Optional[bool], Optional[bool], Optional[bool]]:
     """(uefi, secure_boot, setup_mode); None where unknown."""
-    if os.path.isdir(ctx.path("/sys/firmware/efi")):
+    if ctx.is_dir("/sys/firmware/efi"):
         sb, setup = read_efivar(ctx, "SecureBoot"), read_efivar(ctx, "SetupMode")
         return True, parse_efivar_bool(sb) if sb is not None else None, parse_efivar_bool(setup) if setup else None
     # No EFI runtime: BIOS boot when there is an SMBIOS table; otherwise (direct kernel

@@ -64,7 +64,22 @@ def parse_sp_text(text: str) -> Dict[str, Any]:
         else:
             key, _, value = line.partition(": ")
             parent[key.strip()] = value.strip()
-    return root
+    return _empty_headings_as_values(root)
+
+
+def _empty_headings_as_values(tree: Dict[str, Any]) -> Dict[str, Any]:
+    """A "Key:" line with nothing under it is an empty value, not a heading.
+
+    Mac OS X 10.4/10.5 (MacBook2,1 era) print a drive's unknown serial or revision as
+    "Serial Number:" with nothing after the colon; read as a heading it became a dict
+    where the disk parser expects text.
+    """
+    return {k: (_empty_headings_as_values(v) if v else "") if isinstance(v, dict) else v for k, v in tree.items()}
+
+
+def _text(value: Any) -> str:
+    """A text report value as a string ("" for a heading where a value was expected)."""
+    return value if isinstance(value, str) else ""
 
 
 def _bytes(value: str) -> str:
@@ -113,8 +128,9 @@ def text_components(tree: Dict[str, Any], redact: Redactor) -> Iterator[Item]:
                 continue
             for dname, disk in ctrl.items():
                 if isinstance(disk, dict) and ("Model" in disk or "Revision" in disk):
-                    yield _disk(disk.get("Model", dname), disk.get("Revision", ""), disk.get("Serial Number", ""),
-                                _bytes(disk.get("Capacity", "")), disk.get("BSD Name", ""), section, redact)
+                    yield _disk(_text(disk.get("Model", dname)) or dname, _text(disk.get("Revision", "")),
+                                _text(disk.get("Serial Number", "")), _bytes(_text(disk.get("Capacity", ""))),
+                                _text(disk.get("BSD Name", "")), section, redact)
 
 
 def _disk(model: str, revision: str, serial: str, size: str, bsd: str, bus: str, redact: Redactor):

@@ -444,10 +444,9 @@ def cpu_components(packages: List[CpuPackage], vulnerabilities: Dict[str, str],
 
 
 def read_vulnerabilities(ctx: ScanContext) -> Dict[str, str]:
-    base = ctx.path("/sys/devices/system/cpu/vulnerabilities")
     out: Dict[str, str] = {}
     try:
-        names = sorted(os.listdir(base))
+        names = ctx.listdir("/sys/devices/system/cpu/vulnerabilities")
     except OSError:
         return out
     for name in names:
@@ -591,7 +590,7 @@ def _hexn(v: str, n: int) -> str:
 def _sysfs_dir(ctx: ScanContext, path: str) -> List[str]:
     """Sorted entries of a sysfs folder, [] when it is absent (no such bus on this machine)."""
     try:
-        return sorted(os.listdir(ctx.path(path)))
+        return ctx.listdir(path)
     except OSError:
         return []
 
@@ -605,10 +604,7 @@ def _sysfs_attr(ctx: ScanContext, path: str) -> str:
 
 
 def _link_name(ctx: ScanContext, path: str) -> str:
-    try:
-        return os.path.basename(os.readlink(ctx.path(path)))
-    except OSError:
-        return ""
+    return os.path.basename(ctx.readlink(path))
 
 
 def pci_names(dev: PciDevice) -> Tuple[str, str, str]:
@@ -1015,7 +1011,7 @@ def tpm_vendor_name(value: str) -> str:
 
 def read_tpms(ctx: ScanContext) -> List[Tpm]:
     try:
-        names = sorted(n for n in os.listdir(ctx.path("/sys/class/tpm")) if n.startswith("tpm"))
+        names = [n for n in ctx.listdir("/sys/class/tpm") if n.startswith("tpm")]
     except OSError:
         return []
     out = []
@@ -1067,7 +1063,7 @@ def _run_dmidecode(ctx: ScanContext) -> Tuple[List[DmiRecord], List[Gap]]:
     if not ctx.admin:
         return [], [Gap("dmidecode needs root: memory modules, processor sockets and slots not collected")]
     res = ctx.run(["dmidecode"])
-    if not res.ok:
+    if not res.ok or res.empty:  # exit 0 with nothing printed says as little as a failure
         return [], [Gap(f"dmidecode gave no SMBIOS table ({res.why()}): memory modules and slots not collected")]
     records = parse_dmidecode(res.stdout)
     if not records:

@@ -8,7 +8,6 @@ pure functions of `_linux`; the firmware builders those of `firmware._linux`.
 """
 from __future__ import annotations
 
-import os
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from cbom import vocabulary as V
@@ -141,7 +140,7 @@ def _lsblk(ctx: ScanContext) -> Tuple[Dict[str, Dict[str, object]], str]:
 def collect_pci(ctx: ScanContext) -> Iterator[Item]:
     """PCI devices (/sys/bus/pci, else `lspci -vmmnnk`), named offline from pci.ids."""
     pci = hw.read_sysfs_pci(ctx)
-    if not pci and ctx.live and ctx.which("lspci") and not os.path.isdir(ctx.path("/sys/bus/pci")):
+    if not pci and ctx.live and ctx.which("lspci") and not ctx.is_dir("/sys/bus/pci"):
         res = ctx.run(["lspci", "-vmmnnk"])
         pci = hw.parse_lspci(res.stdout) if res.ok else []
         for dev in pci:

@@ -174,7 +174,7 @@ def _linux_routes(ctx: ScanContext) -> Generator[Item, None, List[Route]]:
             if not ctx.live and isinstance(exc, FileNotFoundError):
                 continue  # a mounted image has no /proc: its routes are simply not there
             # No IPv6 in the kernel (ipv6.disable=1) leaves no ipv6_route: nothing to report.
-            if not (path.endswith("ipv6_route") and not os.path.exists(ctx.path("/proc/net/if_inet6"))):
+            if not (path.endswith("ipv6_route") and not ctx.exists("/proc/net/if_inet6")):
                 yield Gap(f"routes not read: {path}: {exc.strerror or exc}")
             continue
         found, problems = parse(text)
@@ -268,22 +268,16 @@ def _read(ctx: ScanContext, path: str) -> str:
 def _add_sysfs(ctx: ScanContext, info: InterfaceInfo) -> None:
     """Driver, PCI address and link kind from /sys/class/net/IF (Linux)."""
     base = f"/sys/class/net/{info.name}"
-    device = ctx.path(base + "/device")
-    has_device = os.path.exists(device)
+    has_device = ctx.exists(base + "/device")
     if has_device:
-        try:
-            info.driver = os.path.basename(os.readlink(ctx.path(base + "/device/driver")))
-        except OSError:
-            pass
-        try:
-            subsystem = os.path.basename(os.readlink(ctx.path(base + "/device/subsystem")))
-        except OSError:
-            subsystem = ""
-        info.bus = pci_address(os.path.realpath(device), subsystem)
+        info.driver = os.path.basename(ctx.readlink(base + "/device/driver"))
+        subsystem = os.path.basename(ctx.readlink(base + "/device/subsystem"))
+        # ctx.path resolves the device link inside the scanned machine (an image's links stay in it).
+        info.bus = pci_address(str(ctx.path(base + "/device")), subsystem)
     arphrd_text = _read(ctx, base + "/type")
     arphrd = int(arphrd_text) if arphrd_text.isdigit() else None
     devtype = parse_uevent(_read(ctx, base + "/uevent")).get("DEVTYPE", "")
-    wireless = os.path.exists(ctx.path(base + "/wireless")) or os.path.exists(ctx.path(base + "/phy80211"))
+    wireless = ctx.exists(base + "/wireless") or ctx.exists(base + "/phy80211")
     info.kind = classify_link(arphrd, devtype, has_device, wireless)
 
 

@@ -6,8 +6,8 @@ lockdown). Windows: one PowerShell WMI + registry dump, else `wmic`, else
 `systeminfo`: caption, version/build/UBR, edition, install and boot dates,
 registered owner, every hotfix. macOS: `sw_vers`, `system_profiler
 SPSoftwareDataType`, `sysctl kern.boottime`. Every file is read through `ctx`,
-with symlinks resolved inside `--root`, so a mounted image is described, not
-the machine running cbom.
+whose host backend resolves symlinks inside `--root`, so a mounted image is
+described, not the machine running cbom.
 """
 from __future__ import annotations
 
@@ -67,63 +67,25 @@ class OsDarwin(_Os):
 COLLECTORS = (OsLinux, OsWindows, OsDarwin,)
 
 
-def _resolve(ctx: ScanContext, path: str) -> str:
-    """`path` with every symlink resolved *inside* ctx.root (absolute links included).
-
-    An image's /etc/os-release may point to "/usr/lib/os-release": followed by
-    the OS it would read the scanning machine's file instead of the image's.
-    """
-    if ctx.live:
-        return path
-    todo = [p for p in path.split("/") if p]
-    done: List[str] = []
-    hops = 0
-    while todo:
-        part = todo.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if done:
-                done.pop()
-            continue
-        here = "/" + "/".join(done + [part])
-        host = ctx.path(here)
-        if host.is_symlink():
-            hops += 1
-            if hops > 40:
-                raise OSError(40, "Too many levels of symbolic links", here)
-            target = os.readlink(host)
-            if target.startswith("/"):
-                done = []
-            todo = [p for p in target.split("/") if p] + todo
-            continue
-        done.append(part)
-    return "/" + "/".join(done)
-
-
 def _read(ctx: ScanContext, path: str) -> Tuple[Optional[str], str]:
     """(text, "") when read, (None, "") when absent, (None, reason) when it could not be read."""
     try:
-        return ctx.read(_resolve(ctx, path)), ""
+        return ctx.read(path), ""
     except (FileNotFoundError, NotADirectoryError):
         return None, ""
     except OSError as exc:
         return None, f"cannot read {path}: {exc.strerror or exc}"
 
 
-def _read_bytes(ctx: ScanContext, path: str, limit: int) -> Optional[bytes]:
+def _read_bytes(ctx: ScanContext, path: str, limit: int, head: bool = False) -> Optional[bytes]:
     try:
-        with ctx.path(_resolve(ctx, path)).open("rb") as f:
-            return f.read(limit)
+        return ctx.read_bytes(path, limit, head)
     except OSError:
         return None
 
 
 def _readlink(ctx: ScanContext, path: str) -> str:
-    try:
-        return os.readlink(ctx.path(path))
-    except OSError:
-        return ""
+    return ctx.readlink(path)
 
 
 # --- Linux ---------------------------------------------------------------------------------------------
@@ -143,12 +105,19 @@ def _collect_linux(ctx: ScanContext) -> Iterator[Item]:
     facts.append((V.OS_TIMEZONE, _timezone(ctx)))
     facts.append((V.OS_LOCALE, _locale(ctx)))
     gaps += _security(ctx, facts)
+    version = info.get("VERSION_ID", "")
     if info.get("ID") == "debian":
-        # os-release says "12"; the point release ("12.5") is only here.
+        # os-release says "12"; the point release ("12.11") is only here. It is the installed
+        # version (what Trivy and the Debian release notes call it, and what another tool's SBOM
+        # holds: comparing "12.11" with "12" made `cbom diff` see a downgrade), so it is the
+        # component's version; the CPE stays per major release, as NVD's debian_linux entries are.
         text, _ = _read(ctx, "/etc/debian_version")
-        if text and text.strip()[:1].isdigit():
-            facts.append((V.OS_POINT_RELEASE, text.strip()))
-    comp = _linux.component(info, facts)
+        point = text.strip() if text else ""
+        if point[:1].isdigit():
+            facts.append((V.OS_POINT_RELEASE, point))
+            if not version or point == version or point.startswith(version + "."):
+                version = point
+    comp = _linux.component(info, facts, version=version)
     for gap in dict.fromkeys(gaps):
         yield Gap(gap)
     if comp is None:
@@ -207,11 +176,11 @@ def _kernel(ctx: ScanContext, facts: List[Tuple[str, str]]) -> List[str]:
     found: Set[str] = set()
     for folder in ("/lib/modules", "/usr/lib/modules"):
         try:
-            found.update(p.name for p in ctx.path(_resolve(ctx, folder)).iterdir() if p.is_dir())
+            found.update(n for n in ctx.listdir(folder) if ctx.is_dir(f"{folder}/{n}"))
         except OSError:
             pass
     try:
-        found.update(p.name[len("vmlinuz-"):] for p in ctx.path(_resolve(ctx, "/boot")).glob("vmlinuz-*"))
+        found.update(p[len("/boot/vmlinuz-"):] for p in ctx.glob("/boot/vmlinuz-*"))
     except OSError:
         pass
     for release in sorted(found):
@@ -229,7 +198,7 @@ def _arch(ctx: ScanContext) -> str:
         return platform.machine()
     # The machine type of the image's own binaries (uname would describe the scanning machine).
     for path in ("/bin/sh", "/usr/bin/env", "/sbin/init", "/bin/busybox"):
-        header = _read_bytes(ctx, path, 64)
+        header = _read_bytes(ctx, path, 64, head=True)
         if header:
             arch = _linux.elf_machine(header)
             if arch:

@@ -221,9 +221,11 @@ def codename(info: Dict[str, str]) -> str:
     return m.group(1).split(",")[0].strip() if m else ""
 
 
-def component(info: Dict[str, str], facts: List[Tuple[str, str]]) -> Optional[Component]:
+def component(info: Dict[str, str], facts: List[Tuple[str, str]], version: str = "") -> Optional[Component]:
     """The operating-system component from os-release values and `(property, value)` facts.
 
+    `version` is the most precise installed release known (Debian's point release), else
+    VERSION_ID. The bom-ref names the distribution only, so it stays when the version changes.
     None when `info` names no distribution at all.
     """
     # os-release(5): "If not set, a default of ID=linux may be used."
@@ -251,7 +253,7 @@ def component(info: Dict[str, str], facts: List[Tuple[str, str]]) -> Optional[Co
         category=Category.OPERATING_SYSTEM,
         kind=Kind.OPERATING_SYSTEM,
         name=name,
-        version=info.get("VERSION_ID", ""),
+        version=version or info.get("VERSION_ID", ""),
         ref=make_ref(Category.OPERATING_SYSTEM.value, name),
         supplier=_SUPPLIERS.get(name, ""),
         description=pretty,

@@ -15,6 +15,10 @@ from typing import Dict, List, Optional, Tuple
 from cbom import vocabulary as V
 from cbom.model import Category, Component, Kind, make_ref
 
+# One os-release parser for the whole product (os-release(5) shell quoting and trailing comments):
+# VERSION_ID="12" # LTS is 12 in the OS component and in every PURL's distro= qualifier alike.
+from ..osinfo._linux import parse_os_release
+
 # PURL type and default namespace per package manager (purl-spec PURL-TYPES).
 PURL_TYPES: Dict[str, Tuple[str, str]] = {
     "dpkg": ("deb", "debian"),
@@ -64,21 +68,6 @@ class Distro:
         if self.id and self.codename:
             return f"{self.id}-{self.codename}"
         return ""
-
-
-def parse_os_release(text: str) -> Dict[str, str]:
-    """KEY=value pairs of an os-release file (os-release(5): shell-style quoting)."""
-    out: Dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = re.sub(r'\\(["\\$`])', r"\1", value[1:-1])
-        out[key.strip()] = value
-    return out
 
 
 def distro_from_os_release(text: str) -> Distro:
@@ -230,9 +219,15 @@ def make_purl(pkg: Package, distro: Distro) -> str:
             qualifiers["distro"] = distro.qualifier
         if pkg.epoch and pkg.epoch not in ("0", "(none)"):
             qualifiers["epoch"] = pkg.epoch
+    name = pkg.name
+    if ptype == "pypi":
+        # purl-spec PyPI type: the name is normalised as PyPI does (PEP 503, "Names and
+        # normalization"): lower case, every run of "-", "_" and "." one "-" (zope.interface ->
+        # zope-interface), so that two tools' PURLs of one distribution compare equal.
+        name = re.sub(r"[-_.]+", "-", name).lower()
     try:
         return PackageURL(
-            type=ptype, namespace=namespace or None, name=pkg.name, version=pkg.version or None,
+            type=ptype, namespace=namespace or None, name=name, version=pkg.version or None,
             qualifiers=qualifiers or None,
         ).to_string()
     except ValueError:  # a name the PURL grammar refuses: no PURL rather than a wrong one

@@ -154,35 +154,28 @@ def collect_darwin(ctx: ScanContext) -> Iterator[Item]:  # pragma: no cover - ma
         return
     problems: List[str] = []
     for base in APP_DIRS:
-        folder = ctx.path(base)
-        if not folder.is_dir():
-            continue
-        for bundle in sorted(folder.glob("*.app")):
-            path = f"{base}/{bundle.name}"
+        for path in ctx.glob(f"{base}/*.app"):
+            bundle = path.rsplit("/", 1)[-1]
             try:
-                info = parse_info_plist((bundle / "Contents" / "Info.plist").read_bytes())
+                info = parse_info_plist(ctx.read_bytes(f"{path}/Contents/Info.plist"))
             except (OSError, ValueError) as exc:
                 problems.append(f"{path}: {exc}")
                 continue
-            yield app_component(info["name"] or bundle.name[:-4], info["version"], path, bundle_id=info["id"])
-    receipts = ctx.path(RECEIPTS)
-    if receipts.is_dir():
-        for plist in sorted(receipts.glob("*.plist")):
-            try:
-                comp = parse_receipt(plist.read_bytes())
-            except OSError as exc:
-                problems.append(f"{RECEIPTS}/{plist.name}: {exc.strerror or exc}")
-                continue
-            if comp:
-                yield comp
-    for cellar in CELLARS:
-        folder = ctx.path(cellar)
-        if not folder.is_dir():
+            yield app_component(info["name"] or bundle[:-4], info["version"], path, bundle_id=info["id"])
+    for plist in ctx.glob(f"{RECEIPTS}/*.plist"):
+        try:
+            comp = parse_receipt(ctx.read_bytes(plist))
+        except OSError as exc:
+            problems.append(f"{plist}: {exc.strerror or exc}")
             continue
-        for keg in sorted(p for p in folder.glob("*/*") if p.is_dir()):
+        if comp:
+            yield comp
+    for cellar in CELLARS:
+        for keg in (k for k in ctx.glob(f"{cellar}/*/*") if ctx.is_dir(k)):
+            formula, version = keg.split("/")[-2:]
             yield Component(
-                category=Category.SOFTWARE, kind=Kind.APPLICATION, name=keg.parent.name, version=keg.name,
-                ref=make_ref(Category.SOFTWARE.value, "homebrew", cellar, keg.parent.name, keg.name),
+                category=Category.SOFTWARE, kind=Kind.APPLICATION, name=formula, version=version,
+                ref=make_ref(Category.SOFTWARE.value, "homebrew", cellar, formula, version),
                 properties=((V.PACKAGE_MANAGER, "homebrew"), (V.HOMEBREW_CELLAR, cellar)),
             )
     if problems:

@@ -156,11 +156,10 @@ def parse_dpkg_query(text: str) -> Tuple[List[Package], List[str]]:
 
 def _dpkg_install_dates(ctx: ScanContext, packages: List[Package]) -> None:
     """dpkg keeps no install date; the mtime of info/<pkg>.list is when this version was unpacked."""
-    info = ctx.path("/var/lib/dpkg/info")
     for pkg in packages:
         for name in (f"{pkg.name}:{pkg.arch}.list", f"{pkg.name}.list"):
             try:
-                mtime = os.stat(info / name).st_mtime
+                mtime = os.stat(ctx.path(f"/var/lib/dpkg/info/{name}")).st_mtime
             except OSError:
                 continue
             pkg.install_date = iso_from_epoch(str(int(mtime)))
@@ -169,27 +168,27 @@ def _dpkg_install_dates(ctx: ScanContext, packages: List[Package]) -> None:
 
 def collect_dpkg(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     packages: List[Package] = []
-    status_path = ctx.path(DPKG_STATUS)
-    if status_path.exists():
-        try:
-            text = ctx.read(DPKG_STATUS)
-        except OSError as exc:
-            yield Gap(f"dpkg: cannot read {DPKG_STATUS}: {exc.strerror or exc}")
-            return
+    text = None
+    try:
+        text = ctx.read(DPKG_STATUS)
+    except (FileNotFoundError, NotADirectoryError):
+        pass  # no dpkg here
+    except OSError as exc:  # a FIFO, a link out of an image, a file past the read limit…
+        yield Gap(f"dpkg: cannot read {DPKG_STATUS}: {exc.strerror or exc}")
+    if text is not None:
         packages, problems = parse_dpkg_status(text)
         if problems:
             yield Gap(summarise(f"dpkg {DPKG_STATUS}", problems))
-    status_d = ctx.path(DPKG_STATUS_D)
-    if status_d.is_dir():
+    if ctx.is_dir(DPKG_STATUS_D):
         problems = []
-        for entry in sorted(status_d.iterdir()):
+        for entry in ctx.listdir(DPKG_STATUS_D):
             try:
-                found, bad = parse_dpkg_status(ctx.read(f"{DPKG_STATUS_D}/{entry.name}"), require_status=False)
+                found, bad = parse_dpkg_status(ctx.read(f"{DPKG_STATUS_D}/{entry}"), require_status=False)
             except OSError as exc:
-                problems.append(f"{entry.name}: {exc.strerror or exc}")
+                problems.append(f"{entry}: {exc.strerror or exc}")
                 continue
             packages.extend(found)
-            problems.extend(f"{entry.name}: {b}" for b in bad)
+            problems.extend(f"{entry}: {b}" for b in bad)
         if problems:
             yield Gap(summarise(f"dpkg {DPKG_STATUS_D}", problems))
     _dpkg_install_dates(ctx, packages)
@@ -338,7 +337,7 @@ def collect_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     if ctx.recorded:
         yield from _recorded_rpm(ctx, distro)
         return
-    db = next((d for d in RPM_DBS if ctx.path(d).is_dir() and any(ctx.path(d).iterdir())), None)
+    db = next((d for d in RPM_DBS if ctx.is_dir(d) and ctx.listdir(d)), None)
     if db is None:
         return
     argv = ["rpm", "-qa", "--queryformat", RPM_QUERYFORMAT]
@@ -406,10 +405,10 @@ def _split_licences(value: str) -> Tuple[str, ...]:
 
 
 def collect_apk(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
-    if not ctx.path(APK_INSTALLED).exists():
-        return
     try:
         text = ctx.read(APK_INSTALLED)
+    except (FileNotFoundError, NotADirectoryError):
+        return
     except OSError as exc:
         yield Gap(f"apk: cannot read {APK_INSTALLED}: {exc.strerror or exc}")
         return
@@ -458,20 +457,19 @@ def parse_pacman_desc(text: str) -> Package:
 
 
 def collect_pacman(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
-    local = ctx.path(PACMAN_LOCAL)
-    if not local.is_dir():
+    if not ctx.is_dir(PACMAN_LOCAL):
         return
     problems: List[str] = []
-    for entry in sorted(local.iterdir()):
-        if not entry.is_dir():
+    for entry in ctx.listdir(PACMAN_LOCAL):
+        if not ctx.is_dir(f"{PACMAN_LOCAL}/{entry}"):
             continue  # ALPM_DB_VERSION
         try:
-            pkg = parse_pacman_desc(ctx.read(f"{PACMAN_LOCAL}/{entry.name}/desc"))
+            pkg = parse_pacman_desc(ctx.read(f"{PACMAN_LOCAL}/{entry}/desc"))
         except OSError as exc:
-            problems.append(f"{entry.name}/desc: {exc.strerror or exc}")
+            problems.append(f"{entry}/desc: {exc.strerror or exc}")
             continue
         except ValueError as exc:
-            problems.append(f"{entry.name}/desc: {exc}")
+            problems.append(f"{entry}/desc: {exc}")
             continue
         yield to_component(pkg, distro)
     if problems:
@@ -493,18 +491,16 @@ def parse_snap_yaml(text: str) -> Tuple[str, str, str]:
 
 
 def collect_snap(ctx: ScanContext) -> Iterator[Item]:
-    base = ctx.path("/snap")
-    if not base.is_dir():
-        return
-    for meta in sorted(base.glob("*/current/meta/snap.yaml")):
+    for meta in ctx.glob("/snap/*/current/meta/snap.yaml"):
         try:
-            name, version, summary = parse_snap_yaml(meta.read_text("utf-8", "replace"))
+            name, version, summary = parse_snap_yaml(ctx.read(meta))
         except OSError as exc:
             yield Gap(f"snap: cannot read {meta}: {exc.strerror or exc}")
             continue
         if not name:
             continue
-        revision = os.path.basename(os.path.realpath(meta.parent.parent))
+        # "current" links to the revision's folder (/snap/NAME/1234), resolved inside the machine.
+        revision = ctx.path(meta[:-len("/meta/snap.yaml")]).name
         yield Component(
             category=Category.SOFTWARE, kind=Kind.APPLICATION, name=name, version=version, description=summary,
             ref=make_ref(Category.SOFTWARE.value, "snap", name, version, revision),
@@ -517,17 +513,17 @@ _RELEASE = re.compile(r"<release\b[^>]*\bversion=\"([^\"]+)\"")
 
 def collect_flatpak(ctx: ScanContext) -> Iterator[Item]:
     for base in ("/var/lib/flatpak", *(f"/home/{h}/.local/share/flatpak" for h in _homes(ctx))):
-        root = ctx.path(base)
-        if not root.is_dir():
+        if not ctx.is_dir(base):
             continue
         for kind_dir, kind in (("app", Kind.APPLICATION), ("runtime", Kind.FRAMEWORK)):
-            for active in sorted(root.glob(f"{kind_dir}/*/*/*/active")):
-                app_id, arch, branch = active.parts[-4], active.parts[-3], active.parts[-2]
+            for active in ctx.glob(f"{base}/{kind_dir}/*/*/*/active"):
+                app_id, arch, branch = active.split("/")[-4:-1]
                 version = ""
-                meta = active / "files" / "share" / "metainfo" / f"{app_id}.metainfo.xml"
-                if meta.is_file():
-                    m = _RELEASE.search(meta.read_text("utf-8", "replace"))
+                try:
+                    m = _RELEASE.search(ctx.read(f"{active}/files/share/metainfo/{app_id}.metainfo.xml"))
                     version = m.group(1) if m else ""
+                except OSError:
+                    pass  # no metainfo: the version stays unknown
                 yield Component(
                     category=Category.SOFTWARE, kind=kind, name=app_id, version=version,
                     ref=make_ref(Category.SOFTWARE.value, "flatpak", base, app_id, arch, branch),
@@ -537,7 +533,7 @@ def collect_flatpak(ctx: ScanContext) -> Iterator[Item]:
 
 def _homes(ctx: ScanContext) -> List[str]:
     try:
-        return sorted(p.name for p in ctx.path("/home").iterdir() if p.is_dir())
+        return [n for n in ctx.listdir("/home") if ctx.is_dir(f"/home/{n}")]
     except OSError:
         return []
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import site
 import sys
-from pathlib import Path, PurePosixPath
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from cbom import vocabulary as V
@@ -98,64 +97,60 @@ def distribution_package(text: str, site_dir: str) -> Package:
     )
 
 
-def _host(ctx: ScanContext, path: Path) -> str:
-    """The path as seen on the scanned system."""
-    try:
-        rel = path.relative_to(ctx.root)
-    except ValueError:
-        return str(path)
-    return "/" + str(PurePosixPath(*rel.parts)) if rel.parts else "/"
-
-
 def find_site_dirs(ctx: ScanContext) -> List[str]:
-    """Site directories on the scanned system (host paths), each once."""
-    root = ctx.path("/")
-    found: List[Path] = []
+    """Site directories on the scanned system (host paths), each once.
+
+    The globs run through `ctx.glob`, which resolves every symlink inside the scanned
+    machine: an image's /home/x -> / names the image's own root, never the auditor's.
+    """
+    found: List[str] = []
     for pattern in SITE_GLOBS:
-        found.extend(p for p in sorted(root.glob(pattern)) if p.is_dir())
+        found.extend(p for p in ctx.glob(pattern) if ctx.is_dir(p))
     for place in VENV_PLACES:
-        for cfg in sorted(root.glob(place + "/pyvenv.cfg")):
-            found.extend(p for p in sorted(cfg.parent.glob("lib/python*/site-packages")) if p.is_dir())
-            found.extend(p for p in sorted(cfg.parent.glob("Lib/site-packages")) if p.is_dir())
+        for cfg in ctx.glob(place + "/pyvenv.cfg"):
+            venv = cfg[:-len("/pyvenv.cfg")]
+            found.extend(p for p in ctx.glob(venv + "/lib/python*/site-packages") if ctx.is_dir(p))
+            found.extend(p for p in ctx.glob(venv + "/Lib/site-packages") if ctx.is_dir(p))
     if ctx.local and not getattr(sys, "frozen", False):
         # The interpreter running cbom (its own site, a virtualenv, the user site) when it
         # is a Python of this machine and not one shipped inside the USB bundle.
         here = list(getattr(site, "getsitepackages", lambda: [])())
         if site.ENABLE_USER_SITE and site.getusersitepackages():
             here.append(site.getusersitepackages())
-        found.extend(Path(p) for p in here if os.path.isdir(p))
+        found.extend(p for p in here if os.path.isdir(p))
     seen = set()
     out = []
     for p in found:
-        real = os.path.realpath(p)
+        real = os.path.realpath(ctx.path(p))  # ctx.path resolved the links inside the machine already
         if real in seen:
             continue
         seen.add(real)
-        out.append(_host(ctx, p))
+        out.append(p)
     return out
 
 
-def _metadata_files(site_dir: Path) -> Iterator[Tuple[str, Path]]:
+def _metadata_files(ctx: ScanContext, site_dir: str) -> Iterator[Tuple[str, str]]:
+    """(entry name, host path of its metadata file) of each distribution in `site_dir`."""
     try:
-        entries = sorted(os.scandir(site_dir), key=lambda e: e.name)
+        entries = ctx.listdir(site_dir)
     except OSError:
         return
-    for entry in entries:
-        name = entry.name
+    for name in entries:
+        path = f"{site_dir.rstrip('/')}/{name}"
         if name.endswith(".dist-info"):
-            yield name, Path(entry.path) / "METADATA"
+            yield name, path + "/METADATA"
         elif name.endswith(".egg-info"):
-            yield name, (Path(entry.path) / "PKG-INFO") if entry.is_dir() else Path(entry.path)
-        elif name.endswith(".egg") and entry.is_dir():
-            yield name, Path(entry.path) / "EGG-INFO" / "PKG-INFO"
+            yield name, (path + "/PKG-INFO") if ctx.is_dir(path) else path
+        elif name.endswith(".egg") and ctx.is_dir(path):
+            yield name, path + "/EGG-INFO/PKG-INFO"
 
 
 def collect_python(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     for site_dir in find_site_dirs(ctx):
         problems: List[str] = []
-        for entry, meta in _metadata_files(ctx.path(site_dir)):
+        for entry, meta in _metadata_files(ctx, site_dir):
             try:
-                text = ctx.read(_host(ctx, meta))
+                text = ctx.read(meta)
                 pkg = distribution_package(text, site_dir)
             except OSError as exc:
                 problems.append(f"{entry}: {exc.strerror or exc}")

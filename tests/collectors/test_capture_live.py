@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import skip_without_netns
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "capture"
 REPLAY = ["modbus_tcp_test_data_part2.pcap", "s7comm_reading_plc_status.pcap", "enip_cip_change_date_attempt_stp_lldp.pcap",
@@ -53,10 +54,9 @@ def _probe(opts: dict, netns: str = "") -> list:
 @pytest.mark.root
 @pytest.mark.slow
 def test_live_capture_matches_offline_analysis():
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces, raw sockets)")
-    if not shutil.which("ip") or not shutil.which("tcpreplay"):
-        pytest.skip("needs iproute2 and tcpreplay")
+    skip_without_netns()
+    if not shutil.which("tcpreplay"):
+        pytest.skip("needs tcpreplay")
     pid = os.getpid() % 100000
     na, nb, va, vb = "cbomA%d" % pid, "cbomB%d" % pid, "cva%d" % pid, "cvb%d" % pid
     files = [str(FIX / f) for f in REPLAY]

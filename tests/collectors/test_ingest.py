@@ -60,7 +60,10 @@ def gaps(scan):
 
 def _folders():
     if not SHARED.is_dir():
-        return []
+        # Say it: without ../shared this module runs 24 of its 93 tests, and an empty parameter
+        # list would hide the ~69 recorded folders behind one anonymous "empty parameter set".
+        return [pytest.param(None, id="shared-absent", marks=pytest.mark.skip(
+            reason=f"{SHARED} absent: every recorded folder of ../shared/fixtures not tested"))]
     return sorted(p for p in SHARED.glob("*/*") if p.is_dir())
 
 
@@ -68,7 +71,7 @@ def _folders():
 
 
 @needs_shared
-@pytest.mark.parametrize("folder", _folders(), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("folder", _folders(), ids=lambda p: f"{p.parent.name}/{p.name}" if p else "shared-absent")
 def test_every_shared_folder_ingests_into_a_valid_cbom(folder):
     scan = ingest(folder)
     assert scan.runs[0].status in (Status.OK, Status.PARTIAL), scan.runs[0]

@@ -17,6 +17,7 @@ from cbom.collector import ScanContext
 from cbom.model import Category, Component, HostFact, Status
 from cbom.runner import run_one, scan
 from _areas import area
+from conftest import skip_without_netns
 from collectors.network._common import interface_ref
 
 NetworkCollector = area("network")
@@ -196,8 +197,8 @@ print(json.dumps({
 """
 
 
-@pytest.mark.skipif(not IS_ROOT, reason="needs root to create a network namespace")
 def test_collector_inside_network_namespace():
+    skip_without_netns()  # non-root, or a chroot/container where `ip netns add` fails
     ns = f"cbomtest{os.getpid()}"
     etc_netns = Path("/etc/netns")
     made_etc_netns = not etc_netns.exists()

@@ -12,7 +12,7 @@ from conftest import REPO, is_root, load_json, run_cbom
 
 def test_default_output_folder(tmp_path):
     proc = run_cbom("scan", "--only", "os", cwd=tmp_path)
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 0, proc.stderr
     (folder,) = (tmp_path / "cbom-reports").iterdir()
     host = subprocess.run(["hostname"], capture_output=True, text=True).stdout.strip()
     assert re.fullmatch(re.escape(host) + r"-\d{8}T\d{6}Z", folder.name)
@@ -61,7 +61,7 @@ def test_validate_exit_codes(tmp_path, core_scan_dir):
 
 def test_spec_17_on_request(tmp_path):
     proc = run_cbom("scan", "--only", "os", "--spec-version", "1.7", "-o", str(tmp_path))
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 0, proc.stderr
     doc = load_json(tmp_path / "cbom.cdx.json")
     assert doc["specVersion"] == "1.7"
     assert run_cbom("validate", str(tmp_path / "cbom.cdx.json")).returncode == 0
@@ -69,8 +69,7 @@ def test_spec_17_on_request(tmp_path):
 
 def test_quiet_prints_nothing_on_success(tmp_path):
     proc = run_cbom("-q", "scan", "--only", "os", "-o", str(tmp_path))
-    if proc.returncode == 0:
-        assert proc.stderr == ""
+    assert (proc.returncode, proc.stderr) == (0, "")
 
 
 def test_unwritable_output_is_a_clear_error(tmp_path):
@@ -82,8 +81,10 @@ def test_unwritable_output_is_a_clear_error(tmp_path):
         ro.chmod(0o500)
         target = str(ro / "out")
     proc = run_cbom("scan", "--only", "os", "-o", target)
-    assert proc.returncode == 3
-    assert "cannot write to" in proc.stderr and "Traceback" not in proc.stderr
+    # Found before any collector runs (issue 18 D12): a usage error, nothing scanned for nothing.
+    assert proc.returncode == 2
+    assert "cannot write to" in proc.stderr and "nothing scanned" in proc.stderr and "Traceback" not in proc.stderr
+    assert "scanning" not in proc.stderr
 
 
 def test_offline_in_empty_network_namespace(tmp_path):
@@ -98,7 +99,7 @@ def test_offline_in_empty_network_namespace(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "cbom", "scan", "--capture-seconds", "3", "-o", str(out)],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode in (0, 3), proc.stderr  # a full scan: collectors needing a network may be partial
     assert run_cbom("validate", str(out / "cbom.cdx.json")).returncode == 0
 
 
@@ -130,7 +131,7 @@ def test_no_connection_or_dns_lookup(tmp_path):
 
     proc = subprocess.run([sys.executable, "-c", GUARD, "scan", "--capture-seconds", "3", "-o", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=REPO, timeout=300)
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode in (0, 3), proc.stderr  # a full scan: some collectors may be partial here
     assert "GUARD-CALLS []" in proc.stdout, proc.stdout + proc.stderr
 
 

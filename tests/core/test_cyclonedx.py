@@ -152,8 +152,9 @@ def test_reader_round_trips_a_real_scan(core_scan_dir):
     (b"\xff\xfe\x00garbage", "not UTF-8"),
     (b"[1, 2]", "not a CycloneDX document"),
     (b'{"hello": "world"}', "not a CycloneDX document"),
-    (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [1]}', "malformed CycloneDX 1.6"),
     (b'{"bomFormat": "CycloneDX", "specVersion": "2.0"}', "spec version 2.0 is not supported"),
+    (b'{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [1]}',
+     "malformed CycloneDX 1.6: components[0] is a number, not an object"),
 ])
 def test_reader_rejects_bad_files_with_one_line(tmp_path, content, message):
     path = tmp_path / "bad.json"
@@ -161,6 +162,17 @@ def test_reader_rejects_bad_files_with_one_line(tmp_path, content, message):
     with pytest.raises(cyclonedx.ReadError) as err:
         cyclonedx.load(str(path))
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_reader_leaves_out_values_of_the_wrong_type_with_a_note():
+    """A name given as a number, a hash that is not an object: left out and said, never passed on."""
+    doc = {"bomFormat": "CycloneDX", "specVersion": "1.6",
+           "components": [{"name": 7, "version": "1.0", "purl": ["x"], "hashes": [3]}]}
+    scan, notes = cyclonedx.read_dict(doc, "f.json")
+    assert [(c.name, c.version, c.purl) for c in scan.components] == [("", "1.0", "")]
+    assert sorted(notes) == ["f.json: components[0].hashes[0] is a number, not an object: ignored",
+                             "f.json: components[0].name is a number, not a string: ignored",
+                             "f.json: components[0].purl is an array, not a string: ignored"]
 
 
 def test_reader_maps_unknown_component_types_to_library():

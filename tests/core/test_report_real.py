@@ -12,6 +12,7 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,7 +41,10 @@ from cbom.runner import select
 PLANT = REPO / "tests" / "fixtures" / "capture" / "plant_mixed_modbus_s7comm_enip_profinet_lldp.pcap"
 MACHINE_AREAS = "os,network,hardware,firmware,software"
 
-needs_pdf = pytest.mark.skipif(report.unavailable_reason() is not None, reason=str(report.unavailable_reason()))
+# The PDF engine must load where the tests run (CI installs it): a missing engine fails these tests,
+# unless CBOM_TEST_NO_PDF=1 says it is absent on purpose (then they skip, saying why).
+needs_pdf = pytest.mark.skipif(bool(os.environ.get("CBOM_TEST_NO_PDF")) and report.unavailable_reason() is not None,
+                               reason=f"CBOM_TEST_NO_PDF set: {report.unavailable_reason()}")
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils (pdftotext) not installed")
 pytestmark = [needs_pdf, needs_poppler]
 
@@ -75,7 +79,7 @@ def plant(tmp_path_factory):
         pytest.skip(f"{PLANT} missing")
     out = tmp_path_factory.mktemp("real-plant") / "out"
     proc = run_cbom("scan", "--only", "capture", "--pcap", str(PLANT), "--format", "json", "-o", str(out))
-    assert proc.returncode in (0, 3), proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stderr[-2000:]
     return _render(out)
 
 

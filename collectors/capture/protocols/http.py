@@ -1,6 +1,6 @@
 """HTTP/1.x (RFC 9112; TCP 80, 8080, 8000, 3128; found on any port) and WebSocket after an upgrade.
 
-Messages are cut by Content-Length or chunked encoding (RFC 9112 section 6);
+Messages are cut by Content-Length or chunked encoding (RFC 9112 sections 6 and 7.1);
 after "101 Switching Protocols" to WebSocket both directions carry frames
 (RFC 6455 section 5.2). Server and User-Agent headers name software, Host
 names the server, Basic authorization is a finding. Wireshark: packet-http.c.
@@ -37,6 +37,8 @@ _USER_AGENT = re.compile(rb"\r\nUser-Agent: *([^\r\n]+)", re.I)
 _HOST = re.compile(rb"\r\nHost: *([^\r\n:]+)", re.I)
 _BASIC = re.compile(rb"\r\nAuthorization: *Basic ", re.I)
 _UPGRADED = StreamMode.UPGRADED
+_BODY = StreamMode.BODY
+_PDUS = StreamMode.PDUS
 
 
 def check(p: bytes) -> bool:
@@ -60,6 +62,8 @@ def frame(p: bytes, i: int, dr: TcpStream) -> Optional[Tuple[int, Tuple[str, ...
         if p[i + 1] & 0x80:  # masking key
             hl += 4
         return hl + ln, _NAMES
+    if dr.mode is _BODY:
+        return _chunks(p, i, dr)
     e = p.find(b"\r\n\r\n", i)
     if e < 0:
         if p.startswith(HTTP_METHODS, i) or p.startswith(b"HTTP/", i):
@@ -77,12 +81,14 @@ def frame(p: bytes, i: int, dr: TcpStream) -> Optional[Tuple[int, Tuple[str, ...
             return hl, _NAMES
     m = _CL.search(head)
     if m:
+        if len(m.group(1)) > 18:  # RFC 9110 section 8.6: guard against overflowing numerals
+            raise ValueError("HTTP Content-Length of %d digits" % len(m.group(1)))
         body = int(m.group(1))
     elif _CHUNKED.search(head):
-        chunked = _chunked_len(p, i + hl)
-        if chunked is None:
-            return None
-        body = chunked
+        # The chunks follow: `_chunks` cuts them as they come, without holding the body, and
+        # the message counts in the frame where its last chunk ends (Wireshark's dechunking).
+        dr.mode = _BODY
+        return hl, ()
     elif head.startswith(b"HTTP/"):
         return hl, _NAMES
     else:
@@ -90,22 +96,44 @@ def frame(p: bytes, i: int, dr: TcpStream) -> Optional[Tuple[int, Tuple[str, ...
     return hl + body, _NAMES
 
 
-def _chunked_len(p: bytes, i: int) -> Optional[int]:
-    start = i
-    while True:
-        e = p.find(b"\r\n", i)
+# RFC 9112 section 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF, chunk-size = 1*HEXDIG,
+# chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ). No sign, no leading white space, no "0x"
+# (int(x, 16) accepts all three: a size of "-6" once sent the parser back to the same line forever,
+# issue 18, D1). At most 16 digits: section 7.1 asks recipients to guard against overflow.
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})(?:[ \t]*;[^\r\n]*)?\r\n")
+MAX_CHUNK_LINE = 4096  # a size line with its extensions
+MAX_TRAILERS = 16384  # the trailer section after the last chunk (section 7.1.2)
+
+
+def _chunks(p: bytes, i: int, dr: TcpStream) -> Optional[Tuple[int, Tuple[str, ...]]]:
+    """The chunks at `i` of a chunked body as one piece: up to the end of the last chunk started
+    (the engine skips what is not here yet), or to the end of the message after the last-chunk."""
+    start, n = i, len(p)
+    while i < n:  # each turn moves `i` past one whole chunk (5 bytes at least) or leaves
+        e = p.find(b"\r\n", i, i + MAX_CHUNK_LINE)
         if e < 0:
-            return None
-        try:
-            size = int(p[i:e].split(b";")[0].strip() or b"0", 16)
-        except ValueError:
-            return e + 2 - start
-        i = e + 2 + size + 2
-        if size == 0:
-            # trailers end with an empty line; usually none
-            return i - start
-        if i > len(p):
-            return None
+            if n - i >= MAX_CHUNK_LINE:
+                raise ValueError("HTTP chunk-size line longer than %d bytes" % MAX_CHUNK_LINE)
+            break  # the size line continues in the next segment
+        m = _CHUNK_SIZE.fullmatch(p, i, e + 2)
+        if m is None:
+            raise ValueError("HTTP chunk size %r is not 1 to 16 hexadecimal digits" % p[i:e][:20])
+        size = int(m.group(1), 16)
+        if size == 0:  # last-chunk, then trailer fields, then an empty line
+            t = p.find(b"\r\n\r\n", e)
+            if t < 0:
+                if n - e >= MAX_TRAILERS:
+                    raise ValueError("HTTP trailer section longer than %d bytes" % MAX_TRAILERS)
+                break
+            dr.mode = _PDUS
+            return t + 4 - start, _NAMES
+        end = e + 2 + size + 2
+        if end > n:
+            return end - start, ()
+        if p[end - 2:end] != b"\r\n":
+            raise ValueError("HTTP chunk data not followed by CRLF")
+        i = end
+    return (i - start, ()) if i > start else None
 
 
 def decode(an: Analyzer, ts: float, pdu: bytes, src: bytes, dst: bytes, sport: int, dport: int) -> None:
