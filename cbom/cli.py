@@ -252,8 +252,11 @@ def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
 
 def _host_name(root: Path) -> str:
     if root != Path("/"):
+        from .host import LocalHost
+
         try:
-            name = (root / "etc/hostname").read_text(encoding="utf-8", errors="replace").strip()
+            # Through the image's backend: its /etc/hostname may be a link out of the image.
+            name = LocalHost(root).read("/etc/hostname").strip()
             if name:
                 return name.split()[0]
         except OSError:

@@ -177,3 +177,22 @@ def test_running_system_reads_its_own_links():
     if not os.path.exists("/etc/os-release"):
         pytest.skip("no /etc/os-release here")
     assert LocalHost().read("/etc/os-release") == Path("/etc/os-release").read_text(encoding="utf-8")
+
+
+def test_image_host_name_never_comes_from_the_auditors_files(tmp_path):
+    """The name on the progress line and in the CBOM is read inside the image too (an image's
+    /etc/hostname linking to a file of the auditor's machine names nothing)."""
+    from conftest import run_cbom
+
+    secret = tmp_path / "auditor" / "secret"
+    secret.parent.mkdir()
+    secret.write_text("AUDITOR-SECRET-LINE\n")
+    image = tmp_path / "image"
+    (image / "etc").mkdir(parents=True)
+    (image / "etc" / "os-release").write_text('ID=debian\nVERSION_ID="12"\n')
+    os.symlink(str(secret), image / "etc" / "hostname")
+    out = tmp_path / "out"
+    proc = run_cbom("scan", "--root", str(image), "--only", "os", "--format", "json", "-o", str(out))
+    assert proc.returncode in (0, 3), proc.stderr  # 3: the image has no kernel to describe
+    assert "AUDITOR-SECRET" not in proc.stderr
+    assert "AUDITOR-SECRET" not in (out / "cbom.cdx.json").read_text(encoding="utf-8")

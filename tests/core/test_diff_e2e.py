@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from conftest import skip_without_netns
 
 from cbom import cyclonedx, runner
 from cbom.collector import ScanContext
@@ -111,6 +112,7 @@ open(sys.argv[1], "w").write(cyclonedx.dumps(cyclonedx.to_dict(scan)))
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() != 0, reason="network namespaces need root")
 @pytest.mark.skipif(shutil.which("ip") is None, reason="iproute2 not installed")
 def test_netns_interface_and_listener(tmp_path):
+    skip_without_netns()
     _collectors("network")
     ns = f"cbomdiff{uuid.uuid4().hex[:6]}"
     subprocess.run(["ip", "netns", "add", ns], check=True)
