@@ -1,5 +1,10 @@
+"""`python -m cbom`: the cbom command."""
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while cbom is still loading: nothing was started, nothing written
+    print("cbom: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

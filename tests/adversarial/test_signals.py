@@ -107,6 +107,9 @@ def test_interrupted_scan_leaves_a_consistent_folder(tmp_path, sig):
         _, err = proc.communicate(timeout=120)
         assert "Traceback" not in err, err
         if sig != signal.SIGKILL:
-            assert proc.returncode in (0, 3, 130), (delay, proc.returncode, err)
+            # -SIGTERM: the signal came while Python was still loading cbom, before its handler (on a
+            # loaded machine 0.4 s can be that early): nothing was started, the folder is untouched.
+            assert proc.returncode in (0, 3, 130) or proc.returncode == -sig == -signal.SIGTERM, \
+                (delay, proc.returncode, err)
         _check(out)
         assert not (out / ".cbom.lock").exists() or sig == signal.SIGKILL
