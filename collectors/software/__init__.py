@@ -27,42 +27,25 @@ class _Software(Collector):
     timeout = 120.0
 
 
-def _linux_source(source: str, what: str, read: Callable[[ScanContext, Distro], Iterable[Item]]) -> type:
-    """A Linux package-database collector; the distribution (for PURL qualifiers) is read once per run."""
+def _source(class_name: str, source: str, what: str, read: Callable[[ScanContext], Iterable[Item]],
+            platform: Platform = Platform.LINUX) -> type:
+    """A collector of one package source of one platform (a module-level name: entry points name it)."""
 
     class Source(_Software):
         name = f"software.{source}"
         description = what
+        platforms = frozenset({platform})
 
         def collect(self, ctx: ScanContext) -> Iterable[Item]:
-            return read(ctx, _linux.read_distro(ctx))
+            return read(ctx)
 
-    Source.__name__ = Source.__qualname__ = f"Software{source.capitalize()}"
+    Source.__name__ = Source.__qualname__ = class_name
     return Source
 
 
-class SoftwareSnap(_Software):
-    name = "software.snap"
-    description = "snap packages (/snap)"
-
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        return _linux.collect_snap(ctx)
-
-
-class SoftwareFlatpak(_Software):
-    name = "software.flatpak"
-    description = "flatpak applications and runtimes (system and per-user)"
-
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        return _linux.collect_flatpak(ctx)
-
-
-class SoftwareKernelModules(_Software):
-    name = "software.kmod"
-    description = "loaded kernel modules (/proc/modules) with their version"
-
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        return _linux.collect_kernel_modules(ctx)
+def _with_distro(read: Callable[[ScanContext, Distro], Iterable[Item]]) -> Callable[[ScanContext], Iterable[Item]]:
+    """A Linux package database's reader, given the distribution (for PURL qualifiers) read once per run."""
+    return lambda ctx: read(ctx, _linux.read_distro(ctx))
 
 
 class SoftwarePython(_Software):
@@ -75,28 +58,22 @@ class SoftwarePython(_Software):
         return _python.collect_python(ctx, distro)
 
 
-class SoftwareWindows(_Software):
-    name = "software.windows"
-    description = "Windows programs (registry Uninstall keys, 64/32-bit and per-user) and hotfixes"
-    platforms = frozenset({Platform.WINDOWS})
-
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        return _windows.collect_windows(ctx)
-
-
-class SoftwareMacos(_Software):
-    name = "software.macos"
-    description = "macOS applications, pkgutil receipts, Homebrew"
-    platforms = frozenset({Platform.DARWIN})
-
-    def collect(self, ctx: ScanContext) -> Iterable[Item]:
-        return _darwin.collect_darwin(ctx)
-
-
-SoftwareDpkg = _linux_source("dpkg", "Debian packages (dpkg status database)", _linux.collect_dpkg)
-SoftwareRpm = _linux_source("rpm", "RPM packages (rpm database)", _linux.collect_rpm)
-SoftwareApk = _linux_source("apk", "Alpine packages (apk installed database)", _linux.collect_apk)
-SoftwarePacman = _linux_source("pacman", "Arch packages (pacman local database)", _linux.collect_pacman)
+SoftwareDpkg = _source("SoftwareDpkg", "dpkg", "Debian packages (dpkg status database)",
+                       _with_distro(_linux.collect_dpkg))
+SoftwareRpm = _source("SoftwareRpm", "rpm", "RPM packages (rpm database)", _with_distro(_linux.collect_rpm))
+SoftwareApk = _source("SoftwareApk", "apk", "Alpine packages (apk installed database)", _with_distro(_linux.collect_apk))
+SoftwarePacman = _source("SoftwarePacman", "pacman", "Arch packages (pacman local database)",
+                         _with_distro(_linux.collect_pacman))
+SoftwareSnap = _source("SoftwareSnap", "snap", "snap packages (/snap)", _linux.collect_snap)
+SoftwareFlatpak = _source("SoftwareFlatpak", "flatpak", "flatpak applications and runtimes (system and per-user)",
+                          _linux.collect_flatpak)
+SoftwareKernelModules = _source("SoftwareKernelModules", "kmod", "loaded kernel modules (/proc/modules) with their version",
+                                _linux.collect_kernel_modules)
+SoftwareWindows = _source("SoftwareWindows", "windows",
+                          "Windows programs (registry Uninstall keys, 64/32-bit and per-user) and hotfixes",
+                          _windows.collect_windows, Platform.WINDOWS)
+SoftwareMacos = _source("SoftwareMacos", "macos", "macOS applications, pkgutil receipts, Homebrew",
+                        _darwin.collect_darwin, Platform.DARWIN)
 
 COLLECTORS = (
     SoftwareDpkg, SoftwareRpm, SoftwareApk, SoftwarePacman, SoftwareSnap, SoftwareFlatpak, SoftwareKernelModules,

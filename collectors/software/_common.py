@@ -10,10 +10,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from cbom import vocabulary as V
-from cbom.model import Category, Component, Kind, make_ref
+from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
 # One os-release parser for the whole product (os-release(5) shell quoting and trailing comments):
 # VERSION_ID="12" # LTS is 12 in the OS component and in every PURL's distro= qualifier alike.
@@ -288,3 +288,11 @@ def summarise(source: str, problems: List[str], limit: int = 3) -> str:
     more = f"; … {len(problems) - limit} more" if len(problems) > limit else ""
     noun = "problem" if len(problems) == 1 else "problems"
     return f"{source}: {len(problems)} {noun} ({shown}{more})"
+
+
+def package_items(where: str, packages: List[Package], problems: List[str], distro: Distro) -> Iterator[Item]:
+    """What one package database gave: a gap summarising its unreadable entries, then its packages."""
+    if problems:
+        yield Gap(summarise(where, problems))
+    for pkg in packages:
+        yield to_component(pkg, distro)

@@ -16,7 +16,7 @@ from cbom.collector import ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, make_ref
 
 from ._common import (
-    Distro, Package, distro_from_os_release, iso_from_epoch, summarise, to_component,
+    Distro, Package, distro_from_os_release, iso_from_epoch, package_items, summarise, to_component,
 )
 
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -203,11 +203,7 @@ def _recorded_dpkg_query(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     result = ctx.run(["dpkg-query", "-W"])
     if not result.ok:
         return
-    packages, problems = parse_dpkg_query(result.stdout)
-    if problems:
-        yield Gap(summarise("dpkg-query -W", problems))
-    for pkg in packages:
-        yield to_component(pkg, distro)
+    yield from package_items("dpkg-query -W", *parse_dpkg_query(result.stdout), distro)
 
 
 # --- rpm -----------------------------------------------------------------------------------------
@@ -318,19 +314,12 @@ def _recorded_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     result = ctx.run(["rpm", "-qai"])
     if result.ok:
         packages, problems = parse_rpm_qai(result.stdout)
-        if problems:
-            yield Gap(summarise("rpm -qai", problems))
         if not packages and not problems and result.stdout.strip():
             yield Gap("rpm -qai: no 'Name :' block (not `rpm -qai` output?)")
-        for pkg in packages:
-            yield to_component(pkg, distro)
+        yield from package_items("rpm -qai", packages, problems, distro)
     result = ctx.run(["rpm", "-qa", "--queryformat", RPM_QUERYFORMAT])
     if result.ok:
-        packages, problems = parse_rpm_qa(result.stdout)
-        if problems:
-            yield Gap(summarise("rpm -qa", problems))
-        for pkg in packages:
-            yield to_component(pkg, distro)
+        yield from package_items("rpm -qa", *parse_rpm_qa(result.stdout), distro)
 
 
 def collect_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
@@ -347,11 +336,7 @@ def collect_rpm(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     if not result.ok:
         yield Gap(f"rpm: database {db} present but not read: {result.why()}")
         return
-    packages, problems = parse_rpm_qa(result.stdout)
-    if problems:
-        yield Gap(summarise("rpm -qa", problems))
-    for pkg in packages:
-        yield to_component(pkg, distro)
+    yield from package_items("rpm -qa", *parse_rpm_qa(result.stdout), distro)
 
 
 # --- apk -----------------------------------------------------------------------------------------
@@ -412,11 +397,7 @@ def collect_apk(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
     except OSError as exc:
         yield Gap(f"apk: cannot read {APK_INSTALLED}: {exc.strerror or exc}")
         return
-    packages, problems = parse_apk_installed(text)
-    if problems:
-        yield Gap(summarise(f"apk {APK_INSTALLED}", problems))
-    for pkg in packages:
-        yield to_component(pkg, distro)
+    yield from package_items(f"apk {APK_INSTALLED}", *parse_apk_installed(text), distro)
 
 
 # --- pacman --------------------------------------------------------------------------------------
