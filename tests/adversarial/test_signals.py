@@ -99,9 +99,11 @@ def test_interrupted_scan_leaves_a_consistent_folder(tmp_path, sig):
                            capture_output=True, text=True, timeout=120)
     assert first.returncode == 0, first.stderr
     for delay in (0.4, 0.8, 1.2, 1.6, 2.2):
+        # SIG_DFL: a background test run would otherwise hand the child SIGINT ignored.
         proc = subprocess.Popen([sys.executable, "-m", "cbom", "scan", "--only", "os", "-o", str(out)], cwd=REPO,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(delay)
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=120)

@@ -181,9 +181,12 @@ def test_ctrl_c_keeps_what_was_collected(plugin_path, tmp_path):
     from conftest import REPO
 
     out = tmp_path / "out"
+    # A test run started in the background of a non-interactive shell inherits SIGINT ignored, and
+    # Python then never turns it into KeyboardInterrupt: give the child Ctrl-C as a terminal would.
     proc = subprocess.Popen([sys.executable, "-m", "cbom", "scan", "--only", "aslow,os", "-o", str(out)],
                             cwd=REPO, env=dict(os.environ, PYTHONPATH=str(plugin_path)),
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # "cbom X: scanning HOST with ..." is printed just before the collectors run.
     while "scanning" not in proc.stderr.readline():
         assert proc.poll() is None
