@@ -1,9 +1,10 @@
 """The only code that runs commands or reads host files for collectors.
 
 Every command runs without a shell, under a timeout, in the C locale, in its
-own process group, with stdout and stderr captured up to a bound; a missing
-tool, a timeout, endless output or a refused permission comes back as data
-(`CommandResult.error`), never as an exception.
+own process group (POSIX) or Job Object (Windows, `_winjob`), with stdout and
+stderr captured up to a bound and decoded alike; a missing tool, a timeout,
+endless output or a refused permission comes back as data
+(`CommandResult.error`), never as an exception, and no wait is unbounded.
 
 Every host file is read bounded (READ_LIMIT), and only when it is a regular
 file: a FIFO would block the reader forever and /dev/zero never ends. Under an
@@ -25,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, List, Optional, Sequence
 
-from .decode import decode_recorded
+from . import _winjob
+from .decode import control_free, decode_recorded
 
 DEFAULT_TIMEOUT = 20.0
 # The largest file or command output kept. The biggest real inventory input seen is a few MB
@@ -60,14 +62,39 @@ class CommandResult:
         """True when the command succeeded but printed nothing (a collector expecting data records a gap)."""
         return self.ok and not self.stdout.strip()
 
-    def why(self) -> str:
-        """One line saying why the command did not succeed (or gave nothing)."""
-        tail = next((line.strip() for line in reversed(self.stderr.splitlines()) if line.strip()), "")
+    def why(self, quote: bool = True) -> str:
+        """One line saying why the command did not succeed (or gave nothing): its exit status and
+        the last line it wrote on stderr, free of control characters. `quote=False` leaves out the
+        command line when the caller names the command itself (a PowerShell script is long)."""
+        stderr = control_free(self.stderr.replace("\r", "\n"), keep_lines=True)
+        tail = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+        line = f"`{shown(self.argv)}` " if quote else ""
         if self.error:
-            return f"{self.error}: {tail}" if tail and tail not in self.error else self.error
+            error = control_free(self.error)
+            return f"{error}: {tail}" if tail and tail not in error else error
         if self.empty:
-            return f"`{' '.join(self.argv)}` exited 0 but printed nothing" + (f" ({tail})" if tail else "")
-        return f"`{' '.join(self.argv)}` exited {self.rc}: {tail}".rstrip(": ")
+            return f"{line}exited 0 but printed nothing" + (f" ({tail})" if tail else "")
+        return f"{line}exited {exit_status(self.rc)}: {tail}".rstrip(": ")
+
+
+def shown(argv: Sequence[str], width: int = 120) -> str:
+    """A command line as a message quotes it: one line, cut at `width` characters (a PowerShell
+    script or -EncodedCommand blob is thousands long; its start names it)."""
+    line = control_free(" ".join(argv))
+    return line if len(line) <= width else line[:width - 1] + "…"
+
+
+def exit_status(rc: int) -> str:
+    """An exit code as a person reads it.
+
+    Windows exit codes are 32-bit: Python reports them unsigned (GetExitCodeProcess gives a
+    DWORD), so `exit(-1)` (wmic refusing a query) comes back as 4294967295 and an NTSTATUS crash
+    as 3221225477. Those are shown signed with their hex form: "-1 (0xFFFFFFFF)",
+    "-1073741819 (0xC0000005)". Other codes are shown as they are.
+    """
+    if 0x80000000 <= rc <= 0xFFFFFFFF:
+        return f"{rc - (1 << 32)} (0x{rc:08X})"
+    return str(rc)
 
 
 def c_env() -> dict:
@@ -79,7 +106,12 @@ def c_env() -> dict:
 
 
 class _Drain(threading.Thread):
-    """Reads one pipe to its end, keeping at most `limit` bytes; calls `overflow` once past it."""
+    """Reads one pipe to its end, keeping at most `limit` bytes; calls `overflow` once past it.
+
+    The thread closes its own pipe when it ends. Nobody else may: closing a pipe another thread
+    is blocked reading waits for that read on Windows (the buffered reader's lock), which is how
+    a grandchild holding the pipe used to hang the scan there (windows-under-wine.md §7 F).
+    """
 
     def __init__(self, pipe: IO[bytes], limit: int, overflow) -> None:
         super().__init__(daemon=True)
@@ -103,37 +135,83 @@ class _Drain(threading.Thread):
                     return
                 self.chunks.append(chunk)
                 self.size += len(chunk)
-        except (OSError, ValueError):  # the pipe was closed under us (the group was killed)
+        except (OSError, ValueError):  # the pipe broke under us (its writers were killed)
             return
+        finally:
+            try:
+                self.pipe.close()
+            except (OSError, ValueError):
+                pass
 
     def data(self) -> bytes:
         return b"".join(self.chunks)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill `proc` and everything it started (its process group: grandchildren included)."""
-    if os.name == "posix":
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    else:  # Windows: no process groups to signal; the child itself at least
+class _Tree:
+    """Everything one command started, to be ended at once: its POSIX process group (the command
+    runs in a new session), or on Windows a Job Object the command is assigned to on start, whose
+    processes include every descendant it creates (`taskkill /T /F` when no job could be made)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.job = _winjob.attach(proc) if os.name == "nt" else None
+        self.lock = threading.Lock()  # kill() also runs on the stdout reader (output past the limit)
+
+    def kill(self) -> None:
+        """Kill the command and everything it started (grandchildren included)."""
+        with self.lock:
+            self._kill()
+
+    def _kill(self) -> None:
+        proc = self.proc
+        if os.name == "posix":
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            return
+        if self.job is not None and _winjob.terminate(self.job):
+            return
+        # No job (Windows 7 inside a job that forbids nesting, or ctypes refused): the command's
+        # tree by parent process id. Descendants whose parent already exited are not found that
+        # way, hence the job first.
+        if proc.poll() is None:
+            try:
+                subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+            except (OSError, subprocess.SubprocessError):
+                pass
         try:
             proc.kill()
         except OSError:
             pass
+
+    def close(self) -> None:
+        """Kill what is left and release the job (KILL_ON_JOB_CLOSE ends its last processes too)."""
+        with self.lock:
+            self._kill()
+            if self.job is not None:
+                _winjob.close(self.job)
+                self.job = None
+
+
+# Seconds the output readers are still given once the command's tree is killed: the pipes close
+# when their last writer dies. A process outside the tree holding them (one started through a
+# service, as wine's explorer.exe) is not waited for: its reader thread is left behind.
+_DRAIN_GRACE = 2.0
 
 
 def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[str] = None,
         limit: int = READ_LIMIT) -> CommandResult:
     """Run `argv` (no shell) and return its output decoded (`decode_recorded`: UTF-8, UTF-16, code pages).
 
-    The command runs in a new session (its own process group): on timeout, or when stdout
-    passes `limit` bytes, the whole group is killed, so a child that keeps the pipe open
-    (`sh -c 'sleep 1000; …'`) cannot hang the scan or outlive it.
+    The command runs in a new session (its own process group) on POSIX, in a Job Object on
+    Windows: on timeout, when stdout passes `limit` bytes, and when it exits, the whole tree is
+    killed, so a child that keeps the pipe open (`sh -c 'sleep 1000; …'`, `start /b …`) cannot
+    hang the scan or outlive it. No wait is unbounded.
     """
     argv = tuple(argv)
-    line = " ".join(argv)
+    line = shown(argv)
     exe = shutil.which(argv[0])
     if exe is None:
         return CommandResult(argv, 127, "", "", error=f"`{argv[0]}` not found on PATH")
@@ -146,8 +224,9 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
         )
     except OSError as exc:
         return CommandResult(argv, 126, "", "", error=f"`{argv[0]}` could not run: {exc.strerror or exc}")
+    tree = _Tree(proc)
     assert proc.stdout is not None and proc.stderr is not None
-    out = _Drain(proc.stdout, limit, lambda: _kill_group(proc))
+    out = _Drain(proc.stdout, limit, tree.kill)
     err = _Drain(proc.stderr, STDERR_LIMIT, lambda: None)
     out.start()
     err.start()
@@ -164,25 +243,26 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
         # The pipes may stay open after the command exits (a background grandchild holds them).
         out.join(max(0.0, deadline - time.monotonic()))
         err.join(max(0.0, deadline - time.monotonic()))
-        timed_out = out.is_alive() and proc.returncode is None
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        # Whatever the command left behind in its group goes with it (nothing of ours outlives a scan).
-        _kill_group(proc)
-        proc.wait()
-        out.join(1.0)
-        err.join(1.0)
-        for pipe in (proc.stdout, proc.stderr):
-            pipe.close()
+        # Whatever the command left behind goes with it (nothing of ours outlives a scan).
+        tree.close()
+        try:
+            proc.wait(timeout=_DRAIN_GRACE)
+        except subprocess.TimeoutExpired:  # not seen: a killed process that does not end
+            timed_out = True
+        out.join(_DRAIN_GRACE)
+        err.join(_DRAIN_GRACE)
     raw = out.data()
     stdout, stderr = decode_recorded(raw), decode_recorded(err.data())
+    rc = proc.returncode if proc.returncode is not None else -1
     if timed_out:
         return CommandResult(argv, -1, stdout, stderr, error=f"`{line}` timed out after {timeout:g} s", raw=raw)
     if out.cut:
-        return CommandResult(argv, proc.returncode, stdout, stderr, raw=raw, cut=True,
+        return CommandResult(argv, rc, stdout, stderr, raw=raw, cut=True,
                              error=f"`{line}` printed more than {_mib(limit)}: stopped and its output cut there")
-    return CommandResult(argv, proc.returncode, stdout, stderr, raw=raw)
+    return CommandResult(argv, rc, stdout, stderr, raw=raw)
 
 
 def host_path(root: Path, path: str) -> Path:
@@ -247,7 +327,7 @@ def _open_regular(local: Path, what: str) -> int:
         raise OSError(errno.EINVAL, f"{what} is {kind}: not read", str(local))
     # O_NONBLOCK: should the file have turned into a FIFO since the stat, open() still returns.
     fd = os.open(local, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    if hasattr(os, "set_blocking"):
+    if os.name == "posix":  # Windows has no O_NONBLOCK, and its set_blocking works on pipes only (3.12+)
         os.set_blocking(fd, True)  # a regular file: plain reads from here on
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)

@@ -152,7 +152,10 @@ def _add_selection_options(p: argparse.ArgumentParser) -> None:
 
 def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
     """Options shared by `scan` and `ingest`: where and how the CBOM and its reports are written."""
-    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default ./cbom-reports/<host>-<UTC time>/)")
+    p.add_argument("-o", "--output", metavar="DIR", help="output folder (default REPORTS/<host>-<UTC time>/)")
+    p.add_argument("--reports-dir", metavar="REPORTS", default="cbom-reports",
+                   help="where the default output folder is made (default ./cbom-reports; the USB launchers "
+                        "give the stick's reports folder)")
     p.add_argument("--format", type=_csv, default=["json", "yaml", "html", "pdf"],
                    help=f"comma-separated formats among {','.join(writers)} (cbom.cdx.json is always written)")
     p.add_argument("--operator", default="", help="name of the person running the scan")
@@ -164,8 +167,42 @@ def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
                    help="override every collector's time limit (seconds, above 0, at most a week)")
 
 
+def _robust_streams() -> None:
+    """Text that the terminal's encoding cannot hold is written escaped (`\\u041a`), never raised.
+
+    On Windows, stdout/stderr redirected to a pipe or file are encoded in the ANSI code page
+    (cp1252 in Western Europe) with errors="strict" for stdout: a host, file or package name in
+    Cyrillic or Chinese ended `cbom validate`/`diff` with UnicodeEncodeError (stderr already
+    escapes). PYTHONIOENCODING=cp1252 does the same on Linux.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # not a TextIOWrapper (replaced by a caller), or closed
+            pass
+
+
+def _utf(stream: object) -> bool:
+    import codecs
+
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name.startswith("utf")
+    except LookupError:
+        return False
+
+
+class _TerminalFormatter(logging.Formatter):
+    """Progress lines as plain text: "…" becomes "..." unless stderr is UTF-8. A Windows pipe is
+    cp1252 (byte 0x85) and the console reading it usually an OEM page, where 0x85 is "à"."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if _utf(sys.stderr) else text.replace("\u2026", "...")
+
+
 def main(argv: Optional[Sequence[str]] = None, builtin: Sequence[type] = ()) -> int:
     """The `cbom` command. `builtin`: collector classes of a frozen build without entry points."""
+    _robust_streams()
     # SIGTERM (a service manager, `timeout`, `kill`) ends a scan as Ctrl-C does: what was collected
     # is written. Only the main thread may set handlers (tests call main() from others too).
     previous = None
@@ -223,6 +260,8 @@ def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, _CleanArgs) for f in handler.filters):
             handler.addFilter(_CleanArgs())
+        if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stderr:
+            handler.setFormatter(_TerminalFormatter("%(message)s"))
     # WeasyPrint and fontTools log CSS/font notes of their own: noise for an auditor.
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.ERROR)
@@ -251,9 +290,9 @@ def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
 
 
 def _host_name(root: Path) -> str:
-    if root != Path("/"):
-        from .host import LocalHost
+    from .host import LocalHost, means_running_system
 
+    if not means_running_system(root):
         try:
             # Through the image's backend: its /etc/hostname may be a link out of the image.
             name = LocalHost(root).read("/etc/hostname").strip()
@@ -271,7 +310,7 @@ def _safe(name: str) -> str:
 
 # Options of `scan`/`ingest` themselves; every other parsed value is a collector option.
 OWN_OPTIONS = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
-               "spec_version", "collector_timeout", "paper", "lang", "dir"}
+               "spec_version", "collector_timeout", "paper", "lang", "dir", "reports_dir"}
 
 
 def _check_formats(command: str, formats: Sequence[str]) -> bool:
@@ -299,7 +338,7 @@ def cmd_scan(args: argparse.Namespace, classes: Sequence[Type[Collector]]) -> in
     except runner.SelectionError as exc:
         log.error("cbom scan: %s", exc)
         return EXIT_USAGE
-    props = [(V.SCAN_ROOT, str(root))] if root != Path("/") else []
+    props = [(V.SCAN_ROOT, str(root))] if not ctx.local else []
     if not ctx.admin:
         props.append((V.SCAN_PRIVILEGE, "unprivileged"))
     return _scan_and_write(args, chosen, ctx, _host_name(root), props)
@@ -348,7 +387,7 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]],
     if args.collector_timeout:
         ctx.options.update({"timeout_" + c.name: args.collector_timeout for c in chosen})
     started = datetime.now(timezone.utc)
-    out_dir = Path(args.output) if args.output else Path("cbom-reports") / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
+    out_dir = Path(args.output) if args.output else Path(args.reports_dir) / f"{_safe(host)}-{started:%Y%m%dT%H%M%SZ}"
     # Everything that could stop the files being written is checked before any collector runs:
     # a 30 s capture and a whole inventory are not to be thrown away at the end.
     if not _check_report_options(args.command, args.format, args.lang):
@@ -402,8 +441,11 @@ def _run_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], 
         if ctx.recorded:
             scan = runner.named_by_os(scan)
             if not args.output:
-                out_dir = Path("cbom-reports") / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
+                out_dir = Path(args.reports_dir) / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
         document, schema_errors = output.build(scan, args.spec_version)
+        unchecked = output.not_validated(args.spec_version)
+        if unchecked:  # no validator loads here (Windows 8.1): the CBOM is written and says so
+            log.error("cbom: %s", unchecked)
         for err in schema_errors:  # quotes the value: a 10 MB version would fill the terminal
             log.error("schema error (please report this bug): %s", err if len(err) <= 300 else err[:300] + "…")
         document.options.update(paper=args.paper, lang=args.lang)
@@ -521,8 +563,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     try:
         errors = validate.errors(doc)
-    except validate.SchemaUnavailable as exc:
-        print(f"cbom validate: {args.file}: {exc}", file=sys.stderr)
+    except validate.SchemaUnavailable as exc:  # an unsupported version, or no validator loads here
+        print(f"cbom validate: {clean(args.file, one_line=True)}: cannot tell: {exc}", file=sys.stderr)
         return EXIT_USAGE
     spec = clean(doc.get("specVersion"), one_line=True)
     if errors:  # a schema error quotes the document's values: shown cleaned

@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Dict, FrozenSet, Iterable, List, Opt
 
 from . import _exec
 from .host import HostBackend, LocalHost
-from .model import Item, Platform
+from .model import Gap, Item, Platform
 
 
 _CACHE_LOCK = threading.Lock()
@@ -45,11 +45,22 @@ def is_admin() -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Note(Gap):
+    """What a collector left out on purpose, and why, in one line (e.g. cbom's own interpreter).
+
+    Not a gap: the run keeps its status (`ok` stays `ok`); the runner records the note as the run's
+    reason (`cbom:collector:<name>:reason`), so the exclusion is stated, never silent. A `Gap`
+    subclass only so that a collector typed `Iterator[Item]` may yield it.
+    """
+
+
 @dataclass
 class ScanContext:
     """What a collector may use: the scanned machine's commands and files (through `host`), options.
 
-    `root` alone gives the local backend at that root (the running system for "/"); `host`
+    `root` alone gives the local backend at that root (the running system for "/", which on
+    Windows is the system drive's root, `cbom.host.system_root`, never the current drive's); `host`
     gives any backend (a recorded folder), and then `root` is where that backend reads from.
     """
 

@@ -240,6 +240,10 @@ def read_bytes(path: str, limit: int = MAX_BYTES) -> bytes:
     except IsADirectoryError:
         raise ReadError(f"{path}: is a directory, not a CycloneDX file") from None
     except OSError as exc:
+        # Windows refuses to open a directory as a file with EACCES ("Permission denied"), and so
+        # does POSIX for a directory the user may not list: a directory is said to be one.
+        if os.path.isdir(path):
+            raise ReadError(f"{path}: is a directory, not a CycloneDX file") from None
         raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
         st = os.fstat(fd)

@@ -10,10 +10,11 @@ helpers are shared by every collector and by the recorded-host backend.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from typing import Optional
 
-__all__ = ["clean_text", "decode_recorded"]
+__all__ = ["clean_text", "control_free", "decode_recorded"]
 
 # Candidate single/double-byte code pages for BOM-less, non-UTF-8 bytes, in order of preference
 # when nothing tells them apart: console tools (systeminfo) write the OEM page.
@@ -44,6 +45,19 @@ def clean_text(text: str) -> str:
     text = text.replace("\ufeff", "")
     # wmic writing to a pipe ends lines with "\r\r\n".
     return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+# C0 controls (the NUL of UTF-16 read as bytes included), DEL and C1 controls.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_KEEP_LINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def control_free(text: str, keep_lines: bool = False) -> str:
+    """`text` without NUL and other control characters: NULs are dropped, every other control
+    (tab, line break, ESC…) becomes a space, except line breaks when `keep_lines`. What a reason
+    or a gap recorded in the CBOM may hold: one readable line, whatever a tool wrote on stderr."""
+    pattern = _CONTROL_KEEP_LINES if keep_lines else _CONTROL
+    return pattern.sub(lambda m: "" if m.group() == "\x00" else " ", text)
 
 
 def _decode(data: bytes) -> str:

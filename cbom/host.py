@@ -4,7 +4,8 @@ A collector never runs a command or opens a host file itself: it asks the scan
 context, which asks one of these backends (syft's file resolver, psutil's one
 backend per platform, distro's `root_dir` are the models):
 
-- `LocalHost`: the machine cbom runs on (root "/"), or a mounted disk image or
+- `LocalHost`: the machine cbom runs on (root "/"; on Windows the system drive's root,
+  `system_root`, never the current drive's: cbom runs from a stick), or a mounted disk image or
   chroot (`--root DIR`: files are read under DIR, and commands, which would
   describe the running machine, are only run where a collector says they apply).
 - `RecordedHost`: a folder written by usb_bundle/collect/collect.sh, collect.bat
@@ -21,16 +22,18 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import shutil
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import _exec
 from .decode import decode_recorded
 from .model import Platform
 from .recording import Recording
 
-__all__ = ["COMMANDS", "FILES", "HostBackend", "LocalHost", "RecordedHost", "register_command", "register_file"]
+__all__ = ["COMMANDS", "FILES", "HostBackend", "LocalHost", "RecordedHost", "local_root", "means_running_system",
+           "register_command", "register_file", "system_root"]
 
 # Command line (a prefix of argv, compared without regard to case) → recorded file names (lower-case
 # globs, in order of preference). The longest matching prefix wins.
@@ -231,22 +234,56 @@ class HostBackend:
         raise NotImplementedError
 
 
+def system_root(environ: Mapping[str, str], windows: bool) -> str:
+    """The root of the running system's file tree, from its environment: "/" on POSIX; on Windows
+    the root of the system drive, "%SystemDrive%\\" (else the drive of %SystemRoot% or %windir%,
+    else "C:\\").
+
+    On Windows "/" is the root of the *current* drive: cbom run from a USB stick (E:) would
+    inventory the stick. Environment names are compared without regard to case, as Windows does.
+    """
+    if not windows:
+        return "/"
+    upper = {k.upper(): v for k, v in environ.items()}
+    for name in ("SYSTEMDRIVE", "SYSTEMROOT", "WINDIR"):
+        m = re.match(r"^\s*([A-Za-z]):", upper.get(name, ""))
+        if m:
+            return m.group(1).upper() + ":\\"
+    return "C:\\"
+
+
+def local_root() -> Path:
+    """Where the running system's host paths ("/Windows", "/etc/os-release") live on this machine."""
+    return Path(system_root(os.environ, os.name == "nt"))
+
+
+def means_running_system(root: Path) -> bool:
+    """True when `root` names the running system: "/" (on Windows also "\\", the current drive's
+    root, which is taken to mean the system drive), or the system drive's root itself."""
+    root = Path(root)
+    if root == Path("/"):
+        return True
+    return os.name == "nt" and (root == Path("\\") or root == local_root())
+
+
 class LocalHost(HostBackend):
-    """The running machine (root "/"), or a mounted image / chroot at `root`."""
+    """The running machine (root "/": on Windows the system drive's root), or a mounted image /
+    chroot at `root` (`--root DIR`)."""
 
     def __init__(self, root: Path = Path("/")) -> None:
-        self.root = Path(root)
-        self.kind = "local" if self.root == Path("/") else "image"
+        local = means_running_system(Path(root))
+        self.root = local_root() if local else Path(root)
+        self.kind = "local" if local else "image"
 
     @property
     def describes_running_system(self) -> bool:
-        return self.root == Path("/")
+        return self.kind == "local"
 
     def run(self, argv: Sequence[str], timeout: float = _exec.DEFAULT_TIMEOUT) -> _exec.CommandResult:
         return _exec.run(argv, timeout=timeout)
 
     def resolve(self, path: str) -> Path:
-        if self.root == Path("/"):
+        if self.kind == "local":
             return _exec.host_path(self.root, path)  # the running system: its own links are its own
         return _exec.resolve_inside(self.root, path, what=f"the image {self.root}")
 
@@ -321,11 +358,25 @@ class RecordedHost(HostBackend):
         argv = tuple(argv)
         name, patterns = self.recorded_name(argv)
         if name is None:
+            failed = self._failed_without_output(argv, patterns)
+            if failed is not None:
+                return failed
             where = f" ({patterns[0]} absent)" if patterns else ""
             line = " ".join(argv)
             line = line if len(line) <= 80 else line[:77] + "…"  # PowerShell scripts are long
             return _exec.CommandResult(argv, 127, "", "", error=f"`{line}` was not recorded{where}")
         return self._answer(argv, name)
+
+    def _failed_without_output(self, argv: Tuple[str, ...], patterns: Sequence[str]) -> Optional[_exec.CommandResult]:
+        """The recorded failure of a command whose output file is absent: collect.bat deletes the
+        empty output of a refused `wmic` and keeps its exit code (manifest) and stderr (FILE.stderr),
+        which say why better than "not recorded"."""
+        for entry in self.recording.manifest.entries:
+            if entry.rc in ("0", "") or not any(fnmatch.fnmatch(entry.file.lower(), p) for p in patterns):
+                continue
+            rc = int(entry.rc) if entry.rc.lstrip("-").isdigit() else 1
+            return _exec.CommandResult(argv, rc or 1, "", self.recording.text(entry.file + ".stderr"))
+        return None
 
     def _answer(self, argv: Tuple[str, ...], name: str) -> _exec.CommandResult:
         try:

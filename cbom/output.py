@@ -18,10 +18,12 @@ import os
 import re
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import cyclonedx, validate
+from . import vocabulary as V
 from .document import Document
 from .model import Scan
 from .writers import JSON_NAME, WRITERS
@@ -31,7 +33,7 @@ LOCK_NAME = ".cbom.lock"
 
 __all__ = [
     "Document", "WRITERS", "JSON_NAME", "SUMS_NAME", "FolderBusy", "FolderLock", "atomic_write", "build",
-    "check_writable",
+    "check_writable", "not_validated",
     "lock", "write", "update_sums",
 ]
 
@@ -93,14 +95,20 @@ class FolderLock:
         raise FolderBusy(f"another cbom is writing to {folder}")
 
     def release(self) -> None:
-        """Remove the lock file, then unlock (in that order: a waiter then finds a fresh file)."""
+        """Remove the lock file, then unlock (in that order: a waiter then finds a fresh file).
+
+        Windows refuses to delete a file that is still open: there it is closed (unlocked) first,
+        else the lock file stayed in every output folder, outside its SHA256SUMS."""
         if self._fd is None:
             return
+        if os.name == "nt":
+            os.close(self._fd)
         try:
             os.unlink(str(self.path))
         except OSError:
             pass
-        os.close(self._fd)
+        if os.name != "nt":
+            os.close(self._fd)
         self._fd = None
 
     def __enter__(self) -> "FolderLock":
@@ -144,13 +152,28 @@ def lock(out_dir: Path) -> FolderLock:
 
 
 def build(scan: Scan, spec: str = cyclonedx.DEFAULT_SPEC) -> Tuple[Document, List[str]]:
-    """The document for `scan` and its schema errors (empty when valid)."""
+    """The document for `scan` and its schema errors (empty when valid).
+
+    Where no schema validator loads (`validate.unavailable`), the document is built all the same,
+    records `cbom:scan:schema-validation` = "not schema-validated: <why>" in metadata.properties,
+    and no error is returned: the caller says so once (`not_validated`)."""
+    why = not_validated(spec)
+    if why:
+        scan = replace(scan, properties=tuple(scan.properties) + ((V.SCAN_SCHEMA_VALIDATION, why),))
     doc = cyclonedx.to_dict(scan, spec)
     document = Document(scan, doc, cyclonedx.dumps(doc))
+    if why:
+        return document, []
     try:
         return document, validate.errors(doc, spec)
-    except Exception as exc:  # the validator cannot load here (a compiled extension): the CBOM is still written
-        return document, [f"the CBOM was not checked against the schema: {_first_line(exc)}"]
+    except Exception as exc:  # the validator failed on this document: a bug of ours, the CBOM is still written
+        return document, [f"the schema validator failed: {type(exc).__name__}: {_first_line(exc)}"]
+
+
+def not_validated(spec: str = cyclonedx.DEFAULT_SPEC) -> str:
+    """"not schema-validated: <why>" when no schema validator loads here, else ""."""
+    why = validate.unavailable(spec)
+    return f"not schema-validated: {why}" if why else ""
 
 
 def _first_line(exc: BaseException) -> str:

@@ -27,7 +27,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from cbom import vocabulary as V
 
 from . import _exec
-from .decode import decode_recorded
+from .decode import control_free, decode_recorded
 from .model import Platform
 
 __all__ = ["EXPECTED", "ManifestEntry", "Recording", "altered_files", "describe", "detect_platform", "missing_files",
@@ -220,8 +220,12 @@ class Recording:
         e = self.failed(name)
         if e is None:
             return ""
-        err = self.text(name + ".stderr").strip().split("\n")[0].strip()
-        return f"`{e.command}` exited {e.rc}" + (f": {err}" if err else "")
+        # The last line says what went wrong (wmic's error block ends with "Description = Invalid
+        # query" after a "Node - PC" line; dmidecode's one line is "/dev/mem: No such file…").
+        lines = [ln.strip() for ln in control_free(self.text(name + ".stderr"), keep_lines=True).splitlines()]
+        err = next((ln for ln in reversed(lines) if ln), "")
+        rc = _exec.exit_status(int(e.rc)) if re.fullmatch(r"-?\d+", e.rc.strip()) else e.rc
+        return f"`{e.command}` exited {rc}" + (f": {err}" if err else "")
 
     def failed(self, name: str) -> Optional[ManifestEntry]:
         """The manifest line of `name` when its command failed (non-zero exit code)."""

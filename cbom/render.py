@@ -1,8 +1,12 @@
-"""The one rendering set-up of cbom: the templates folder, the Jinja environment and WeasyPrint.
+"""The one rendering set-up of cbom: the templates folder, the Jinja environment and the PDF engine.
 
 The audit report (`cbom.report`) and the diff's HTML/PDF (`cbom.diff.writers`) both render
 through this module, so they share one lookup of the templates, one set of Jinja options
-and one PDF engine that never fetches anything.
+and one choice of PDF engine (`pdf_engine`), which never fetches anything:
+WeasyPrint where it loads, else the machine's Edge/Chrome/Chromium printing headless
+(`cbom.pdf_browser`; WeasyPrint's Pango DLLs cannot be shipped for Windows).
+`CBOM_PDF_ENGINE=weasyprint|browser|auto` forces the choice, `CBOM_BROWSER` names the browser,
+`CBOM_PDF_TIMEOUT` bounds the seconds a PDF may take.
 
 Templates are looked up, first match wins (the folder must hold report.html.j2):
 1. `$CBOM_TEMPLATES` (a folder; for trying a modified design),
@@ -13,23 +17,27 @@ Templates are looked up, first match wins (the folder must hold report.html.j2):
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, List, Optional
 
 __all__ = [
-    "MissingTemplate", "ReportUnavailable", "environment", "html_to_pdf", "pdf_engine", "render",
-    "templates_dir", "unavailable_reason",
+    "ENGINES", "MissingTemplate", "advice", "PdfEngine", "ReportUnavailable", "environment", "html_to_pdf", "pdf_engine",
+    "pdf_time_limit", "render", "templates_dir", "unavailable_reason",
 ]
+log = logging.getLogger("cbom.render")
 
 MARKER = "report.html.j2"  # a templates folder is one that holds this file
 
 
 class ReportUnavailable(RuntimeError):
-    """No PDF can be made here (WeasyPrint or its Pango libraries cannot load); one-line reason."""
+    """No PDF can be made here (no engine loads, or the browser failed or timed out); one-line reason."""
 
 
 class MissingTemplate(LookupError):
@@ -139,23 +147,127 @@ def _private_font_cache() -> None:
     os.environ["FONTCONFIG_FILE"] = conf
 
 
-def pdf_engine() -> Any:
+# $CBOM_PDF_ENGINE: which engine makes PDFs. "auto" (the default): WeasyPrint where it loads, else
+# the machine's Chromium-based browser (Windows: Edge or Chrome; cbom.pdf_browser).
+ENGINE_ENV = "CBOM_PDF_ENGINE"
+ENGINES = ("auto", "weasyprint", "browser")
+TIMEOUT_ENV = "CBOM_PDF_TIMEOUT"  # seconds a PDF may take (tests set a short one)
+DEFAULT_TIME_LIMIT = 900.0
+
+
+@dataclass(frozen=True)
+class PdfEngine:
+    """The engine that makes this run's PDFs; `name` ("weasyprint" or "browser") is also the
+    template variant the report is rendered for (report-browser.css)."""
+
+    name: str
+    label: str  # "WeasyPrint 70.0", "Chromium (/usr/bin/chromium)"
+    module: Any = None  # weasyprint, or the Browser to print with
+
+    def to_pdf(self, html: str, time_limit: Optional[float] = None) -> bytes:
+        """PDF of a self-contained HTML page; nothing is fetched. Raises ReportUnavailable."""
+        limit = pdf_time_limit() if time_limit is None else time_limit
+        if self.name == "weasyprint":
+            try:  # no time limit here: Python cannot stop WeasyPrint (PdfWriter gives up waiting)
+                return self.module.HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+            except OSError as exc:  # a Pango/fontconfig library failing on first use
+                raise ReportUnavailable(f"no PDF: WeasyPrint failed ({_first_line(exc)})") from None
+        from . import pdf_browser
+
+        try:
+            return pdf_browser.print_pdf(html, self.module, time_limit=limit)
+        except pdf_browser.PrintFailed as exc:
+            raise ReportUnavailable(f"no PDF: {exc}") from None
+
+    def made_by(self, pdf: bytes) -> str:
+        """Who made `pdf`, for the one line cbom prints: "WeasyPrint 70.0", "Chromium 156 (path)"."""
+        if self.name == "weasyprint":
+            return self.label
+        from . import pdf_browser
+
+        return f"{pdf_browser.made_by(pdf, self.module)} ({self.module.path}, headless)"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def pdf_time_limit(default: float = DEFAULT_TIME_LIMIT) -> float:
+    """Seconds a PDF may take: $CBOM_PDF_TIMEOUT when it is a number above 0, else `default`."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV, ""))
+    except ValueError:
+        return default
+    return value if 0 < value < 7 * 24 * 3600 else default
+
+
+def _weasyprint() -> Any:
     """The WeasyPrint module; raises ReportUnavailable (one line) where it cannot load."""
     # WeasyPrint sets its logger to WARNING on import (CSS notes on stderr): keep the level the CLI chose.
     level = logging.getLogger("weasyprint").level or logging.ERROR
     if "weasyprint" not in sys.modules:
         _private_font_cache()
+    # WeasyPrint 70 prints a multi-line "could not import some external libraries" banner before
+    # re-raising when Pango cannot load (weasyprint/text/ffi.py); cbom says it in one line instead.
+    banner = io.StringIO()
     try:
-        import weasyprint
+        with contextlib.redirect_stdout(banner), contextlib.redirect_stderr(banner):
+            import weasyprint
 
         logging.getLogger("weasyprint").setLevel(level)
     except (ImportError, OSError) as exc:  # OSError: cffi could not dlopen gobject/pango
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ReportUnavailable(
-            f"no PDF: WeasyPrint cannot load ({why}); install libpango-1.0-0 libpangoft2-1.0-0 "
-            "(Debian) or use the USB bundle"
-        ) from None
+        raise ReportUnavailable(f"WeasyPrint cannot load ({_first_line(exc)})") from None
     return weasyprint
+
+
+def _browser() -> Any:
+    """The browser to print with; raises ReportUnavailable (one line) where there is none."""
+    from . import pdf_browser
+
+    try:
+        return pdf_browser.find_browser()
+    except pdf_browser.PrintFailed as exc:
+        raise ReportUnavailable(str(exc)) from None
+
+
+def advice(system: str = sys.platform, choice: str = "auto") -> str:
+    """What to install for a PDF on `system` (a sys.platform value) with engine `choice`, for the
+    one-line reason."""
+    browser = "set CBOM_BROWSER to a Chrome, Chromium or Edge executable"
+    if system == "win32":  # the Windows build leaves WeasyPrint out (no Pango DLLs): never advise Pango
+        if choice == "weasyprint":
+            return "WeasyPrint needs Pango DLLs cbom does not ship for Windows: use CBOM_PDF_ENGINE=auto (Edge or Chrome)"
+        return "install Microsoft Edge or Google Chrome, or set CBOM_BROWSER to msedge.exe or chrome.exe"
+    if system == "darwin":
+        return {"weasyprint": "install Pango (Homebrew: brew install pango)",
+                "browser": f"install Google Chrome or Microsoft Edge, or {browser}"}.get(
+                    choice, f"install Google Chrome, Microsoft Edge or Pango (brew install pango), or {browser}")
+    return {"weasyprint": "install libpango-1.0-0 libpangoft2-1.0-0 (Debian) or use the USB bundle",
+            "browser": f"install chromium (Debian) or {browser}"}.get(
+                choice, f"install libpango-1.0-0 libpangoft2-1.0-0 or chromium (Debian), use the USB bundle, or {browser}")
+
+
+def pdf_engine() -> PdfEngine:
+    """The engine for PDFs here, as $CBOM_PDF_ENGINE asks; raises ReportUnavailable (one line)."""
+    choice = (os.environ.get(ENGINE_ENV) or "auto").strip().lower()
+    if choice not in ENGINES:
+        raise ReportUnavailable(f"no PDF: {ENGINE_ENV}={choice} is not one of {', '.join(ENGINES)}")
+    why = []
+    if choice in ("auto", "weasyprint"):
+        try:
+            module = _weasyprint()
+            return PdfEngine("weasyprint", f"WeasyPrint {getattr(module, '__version__', '')}".rstrip(), module)
+        except ReportUnavailable as exc:
+            if sys.platform != "win32" or choice == "weasyprint":  # expected on Windows: not worth saying
+                why.append(str(exc))
+    if choice in ("auto", "browser"):
+        try:
+            browser = _browser()
+            return PdfEngine("browser", f"{browser.name} ({browser.path})", browser)
+        except ReportUnavailable as exc:
+            why.append(str(exc))
+    raise ReportUnavailable(f"no PDF: {'; '.join(why)}; {advice(sys.platform, choice)}")
 
 
 def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
@@ -163,13 +275,14 @@ def _no_fetch(url: str, *args: Any, **kwargs: Any) -> dict:
     raise ValueError(f"external resource refused: {url[:80]}")
 
 
-def html_to_pdf(html: str) -> bytes:
-    """PDF of a self-contained HTML page; nothing is fetched. Raises ReportUnavailable."""
-    weasyprint = pdf_engine()
-    try:
-        return weasyprint.HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
-    except OSError as exc:  # a Pango/fontconfig library failing on first use
-        raise ReportUnavailable(f"no PDF: WeasyPrint failed ({str(exc).splitlines()[0]})") from None
+def html_to_pdf(html: str, engine: Optional[PdfEngine] = None, time_limit: Optional[float] = None) -> bytes:
+    """PDF of a self-contained HTML page by `engine` (default: `pdf_engine()`); nothing is fetched.
+
+    Says which engine made it in one line (log level INFO). Raises ReportUnavailable."""
+    engine = engine or pdf_engine()
+    pdf = engine.to_pdf(html, time_limit)
+    log.info("PDF made by %s", engine.made_by(pdf))
+    return pdf
 
 
 def unavailable_reason() -> Optional[str]:

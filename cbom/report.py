@@ -1,4 +1,4 @@
-"""The audit report: a PDF (WeasyPrint) and a single-file HTML page from one template set.
+"""The audit report: a PDF (WeasyPrint, or a browser) and a single-file HTML page from one template set.
 
 Both are pure functions of the CBOM document: `cbom report SCAN.cdx.json`
 re-renders the same report on another machine. The view-model is built in
@@ -16,12 +16,13 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 from . import __version__
 from ._report_view import build_view
 from .document import Document
-from .render import ReportUnavailable, html_to_pdf, pdf_engine, render, templates_dir, unavailable_reason
+from .render import (PdfEngine, ReportUnavailable, html_to_pdf, pdf_engine, render, templates_dir,
+                     unavailable_reason)
 
 TEMPLATE = "report.html.j2"
 PAPERS = ("A4", "Letter")
@@ -56,7 +57,7 @@ def check_lang(lang: str) -> None:
     _catalogue(str(templates_dir()), lang)
 
 
-def _render(document: Document, paper: str, lang: str, pdf: bool) -> str:
+def _render(document: Document, paper: str, lang: str, pdf: bool, engine: str = "") -> str:
     if paper not in PAPERS and paper.capitalize() not in PAPERS and paper.upper() not in PAPERS:
         raise ValueError(f"unknown paper size {paper!r} (choose {' or '.join(PAPERS)})")
     folder = str(templates_dir())
@@ -67,7 +68,8 @@ def _render(document: Document, paper: str, lang: str, pdf: bool) -> str:
         return text.format(**kwargs) if kwargs else text
 
     view = build_view(document.scan, document.json_sha256, paper=paper, pdf=pdf, translate=translate)
-    return render(TEMPLATE, folder, v=view, _=translate, lang=lang, generator=f"cbom {__version__}")
+    # `engine` picks the print rules of the PDF's engine (report-browser.css for a browser).
+    return render(TEMPLATE, folder, v=view, _=translate, lang=lang, generator=f"cbom {__version__}", engine=engine)
 
 
 def render_html(document: Document, paper: str = "A4", lang: str = "en") -> bytes:
@@ -75,7 +77,9 @@ def render_html(document: Document, paper: str = "A4", lang: str = "en") -> byte
     return _render(document, paper, lang, pdf=False).encode("utf-8")
 
 
-def render_pdf(document: Document, paper: str = "A4", lang: str = "en") -> bytes:
-    """The PDF report (fonts embedded and subset). Raises ReportUnavailable where WeasyPrint cannot run."""
-    pdf_engine()  # fail before rendering the HTML when there is no PDF engine
-    return html_to_pdf(_render(document, paper, lang, pdf=True))
+def render_pdf(document: Document, paper: str = "A4", lang: str = "en", time_limit: Optional[float] = None,
+               engine: Optional[PdfEngine] = None) -> bytes:
+    """The PDF report, by `engine` (default `cbom.render.pdf_engine()`: WeasyPrint, else a browser).
+    Raises ReportUnavailable where neither can run, or the browser fails or takes over `time_limit` s."""
+    engine = engine or pdf_engine()  # fail before rendering the HTML when there is no PDF engine
+    return html_to_pdf(_render(document, paper, lang, pdf=True, engine=engine.name), engine, time_limit)

@@ -17,7 +17,8 @@ from typing import Callable, Iterable, List, Optional, Sequence, SupportsFloat, 
 from cbom import vocabulary as V
 
 from . import __version__
-from .collector import Collector, ScanContext
+from .collector import Collector, Note, ScanContext
+from .decode import control_free
 from .model import (
     Category, CollectorRun, Component, Finding, Gap, Host, HostFact, Platform, Props, Scan, Status, sort_components,
 )
@@ -100,9 +101,9 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
             raise ValueError(f"time limit {limit_value!r} of {cls.name} is not a number of seconds "
                              f"above 0 and at most {MAX_LIMIT:g}")
     except Exception as exc:  # a plug-in's own checks are contained like its collect()
-        return CollectorRun(cls.name, Status.FAILED, 0.0, _one_line(exc)), []
+        return CollectorRun(cls.name, Status.FAILED, 0.0, control_free(_one_line(exc))), []
     if why_not:
-        return CollectorRun(cls.name, Status.SKIPPED, 0.0, why_not), []
+        return CollectorRun(cls.name, Status.SKIPPED, 0.0, control_free(why_not)), []
     outcome = _Outcome()
 
     def work() -> None:
@@ -123,7 +124,9 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
         interrupted = True
     duration = time.monotonic() - start
     items = list(outcome.items)  # a snapshot: a hung thread may still append
-    gaps = tuple(dict.fromkeys(i.reason for i in items if isinstance(i, Gap)))
+    # A gap or reason may quote a tool's stderr: one line, no NUL or control character in the CBOM.
+    gaps = tuple(dict.fromkeys(control_free(i.reason) for i in items if isinstance(i, Gap) and not isinstance(i, Note)))
+    notes = list(dict.fromkeys(control_free(i.reason) for i in items if isinstance(i, Note)))
     count = sum(isinstance(i, Component) for i in items)
     if interrupted:
         status, reason = Status.FAILED, f"interrupted by the user after {duration:.1f} s ({count} components kept)"
@@ -139,7 +142,9 @@ def run_one(cls: Type[Collector], ctx: ScanContext) -> Tuple[CollectorRun, list]
         status, reason = Status.PARTIAL, gaps[0] if len(gaps) == 1 else f"{len(gaps)} gaps: {gaps[0]}; …"
     else:
         status, reason = Status.OK, ""
-    return CollectorRun(cls.name, status, round(duration, 3), reason, count, gaps), items
+    if notes and status in (Status.OK, Status.PARTIAL):  # what was left out on purpose, said in the reason
+        reason = "; ".join(([reason] if reason else []) + notes)
+    return CollectorRun(cls.name, status, round(duration, 3), control_free(reason), count, gaps), items
 
 
 def scan(

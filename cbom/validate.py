@@ -3,7 +3,9 @@
 jsonschema-rs does it in a fraction of a second where python-jsonschema needs
 ~30 s for 3,000 components (its `uniqueItems` check compares every pair), so
 it is the validator of the product; python-jsonschema is the fallback when the
-Rust wheel is missing (exotic platforms) and the reference in tests.
+Rust wheel is missing (exotic platforms) and the reference in tests. When neither
+loads, `SchemaUnavailable` says why (never an ImportError): `cbom validate` exits 2
+("cannot tell"), a scan writes its CBOM marked "not schema-validated".
 """
 from __future__ import annotations
 
@@ -50,9 +52,36 @@ def _validator(spec: str):
     schema = _load(f"bom-{spec}.SNAPSHOT.schema.json")
     try:
         import jsonschema_rs
-    except ImportError:
-        return _python_validator(schema)
+    except Exception as rs_exc:  # ImportError, or OSError from a DLL that cannot load
+        try:
+            return _python_validator(schema)
+        except Exception as py_exc:
+            raise SchemaUnavailable(
+                f"no schema validator can load here: jsonschema-rs ({_first_line(rs_exc)}); "
+                f"python-jsonschema ({_first_line(py_exc)})") from None
     return jsonschema_rs.validator_for(schema, retriever=_retrieve, validate_formats=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unavailable(spec: str) -> str:
+    """Why documents of CycloneDX `spec` cannot be schema-validated on this machine ("" when they can).
+
+    Both validators are compiled Rust extensions (jsonschema-rs; rpds-py under python-jsonschema).
+    Their Windows wheels are built with Rust >= 1.78, whose standard library needs Windows 10
+    (`bcryptprimitives.dll!ProcessPrng`): on Windows 8.1, and under wine 8.0, neither imports.
+    A scan there still writes its CBOM and says it is not schema-validated.
+    """
+    try:
+        _validator(spec)
+    except SchemaUnavailable as exc:
+        return str(exc)
+    except Exception as exc:  # a schema file unreadable or garbled in this installation
+        return f"the CycloneDX {spec} schema cannot be loaded: {_first_line(exc)}"
+    return ""
 
 
 def _python_validator(schema: dict):

@@ -32,6 +32,8 @@ SOURCE = "cbom:source"  # how the document was made: "recorded" for a recording
 SCAN_ROOT = "cbom:scan:root"  # the file-system root scanned when it is not "/"
 SCAN_PRIVILEGE = "cbom:scan:privilege"  # "unprivileged" when run without root/Administrator
 SCAN_FINISHED = "cbom:scan:finished"  # ISO 8601 UTC
+# "not schema-validated: <why>" when no schema validator loads on the scanning machine (Windows 8.1)
+SCAN_SCHEMA_VALIDATION = "cbom:scan:schema-validation"
 HOST_MODEL = "cbom:model"  # the machine's model (metadata.component)
 EVIDENCE = "cbom:evidence"  # a finding's evidence, one property per line
 FINDING_COLLECTOR = "cbom:collector"  # the collector that raised a finding

@@ -10,6 +10,9 @@ download caches) and `dist/cbom-usb/`:
       BUNDLE-INFO.json                              version, build time, glibc floor, wheelhouse targets
       SHA256SUMS                                    every other file (`cbom verify-bundle`, `sha256sum -c`)
       linux-x86_64/cbom  linux-x86_64/_internal/    PyInstaller one-folder build (no Python needed)
+      windows-x86_64/cbom.exe  windows-x86_64/_internal/
+                                                    the same for Windows 8.1+ x64, frozen under wine from
+                                                    python.org's embeddable CPython (see freeze_windows)
       wheelhouse/*.whl                              cbom + dependencies for CPython 3.9-3.13
       templates/                                    report templates for the wheelhouse path
       collect/collect.sh                            POSIX recorder for machines that run neither
@@ -49,6 +52,19 @@ DIST = REPO / "dist" / "cbom-usb"
 FROZEN_DIR = "linux-x86_64"
 PYINSTALLER = "pyinstaller==6.22.3"
 HOOKS_CONTRIB = "pyinstaller-hooks-contrib>=2025.1"
+WINDOWS_DIR = "windows-x86_64"
+# The embeddable CPython cbom.exe is frozen with. 3.11, not newer: its "Using Python on Windows" says
+# Windows 8.1 and newer, 3.13's says Windows 10 and newer (PEP 11 drops a Windows version with its
+# extended support); 3.12+ also ask WMI from `platform` (module _wmi), which wine 8.0 cannot answer
+# (../shared/notes/windows-under-wine.md W2).
+WINDOWS_PYTHON = "3.11"
+# What PyInstaller needs under Windows besides cbom's dependencies; pefile and pywin32-ctypes are
+# Windows-only dependencies of PyInstaller that `pip download` skips when it evaluates markers on Linux.
+WINDOWS_FREEZE_TOOLS = (PYINSTALLER, HOOKS_CONTRIB, "pefile", "pywin32-ctypes", "setuptools>=64")
+# WeasyPrint cannot make a PDF on Windows (its Pango/GTK DLLs are on no registry we use): the frozen
+# Windows build prints the PDF with the machine's Edge/Chrome instead and leaves WeasyPrint's stack out.
+WINDOWS_EXCLUDES = ("weasyprint", "PIL", "fontTools", "pyphen", "brotli", "brotlicffi", "zopfli", "pydyf",
+                    "cssselect2", "tinycss2", "tinyhtml5", "tkinter", "_tkinter", "pytest")
 
 PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13")
 # Wheelhouse platforms: (label, pip --platform tags tried in order). manylinux2014 (glibc 2.17)
@@ -164,6 +180,11 @@ def is_up_to_date(dist: Path = DIST, platforms: Sequence[str] = DEFAULT_PLATFORM
         return False
     if not (set(platforms) <= set(wheelhouse.get("platforms", ())) and set(pythons) <= set(wheelhouse.get("pythons", ()))):
         return False
+    if "win-amd64" in platforms and not info.get("windows", {}).get("built"):
+        from usb_bundle import wine
+
+        if wine.unavailable_reason() is None:  # wine is here now: the bundle lacks a cbom.exe it can have
+            return False
     sys.path.insert(0, str(REPO))
     from cbom.bundle import BundleUnreadable, verify
 
@@ -272,6 +293,77 @@ def freeze(py: Path, src: Path, fonts: Path) -> Path:
     argv.append(HERE / "pyinstaller" / "entry.py")
     run(argv, cwd=work.parent)
     return work / "dist" / "cbom"
+
+
+def freeze_windows(py: Path, src: Path) -> Path:
+    """PyInstaller one-folder `cbom.exe` for Windows x64, built under wine; returns its folder.
+
+    PyInstaller cannot cross-compile, so it runs on Windows' own CPython: python.org's embeddable
+    distribution (WINDOWS_PYTHON) under Debian's wine, with cbom's win_amd64 wheels installed into
+    it from Linux (no wine needed for that) and the sources staged on the D: drive the wine prefix
+    maps to build/win/. Raises RuntimeError (one line) where wine cannot run here.
+    """
+    from usb_bundle import wine
+
+    why = wine.unavailable_reason()
+    if why:
+        raise RuntimeError(f"cannot build {WINDOWS_DIR}/cbom.exe: {why}")
+    drive = BUILD / "win"
+    work = drive / "pyi"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(drive / "src", ignore_errors=True)
+    drive.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, drive / "src")
+    shutil.copytree(HERE / "pyinstaller", drive / "src" / "pyinstaller")
+
+    python_exe = wine.embeddable_python(WINDOWS_PYTHON, drive / f"py{WINDOWS_PYTHON.replace('.', '')}",
+                                        BUILD / "embed-cache")
+    wheels, problems = _download_target(py, "win-amd64", WINDOWS_PYTHON,
+                                        [*project_dependencies(), *WINDOWS_FREEZE_TOOLS],
+                                        cache_name=f"win-freeze-py{WINDOWS_PYTHON}")
+    if problems:
+        raise RuntimeError("cannot freeze cbom.exe, wheels missing: " + "; ".join(problems))
+    stamp = python_exe.parent / ".cbom-freeze-requirements"
+    wanted = "\n".join([*project_dependencies(), *WINDOWS_FREEZE_TOOLS])
+    if not stamp.is_file() or stamp.read_text() != wanted:
+        wine.install_into(python_exe, Path(wheels), WINDOWS_PYTHON,
+                          requirements=[*project_dependencies(), *WINDOWS_FREEZE_TOOLS])
+        stamp.write_text(wanted)
+
+    prefix = wine.Prefix(BUILD / "wine-prefix", drive).ensure()
+    try:
+        win = prefix.windows_path
+        argv: List[object] = [
+            win(python_exe), "-m", "PyInstaller", "--noconfirm", "--clean", "--onedir", "--name", "cbom",
+            "--log-level", "WARN", "--distpath", win(work / "dist"), "--workpath", win(work / "work"),
+            "--specpath", win(work), "--paths", win(drive / "src"),
+            "--runtime-hook", win(drive / "src" / "pyinstaller" / "rth_cbom.py"),
+            # PyInstaller's --add-data separator is os.pathsep: ";" on Windows.
+            "--add-data", f"{win(drive / 'src' / 'templates')};templates",
+            "--add-data", f"{win(drive / 'src' / 'collectors' / 'data')};collectors\\data",
+        ]
+        for mod in WINDOWS_EXCLUDES:
+            argv += ["--exclude-module", mod]
+        for mod in COLLECT_SUBMODULES:
+            argv += ["--collect-submodules", mod]
+        for pkg in COLLECT_DATA:
+            if pkg not in WINDOWS_EXCLUDES:
+                argv += ["--collect-data", pkg]
+        argv.append(win(drive / "src" / "pyinstaller" / "entry.py"))
+        proc = prefix.run([str(a) for a in argv], cwd=win(drive), timeout=1200,
+                          env={"PYTHONDONTWRITEBYTECODE": "1"})
+        out = work / "dist" / "cbom"
+        if proc.returncode != 0 or not (out / "cbom.exe").is_file():
+            tail = "\n".join(proc.stderr.decode("utf-8", "replace").splitlines()[-30:])
+            raise RuntimeError(f"PyInstaller under wine failed ({proc.returncode}):\n{tail}")
+        check = prefix.run([win(out / "cbom.exe"), "--version"], cwd=win(drive), timeout=300)
+        version = check.stdout.decode("utf-8", "replace").strip()
+        if check.returncode != 0 or not version.startswith("cbom "):
+            raise RuntimeError(f"the frozen cbom.exe does not start under wine: {check.stderr[-500:]!r}")
+        log(f"{WINDOWS_DIR}/cbom.exe: `{version}` under wine")
+    finally:
+        prefix.close()
+    return out
 
 
 def copy_tree_dereferenced(src: Path, dst: Path) -> None:
@@ -439,6 +531,9 @@ def install_launchers(out: Path, src: Path, fields: Dict[str, str]) -> None:
     shutil.copytree(src / "templates", out / "templates")
     (out / "collect").mkdir()
     shutil.copy2(HERE / "collect" / "collect.sh", out / "collect" / "collect.sh")
+    for name in ("collect.bat", "collect.ps1"):  # cmd.exe before Windows 10 needs CRLF to parse labels
+        text = (HERE / "collect" / name).read_text(encoding="utf-8").replace("\r\n", "\n")
+        (out / "collect" / name).write_bytes(text.replace("\n", "\r\n").encode("utf-8"))
     (out / "reports").mkdir()
 
 
@@ -471,6 +566,18 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
     timings["pyinstaller"] = time.monotonic() - t
     log(f"PyInstaller one-folder build done ({timings['pyinstaller']:.0f} s)")
 
+    windows: Dict[str, object] = {"folder": WINDOWS_DIR, "python": WINDOWS_PYTHON, "built": False}
+    frozen_win: Optional[Path] = None
+    if "win-amd64" in platforms:
+        t = time.monotonic()
+        try:
+            frozen_win = freeze_windows(py, src)
+            windows["built"] = True
+        except RuntimeError as exc:
+            windows["why_not"] = str(exc).splitlines()[0]
+            log(f"no {WINDOWS_DIR}/cbom.exe: {windows['why_not']}")
+        timings["pyinstaller_windows"] = time.monotonic() - t
+
     t = time.monotonic()
     wheel = build_cbom_wheel(py, src)
     staging = out.parent / (out.name + ".partial")
@@ -489,6 +596,8 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
         log(f"  offline install check {target}: {verdict}")
 
     copy_tree_dereferenced(frozen, staging / FROZEN_DIR)
+    if frozen_win is not None:
+        copy_tree_dereferenced(frozen_win, staging / WINDOWS_DIR)
     floor = glibc_floor(staging / FROZEN_DIR)
     runs_on, not_on = distro_support(floor)
     install_launchers(staging, src, {
@@ -497,6 +606,8 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
         "PYTHONS": f"{pythons[0]}-{pythons[-1]}" if len(pythons) > 1 else pythons[0],
         "PLATFORMS": ", ".join(platforms),
         "SUMS_HINT": "sha256sum SHA256SUMS  (compare with the value noted at build time)",
+        "WINDOWS_BUILD": (f"windows-x86_64\\cbom.exe (CPython {WINDOWS_PYTHON}, self-contained, built under wine)"
+                          if windows["built"] else f"NOT on this stick ({windows.get('why_not', '')})"),
     })
     info = {
         "name": "cbom-usb",
@@ -505,6 +616,7 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
         "build_host": f"{platform.system()} {platform.machine()} glibc {platform.libc_ver()[1]}",
         "frozen": {"folder": FROZEN_DIR, "python": _venv_version(py),
                    "pyinstaller": PYINSTALLER.split("==")[1], "glibc_required": floor},
+        "windows": windows,
         "wheelhouse": {"pythons": list(pythons), "platforms": list(platforms), "offline_install_check": checks,
                        "missing_wheels": problems},
         "templates_lookup": "frozen: <_MEIPASS>/templates (linux-x86_64/_internal/templates); "

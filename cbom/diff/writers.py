@@ -236,7 +236,7 @@ def render_html(d: Diff) -> str:
 
 
 def render_pdf(d: Diff) -> bytes:
-    """The HTML diff as PDF through the report's WeasyPrint set-up (nothing fetched)."""
+    """The HTML diff as PDF through the report's engine choice (WeasyPrint, else a browser; nothing fetched)."""
     try:
         return html_to_pdf(render_html(d))
     except ReportUnavailable as exc:

@@ -220,27 +220,50 @@ TPM_PS = ("$t=Get-Tpm; if($t){$r['Tpm']=@($t | Select-Object TpmPresent,TpmReady
 
 
 def run_cim(ctx: ScanContext, classes: Dict[str, Tuple[str, ...]], extra: str = "") -> Tuple[Classes, List[Gap]]:
-    """CIM instances via PowerShell, else wmic (Windows XP/2003/7 without PowerShell 3)."""
+    """CIM instances via PowerShell, else wmic (Windows XP/2003/7 without PowerShell 3).
+
+    A class neither source read is a gap naming it and both reasons; so is wmic output that holds
+    no `Property=value` line (wine 8.0's wmic ignores /format:list and prints a table) and a wmic
+    that exits 0 printing nothing without saying "No Instance(s) Available".
+    """
     ps = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-Command", powershell_script(classes, extra)],
                  timeout=60)
+    ps_why = ps.why(quote=False)
     if ps.ok and ps.stdout.strip():
         try:
             return parse_cim_json(ps.stdout), []
-        except ValueError:
-            pass
+        except ValueError as exc:
+            ps_why = f"output is not the expected JSON ({exc})"
+    # A recording holds collect.bat's wmic dumps only: PowerShell's absence there says nothing.
+    tried = "" if ctx.recorded else f"PowerShell CIM: {ps_why}; "
     out: Classes = {}
     gaps: List[Gap] = []
     for cls, fields in classes.items():
         res = ctx.run(["wmic", "path", cls, "get", ",".join(fields), "/format:list"], timeout=30)
-        if res.ok:
-            out[cls] = parse_wmic_list(decode_recorded(res.raw))
-            if not out[cls] and ctx.recorded:
-                # Live, a class without instances prints nothing; a recorded dump is expected to hold one.
-                gaps.append(Gap(f"{cls}: recorded wmic output holds no 'Property=value' instance "
-                                "(empty, garbled or truncated)"))
-        else:
-            gaps.append(Gap(f"{cls} not read (PowerShell CIM and wmic failed: {res.why()})"))
+        if not res.ok:
+            gaps.append(Gap(f"{cls} not read ({tried}wmic: {res.why()})"))
+            continue
+        text = decode_recorded(res.raw)
+        out[cls] = parse_wmic_list(text)
+        if out[cls]:
+            continue
+        if text.strip():
+            first = " ".join(text.split())[:80]
+            gaps.append(Gap(f"{cls} not read: wmic output holds no 'Property=value' instance "
+                            f"(a table or other text, not /format:list: {first!r})"))
+        elif ctx.recorded:
+            gaps.append(Gap(f"{cls}: recorded wmic output holds no 'Property=value' instance "
+                            "(empty, garbled or truncated)"))
+        elif not no_instances(res.stderr):
+            # Live, a class without instances prints nothing on stdout and says so on stderr.
+            gaps.append(Gap(f"{cls} not read ({tried}wmic: {res.why()})"))
     return out, gaps
+
+
+def no_instances(stderr: str) -> bool:
+    """True when wmic's stderr says the class has no instance: "No Instance(s) Available."
+    (French "Aucune instance disponible.", German "Keine Instanz(en) verfügbar.")."""
+    return "instan" in stderr.lower()
 
 
 def collect(ctx: ScanContext) -> Iterator[Item]:
@@ -352,6 +375,14 @@ def systeminfo_classes(text: str) -> Classes:
     return out
 
 
+# systeminfo's "BIOS Version" is Win32_BIOS's Manufacturer and SMBIOSBIOSVersion joined by a space
+# (then ", " and the release date); the version is the last word, with the parenthesised revision some
+# vendors append ("LENOVO 83ET67WW (1.37 )"). Windows XP/2003 print Win32_BIOS.Version instead, a
+# vendor code and a revision around " - " ("INTEL  - 6040000").
+_BIOS_XP = re.compile(r"^(\S.*?)\s+-\s+(\S+)$")
+_BIOS_LAST_WORD = re.compile(r"^(.*?)\s*(\S+(?:\s*\([^()]*\))?)$")
+
+
 def parse_bios_line(value: str) -> Dict[str, str]:
     """systeminfo "BIOS Version": "Dell Inc. 1.7.0, 12/27/2018" → Win32_BIOS-like fields."""
     if not value:
@@ -359,10 +390,10 @@ def parse_bios_line(value: str) -> Dict[str, str]:
     head, sep, date = value.rpartition(",")
     if not sep:
         head, date = value, ""
-    words = head.split()
-    version = words[-1] if words else ""
-    vendor = " ".join(words[:-1])
-    return {"Manufacturer": vendor, "SMBIOSBIOSVersion": version, "Version": head.strip(),
+    head = head.strip()
+    m = _BIOS_XP.match(head) or _BIOS_LAST_WORD.match(head)
+    vendor, version = (m.group(1).strip(), m.group(2).strip()) if m else ("", head)
+    return {"Manufacturer": vendor, "SMBIOSBIOSVersion": version, "Version": head,
             "ReleaseDate": _date_yyyymmdd(date.strip())}
 
 

@@ -218,7 +218,7 @@ def recorded_items(ctx: ScanContext) -> Iterator[Item]:
         yield from components_from_ipconfig(res.stdout)
         yield from facts_from_ipconfig(parsed)
     net = ctx.run(["netstat", "-ano"])
-    if not net.ok:
+    if not net.ok or net.empty:  # netstat prints its column header even with no socket: empty is a failure
         yield Gap(f"listening services not read: {net.why()}")
         return
     tasks = ctx.run(["tasklist", "/fo", "csv", "/nh"])

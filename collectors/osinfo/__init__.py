@@ -322,16 +322,17 @@ def _windows_os(ctx: ScanContext) -> Iterator[Item]:
     if ps.ok:
         info = _windows.info_from_sections(_windows.parse_sections(decode_recorded(ps.raw)))
         if info is None:
-            reasons.append("PowerShell WMI output not recognised")
+            # Exit 0 and nothing printed (a locked-down host, wine's stub) is said as such.
+            reasons.append("PowerShell WMI " + (ps.why(quote=False) if ps.empty else "output not recognised"))
     else:
-        reasons.append(ps.why())
+        reasons.append("PowerShell WMI: " + ps.why(quote=False))
     if info is None:
         # PowerShell missing (XP, 2003) or locked down: wmic, deprecated but present up to Windows 11 23H2.
         os_list = ctx.run(["wmic", "os", "get", "/format:list"], timeout=left(10))
         records = _windows.parse_wmic_list(decode_recorded(os_list.raw)) if os_list.ok else []
         info = _windows.info_from_wmi(records[0]) if records else None
         if info is None:
-            reasons.append(os_list.why() if not os_list.ok else "wmic os output not recognised")
+            reasons.append(os_list.why() if not os_list.ok or os_list.empty else "wmic os output not recognised")
         else:
             qfe = ctx.run(["wmic", "qfe", "get", "/format:list"], timeout=left(10))
             if qfe.ok:
@@ -347,7 +348,8 @@ def _windows_os(ctx: ScanContext) -> Iterator[Item]:
         si = ctx.run(["systeminfo"], timeout=left(25))
         parsed = _windows.parse_systeminfo(decode_recorded(si.raw)) if si.ok else None
         if parsed is None:
-            reasons.append(si.why() if not si.ok else "systeminfo output not recognised (garbled or truncated)")
+            reasons.append(si.why() if not si.ok or si.empty
+                           else "systeminfo output not recognised (garbled or truncated)")
         si_used = parsed is not None and (info is None or not info.hotfixes_known)
         info = _windows.merge(info, parsed)
     if info is None:

@@ -7,14 +7,15 @@ virtualenvs (a directory with `pyvenv.cfg`) in common places.
 """
 from __future__ import annotations
 
+import fnmatch
 import os
 import site
 import sys
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from cbom import vocabulary as V
-from cbom.collector import ScanContext
-from cbom.model import Gap, Item, Kind
+from cbom.collector import Note, ScanContext
+from cbom.model import Gap, Item, Kind, Platform
 
 from ._common import Distro, Package, summarise, to_component
 
@@ -102,31 +103,114 @@ def find_site_dirs(ctx: ScanContext) -> List[str]:
 
     The globs run through `ctx.glob`, which resolves every symlink inside the scanned
     machine: an image's /home/x -> / names the image's own root, never the auditor's.
+    Scanning the running machine, the interpreter running cbom is looked at too (a Python of
+    the host, a virtualenv); `find_sites` also says which of them are cbom's own.
     """
+    return find_sites(ctx)[0]
+
+
+def find_sites(ctx: ScanContext) -> Tuple[List[str], List[str]]:
+    """(site directories to list, cbom's own site directories left out), host paths, each once."""
     found: List[str] = []
-    for pattern in SITE_GLOBS:
+    globs = SITE_GLOBS + (WINDOWS_SITE_GLOBS if ctx.platform == Platform.WINDOWS else ())
+    for pattern in globs:
         found.extend(p for p in ctx.glob(pattern) if ctx.is_dir(p))
     for place in VENV_PLACES:
         for cfg in ctx.glob(place + "/pyvenv.cfg"):
             venv = cfg[:-len("/pyvenv.cfg")]
             found.extend(p for p in ctx.glob(venv + "/lib/python*/site-packages") if ctx.is_dir(p))
             found.extend(p for p in ctx.glob(venv + "/Lib/site-packages") if ctx.is_dir(p))
-    if ctx.local and not getattr(sys, "frozen", False):
-        # The interpreter running cbom (its own site, a virtualenv, the user site) when it
-        # is a Python of this machine and not one shipped inside the USB bundle.
-        here = list(getattr(site, "getsitepackages", lambda: [])())
-        if site.ENABLE_USER_SITE and site.getusersitepackages():
-            here.append(site.getusersitepackages())
-        found.extend(p for p in here if os.path.isdir(p))
+    own: Set[str] = set()  # real paths of the sites of cbom's own interpreter
+    if ctx.local:
+        here = running_sites()
+        own = {os.path.realpath(p) for p in here} if cbom_own_interpreter(here) else set()
+        found.extend(_host_path(ctx, p) for p in here if os.path.isdir(p))
     seen = set()
-    out = []
+    out: List[str] = []
+    skipped: List[str] = []
     for p in found:
         real = os.path.realpath(ctx.path(p))  # ctx.path resolved the links inside the machine already
         if real in seen:
             continue
         seen.add(real)
-        out.append(p)
-    return out
+        (skipped if real in own else out).append(p)
+    return out, skipped
+
+
+# Where Python for Windows installs (python.org installer: per machine under Program Files or
+# C:\PythonXY on older versions, per user under AppData\Local\Programs; the user site under
+# AppData\Roaming), and conda's defaults. Host paths relative to the system drive's root.
+WINDOWS_SITE_GLOBS = (
+    "Python*/Lib/site-packages",
+    "Program Files/Python*/Lib/site-packages",
+    "Program Files (x86)/Python*/Lib/site-packages",
+    "Users/*/AppData/Local/Programs/Python/Python*/Lib/site-packages",
+    "Users/*/AppData/Roaming/Python/Python*/site-packages",
+    "ProgramData/Anaconda3/Lib/site-packages",
+    "ProgramData/Miniconda3/Lib/site-packages",
+    "Users/*/Anaconda3/Lib/site-packages",
+    "Users/*/miniconda3/Lib/site-packages",
+)
+# What marks cbom's own installation in a site directory (pyproject.toml: name = "cbom-scanner";
+# an editable install leaves its dist-info and an __editable__ finder, a plain one the package).
+_CBOM_MARKS = ("cbom_scanner-*.dist-info", "cbom_scanner-*.egg-info", "__editable__*cbom_scanner*", "cbom")
+
+
+def running_sites() -> List[str]:
+    """Local site directories of the interpreter running cbom (its own, a virtualenv's, the user site)."""
+    here = list(getattr(site, "getsitepackages", lambda: [])())
+    if site.ENABLE_USER_SITE and site.getusersitepackages():
+        here.append(site.getusersitepackages())
+    return here
+
+
+def cbom_own_interpreter(sites: List[str]) -> str:
+    """Why the interpreter running cbom is cbom's own rather than one of the host ("" when it is the
+    host's). An auditor wants the host's software, not the ~47 packages the tool brought along:
+
+    - a frozen build (PyInstaller `cbom`/`cbom.exe`: `sys.frozen`);
+    - an embeddable Python (a `python3X._pth` beside the executable: the USB bundle's Windows
+      folder; python.org ships it for embedding in one application, never as the machine's Python);
+    - a virtualenv (a launcher's temporary venv, `.venv` of a checkout) whose site-packages hold
+      cbom itself.
+
+    A host's own Python that merely runs cbom (a system or per-user install, not a virtualenv)
+    stays listed in full: what was installed into it, cbom included, is installed on the host.
+    """
+    if getattr(sys, "frozen", False):
+        return "its frozen build"
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable or ""))
+    if exe_dir and any(name.lower().endswith("._pth") for name in _names(exe_dir)):
+        return "an embeddable Python (a ._pth file beside it)"
+    venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+    if venv and any(_holds_cbom(p) for p in sites):
+        return "a virtualenv holding cbom"
+    return ""
+
+
+def _names(folder: str) -> List[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _holds_cbom(site_dir: str) -> bool:
+    names = _names(site_dir)
+    return any(fnmatch.fnmatch(n, mark) for n in names for mark in _CBOM_MARKS)
+
+
+def _host_path(ctx: ScanContext, local: str) -> str:
+    """The host path ("/…", as globs give them) of local path `local` of the running machine."""
+    root = os.path.abspath(str(ctx.root))
+    rel = os.path.relpath(os.path.abspath(local), root) if _same_drive(local, root) else ""
+    if not rel or rel.startswith(".."):
+        return local  # outside the scanned root (another drive): kept as it is
+    return "/" + rel.replace(os.sep, "/")
+
+
+def _same_drive(a: str, b: str) -> bool:
+    return os.path.splitdrive(os.path.abspath(a))[0].lower() == os.path.splitdrive(os.path.abspath(b))[0].lower()
 
 
 def _metadata_files(ctx: ScanContext, site_dir: str) -> Iterator[Tuple[str, str]]:
@@ -145,13 +229,24 @@ def _metadata_files(ctx: ScanContext, site_dir: str) -> Iterator[Tuple[str, str]
             yield name, path + "/EGG-INFO/PKG-INFO"
 
 
+def _shown(ctx: ScanContext, site_dir: str) -> str:
+    """`site_dir` as the auditor knows it: on a running Windows machine the native path with its
+    drive ("C:\\Program Files\\Python311\\Lib\\site-packages"), not the drive-less host path."""
+    return str(ctx.path(site_dir)) if ctx.local and ctx.platform == Platform.WINDOWS else site_dir
+
+
 def collect_python(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
-    for site_dir in find_site_dirs(ctx):
+    sites, skipped = find_sites(ctx)
+    if skipped:
+        why = cbom_own_interpreter(running_sites())
+        yield Note(f"not listed: {', '.join(_shown(ctx, s) for s in skipped)} (cbom runs from {why}; the "
+                   "tool's own packages are not the host's software)")
+    for site_dir in sites:
         problems: List[str] = []
         for entry, meta in _metadata_files(ctx, site_dir):
             try:
                 text = ctx.read(meta)
-                pkg = distribution_package(text, site_dir)
+                pkg = distribution_package(text, _shown(ctx, site_dir))
             except OSError as exc:
                 problems.append(f"{entry}: {exc.strerror or exc}")
                 continue
@@ -160,4 +255,4 @@ def collect_python(ctx: ScanContext, distro: Distro) -> Iterator[Item]:
                 continue
             yield to_component(pkg, distro)
         if problems:
-            yield Gap(summarise(f"python {site_dir}", problems))
+            yield Gap(summarise(f"python {_shown(ctx, site_dir)}", problems))

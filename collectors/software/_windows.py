@@ -193,21 +193,51 @@ def collect_windows(ctx: ScanContext) -> Iterator[Item]:
         if problems:
             yield Gap(summarise("registry Uninstall keys", problems))
         yield from uninstall_components(keys)
-        result = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-Command",
-                          "Get-CimInstance Win32_QuickFixEngineering | Select-Object HotFixID,Description,"
-                          "InstalledOn,InstalledBy,Caption | ConvertTo-Csv -NoTypeInformation"], timeout=60)
-        if not result.ok:
-            yield Gap(f"hotfixes not read: {result.why()}")
-            return
-        rows, problems = parse_qfe_csv(result.stdout)
-        if problems:
-            yield Gap(summarise("Win32_QuickFixEngineering", problems))
-        yield from hotfix_components(rows)
+        yield from live_hotfixes(ctx)
     elif ctx.recorded:
         yield from _recorded(ctx)
     else:
         # An offline Windows disk needs its SOFTWARE hive parsed; not implemented yet.
         yield Gap("Windows software under --root is not read (offline registry hives are not parsed)")
+
+
+HOTFIX_PS = ("Get-CimInstance Win32_QuickFixEngineering | Select-Object HotFixID,Description,"
+             "InstalledOn,InstalledBy,Caption | ConvertTo-Csv -NoTypeInformation")
+
+
+def live_hotfixes(ctx: ScanContext) -> Iterator[Item]:
+    """Installed hotfixes of the running machine: PowerShell CIM as CSV, else `wmic qfe`.
+
+    Every Windows since XP lists at least one update, so an answer with no HotFixID row (exit 0,
+    nothing printed: a locked-down PowerShell, wine's stub) is a gap, never "no hotfixes".
+    """
+    ps = ctx.run(["powershell", "-NoProfile", "-NonInteractive", "-Command", HOTFIX_PS], timeout=60)
+    ps_why = ps.why(quote=False)
+    if ps.ok and ps.stdout.strip():
+        rows, problems = parse_qfe_csv(ps.stdout)
+        if rows:
+            if problems:
+                yield Gap(summarise("Win32_QuickFixEngineering", problems))
+            yield from hotfix_components(rows)
+            return
+        ps_why = "no HotFixID row" + (f" ({problems[0]})" if problems else "")
+    qfe = ctx.run(["wmic", "qfe", "get", "/format:list"], timeout=60)
+    rows, why = _wmic_qfe_rows(qfe)
+    if not rows:
+        yield Gap(f"hotfixes not read (PowerShell Win32_QuickFixEngineering: {ps_why}; wmic: {why})")
+        return
+    yield from hotfix_components(rows)
+
+
+def _wmic_qfe_rows(res) -> Tuple[List[Dict[str, str]], str]:
+    """Rows of one `wmic qfe` answer (list or table form), and why there are none."""
+    if not res.ok or res.empty:
+        return [], res.why()
+    if "HotFixID=" in res.stdout:
+        rows = [r for r in parse_wmic_list(res.stdout) if r.get("HotFixID")]
+        return rows, "" if rows else "no HotFixID value"
+    found, problems = parse_wmic_qfe(res.stdout)
+    return found, problems[0] if problems and not found else ""
 
 
 def _recorded(ctx: ScanContext) -> Iterator[Item]:
@@ -227,11 +257,8 @@ def _recorded(ctx: ScanContext) -> Iterator[Item]:
     for res in ctx.run_each(["wmic", "qfe", "get", "/format:list"]):
         if not res.ok:
             continue
-        if "HotFixID=" in res.stdout:
-            rows += parse_wmic_list(res.stdout)
-            continue
-        found, problems = parse_wmic_qfe(res.stdout)
-        if problems and not found:
-            yield Gap(f"wmic qfe output: {problems[0]}")
+        found, why = _wmic_qfe_rows(res)
+        if why and not found:
+            yield Gap(f"wmic qfe output: {why}")
         rows += found
     yield from hotfix_components([r for r in rows if r.get("HotFixID")])

@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO, is_root
 
 DIST = REPO / "dist" / "cbom-usb"
-BUILD_TIMEOUT = 900
+BUILD_TIMEOUT = 1800
 
 
 def host_python() -> str:
@@ -32,24 +32,28 @@ def python39() -> str:
     return ""
 
 
+# Wheelhouse targets the tests install from: this machine's Python, 3.9 (a local 3.9 where there is
+# one, and the Windows tier's embeddable 3.9) and 3.13 (the Windows tier's embeddable 3.13).
+WINDOWS_TIER_PYTHONS = ("3.9", "3.13")
+PLATFORMS = ("linux-x86_64", "win-amd64")
+
+
 def wanted_pythons():
-    pys = [host_python()]
-    if python39() and "3.9" not in pys:
-        pys.insert(0, "3.9")
-    return pys
+    return sorted({host_python(), *WINDOWS_TIER_PYTHONS}, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
 @pytest.fixture(scope="session")
 def bundle() -> Path:
     """dist/cbom-usb: reused when built from the current sources with a wheelhouse covering the
-    pythons tested here, else built once (Linux x86-64 wheels of those pythons only, to stay fast)."""
+    pythons tested here, else built once (Linux x86-64 and Windows x64 wheels of those pythons
+    only, to stay fast; windows-x86_64/cbom.exe where wine can run)."""
     if platform.system() != "Linux" or platform.machine() != "x86_64":
         pytest.skip("the bundle is built on Linux x86-64 only")
     sys.path.insert(0, str(REPO))
     from usb_bundle import build
 
     pys = wanted_pythons()
-    if build.is_up_to_date(DIST, ["linux-x86_64"], pys):
+    if build.is_up_to_date(DIST, PLATFORMS, pys):
         return DIST
     try:
         build.native_libs()
@@ -57,7 +61,7 @@ def bundle() -> Path:
         pytest.skip(str(exc))
     t0 = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "usb_bundle.build", "--platforms", "linux-x86_64", "--pythons", ",".join(pys),
+        [sys.executable, "-m", "usb_bundle.build", "--platforms", ",".join(PLATFORMS), "--pythons", ",".join(pys),
          "--no-packed-size"],
         cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))

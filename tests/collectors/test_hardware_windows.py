@@ -149,3 +149,21 @@ def test_windows_document_validates():
 
     scan = runner.scan([Replay], ScanContext(platform=Platform.WINDOWS), host_name="x")
     assert validate.errors(cyclonedx.to_dict(scan)) == []
+
+
+# systeminfo's "BIOS Version" lines of real machines (../shared/fixtures/windows/*/systeminfo.txt):
+# the vendor and the BIOS's own version string as the vendor writes it (Lenovo ThinkPad BIOS ids
+# carry their revision in parentheses; XP/2003 print the vendor code and revision around " - ").
+@pytest.mark.parametrize("folder, vendor, version", [
+    ("jc-windows-7-11111aa", "LENOVO", "83ET67WW (1.37 )"),
+    ("wesng-xp-sp3-x86", "INTEL", "6040000"),
+    ("wesng-2016-ms-7a70", "American Megatrends Inc.", "A.40"),
+    ("jc-windows-10-vmware", "VMware, Inc.", "VMW71.00V.11111111.B64.2008100111"),
+])
+def test_bios_line_of_real_systeminfo(folder, vendor, version):
+    path = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "windows" / folder / "systeminfo.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} absent (../shared is not part of this clone)")
+    line = next(ln for ln in decode_recorded(path.read_bytes()).splitlines() if ln.startswith("BIOS Version:"))
+    fields = W.parse_bios_line(line.split(":", 1)[1].strip())
+    assert (fields["Manufacturer"], fields["SMBIOSBIOSVersion"]) == (vendor, version)

@@ -47,18 +47,43 @@ def test_dpkg_equals_dpkg_query():
     assert expected and _dpkg_set(_collect(ScanContext())) == expected
 
 
-def test_running_interpreter_distributions_equal_pip_list():
-    pip = subprocess.run([sys.executable, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
+def _pip_list(python: str) -> set:
+    pip = subprocess.run([python, "-m", "pip", "list", "--format", "json"], capture_output=True, text=True)
     if pip.returncode != 0:
         pytest.skip(f"pip not usable: {pip.stderr.strip()[:100]}")
-    expected = {(re.sub(r"[-_.]+", "-", d["name"]).lower(), d["version"]) for d in json.loads(pip.stdout)}
-    site_dir = sysconfig.get_paths()["purelib"]
-    got = {
+    return {(re.sub(r"[-_.]+", "-", d["name"]).lower(), d["version"]) for d in json.loads(pip.stdout)}
+
+
+def _listed(site_dir: str) -> set:
+    return {
         (re.sub(r"[-_.]+", "-", c.name).lower(), c.version)
         for c in _collect(ScanContext())
         if c.prop("cbom:python:site") == site_dir
     }
-    assert got == expected
+
+
+def test_host_interpreter_distributions_equal_pip_list():
+    """The base Python of the test interpreter (a Python of this machine, found by the collector's
+    globs or as the running interpreter): every distribution pip lists, no other."""
+    base = getattr(sys, "_base_executable", sys.executable)
+    purelib = subprocess.run([base, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    got = _listed(purelib)
+    if not got and sys.prefix != sys.base_prefix:
+        pytest.skip(f"the base interpreter's site {purelib} is not in a place the collector looks")
+    assert got == _pip_list(base)
+
+
+def test_running_interpreter_is_listed_unless_it_is_cbom_own():
+    """The running interpreter is listed as pip lists it, unless it is cbom's own (a virtualenv holding
+    cbom, as the project's .venv): then none of it is host software (windows-under-wine.md §7 E)."""
+    from collectors.software import _python
+
+    site_dir = sysconfig.get_paths()["purelib"]
+    if _python.cbom_own_interpreter(_python.running_sites()):
+        assert _listed(site_dir) == set()
+    else:
+        assert _listed(site_dir) == _pip_list(sys.executable)
 
 
 @pytest.mark.skipif(not Path("/proc/modules").exists() or not shutil.which("lsmod"), reason="no /proc/modules or lsmod")

@@ -246,7 +246,9 @@ class TestSparse:
 
 
 def test_report_unavailable_without_weasyprint(tmp_path):
-    """Where WeasyPrint cannot load, render_pdf raises ReportUnavailable with a one-line reason."""
+    """Where WeasyPrint cannot load and the engine is forced to WeasyPrint, render_pdf raises
+    ReportUnavailable with a one-line reason (by default a browser would print it instead:
+    tests/core/test_pdf_browser.py)."""
     code = (
         "import sys; sys.modules['weasyprint'] = None\n"  # what a failed import leaves behind
         "sys.path.insert(0, %r)\n"
@@ -256,7 +258,8 @@ def test_report_unavailable_without_weasyprint(tmp_path):
         "assert report.render_html(doc)\n"
         "try:\n    report.render_pdf(doc)\nexcept report.ReportUnavailable as exc:\n    print('UNAVAILABLE', exc)\n"
     ) % str(FIXTURES)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, CBOM_PDF_ENGINE="weasyprint"))
     assert out.returncode == 0, out.stderr
     line = out.stdout.strip()
     assert line.startswith("UNAVAILABLE no PDF: WeasyPrint cannot load") and "libpango" in line

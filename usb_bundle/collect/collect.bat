@@ -64,22 +64,27 @@ rem --- drivers
 call :run "driverquery-v.txt" "driverquery /v"
 
 rem --- SHA-256 of every file (certutil -hashfile ... SHA256: Windows 7 / 2008 R2 and later; XP's cannot)
+rem A hash is listed only when certutil printed one: 64 hex digits on its second line (Windows 7
+rem spaces them in pairs). A certutil that exits 0 and prints nothing (wine's stub) or prints an
+rem error must not leave a SHA256SUMS that lists nothing as if the files were checked: the files
+rem left unhashed are named on a failed SHA256SUMS line of the manifest, and a list of no file is
+rem removed. Plain goto/call flow and pushd + an unquoted wildcard (the folder may hold spaces):
+rem nested IF blocks and quoted wildcards in FOR are where cmd implementations differ.
 certutil -hashfile "%M%" SHA256 >nul 2>&1
-if errorlevel 1 (
-    >> "%M%" echo # sha256 not available: certutil cannot hash SHA256 on this Windows version
-) else (
-    > "%OUT%\SHA256SUMS" type nul
-    for %%f in ("%OUT%\*") do (
-        if /i not "%%~nxf"=="SHA256SUMS" if /i not "%%~nxf"=="manifest.txt" (
-            set "H="
-            for /f "skip=1 delims=" %%h in ('certutil -hashfile "%%~ff" SHA256 2^>nul') do if not defined H set "H=%%h"
-            if defined H (
-                set "H=!H: =!"
-                >> "%OUT%\SHA256SUMS" echo !H!  %%~nxf
-            )
-        )
-    )
-)
+if errorlevel 1 goto :nosha
+> "%OUT%\SHA256SUMS" type nul
+set "HASHED=0"
+set "NOHASH="
+pushd "%OUT%"
+for %%f in (*) do call :hash "%%~nxf"
+popd
+if defined NOHASH >> "%M%" echo SHA256SUMS	1	!DATE! !TIME!	certutil -hashfile FILE SHA256 printed no SHA-256 for:!NOHASH!
+if "%HASHED%"=="0" del "%OUT%\SHA256SUMS"
+if "%HASHED%"=="0" if not defined NOHASH >> "%M%" echo SHA256SUMS	1	!DATE! !TIME!	certutil -hashfile FILE SHA256: no file was hashed
+goto :hashed
+:nosha
+>> "%M%" echo # sha256 not available: certutil cannot hash SHA256 on this Windows version
+:hashed
 set "END="
 for /f "tokens=2 delims==" %%a in ('wmic os get LocalDateTime /value 2^>nul ^| find "="') do set "END=%%a"
 >> "%M%" echo # finished %END%
@@ -96,6 +101,25 @@ set "RC=!ERRORLEVEL!"
 for %%s in ("%OUT%\%F%.stderr") do if %%~zs==0 del "%%~s"
 for %%s in ("%OUT%\%F%") do if %%~zs==0 del "%%~s"
 >> "%M%" echo %F%	!RC!	!DATE! !TIME!	%C%
+goto :eof
+
+rem :hash NAME - the SHA-256 line of file NAME (in the current folder) into SHA256SUMS, or NAME
+rem added to NOHASH when certutil printed no hash for it. One command a line, %%-expanded when it
+rem runs: wine's cmd has no !VAR:~n! or !VAR: =! (cmd.exe has both since XP).
+:hash
+if /i "%~1"=="SHA256SUMS" goto :eof
+if /i "%~1"=="manifest.txt" goto :eof
+set "H="
+for /f "skip=1 delims=" %%h in ('certutil -hashfile "%~1" SHA256 2^>nul') do if not defined H set "H=%%h"
+if not defined H goto :nohash
+set "H=%H: =%"
+if "%H:~63,1%"=="" goto :nohash
+if not "%H:~64%"=="" goto :nohash
+>> "%OUT%\SHA256SUMS" echo %H%  %~1
+set /a HASHED+=1
+goto :eof
+:nohash
+set "NOHASH=%NOHASH% %~1"
 goto :eof
 
 rem :reg FILE KEY - regedit export of KEY (UTF-16LE with BOM) into FILE; XP's reg has no /y, so delete first.

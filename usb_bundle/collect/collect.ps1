@@ -101,12 +101,27 @@ Invoke-Recorded "route-print.txt" "route print"
 Invoke-Recorded "driverquery-v.txt" "driverquery /v"
 
 # SHA-256 of every file, sha256sum layout ("hex  name"); .NET works on PowerShell 2.0 too.
-$sha = [Security.Cryptography.SHA256]::Create()
-$sums = foreach ($f in (Get-ChildItem -Path $Out | Where-Object { -not $_.PSIsContainer -and $_.Name -ne "SHA256SUMS" -and $_.Name -ne "manifest.txt" } | Sort-Object Name)) {
-    $s = [IO.File]::OpenRead($f.FullName)
-    try { $h = ($sha.ComputeHash($s) | ForEach-Object { $_.ToString("x2") }) -join "" } finally { $s.Close() }
-    "$h  $($f.Name)"
+# A file is listed only with a real hash (64 hex digits): one that cannot be read or hashed (locked,
+# a FIPS policy refusing the algorithm) is named on a failed SHA256SUMS line of the manifest, and a
+# list that would hold no file is not written: an empty SHA256SUMS reads as "every file checked".
+$sums = @()
+$nohash = @()
+try { $sha = [Security.Cryptography.SHA256]::Create() } catch { $sha = $null }
+foreach ($f in (Get-ChildItem -Path $Out | Where-Object { -not $_.PSIsContainer -and $_.Name -ne "SHA256SUMS" -and $_.Name -ne "manifest.txt" } | Sort-Object Name)) {
+    $h = ""
+    if ($sha) {
+        try {
+            $s = [IO.File]::OpenRead($f.FullName)
+            try { $h = ($sha.ComputeHash($s) | ForEach-Object { $_.ToString("x2") }) -join "" } finally { $s.Close() }
+        } catch { $h = "" }
+    }
+    if ($h -match '^[0-9a-f]{64}$') { $sums += "$h  $($f.Name)" } else { $nohash += $f.Name }
 }
-[IO.File]::WriteAllLines((Join-Path $Out "SHA256SUMS"), [string[]]$sums)
+if ($sums.Count) { [IO.File]::WriteAllLines((Join-Path $Out "SHA256SUMS"), [string[]]$sums) }
+if ($nohash.Count) {
+    Add-Line ("SHA256SUMS`t1`t{0}`tSHA256 of FILE not computed for: {1}" -f (& $utcNow), ($nohash -join " "))
+} elseif (-not $sums.Count) {
+    Add-Line ("SHA256SUMS`t1`t{0}`tSHA256: no file was hashed" -f (& $utcNow))
+}
 Add-Line ("# finished " + (& $utcNow))
 Write-Output $Out

@@ -3,19 +3,22 @@
   Run a cbom scan of this Windows machine from the USB stick (PowerShell 2.0 or later).
 
 .DESCRIPTION
-  Installs cbom from the wheelhouse on the stick into a temporary venv (on the stick, or in
-  %TEMP% when the stick is read-only) with the Python 3.9+ already on this machine, runs
-  `cbom scan`, and removes the venv at exit. Reports go to reports\<COMPUTERNAME>-<UTC time>\
-  next to this script unless -o/--output is given. Nothing is installed on the machine, no
-  setting is changed, no pip cache or bytecode is written.
+  Runs windows-x86_64\cbom.exe from the stick (self-contained: Windows 8.1 or later, x64, no
+  Python needed). Where it is missing or cannot start, or with --wheelhouse, installs cbom from
+  the wheelhouse on the stick into a temporary venv (on the stick, or in %TEMP% when the stick is
+  read-only) with the Python 3.9+ already on this machine, and removes the venv at exit.
+  Reports go to reports\<COMPUTERNAME>-<UTC time>\ next to this script unless -o/--output is
+  given; the HTML report is opened at the end (--no-open: not). Nothing is installed on the
+  machine, no setting is changed, no pip cache or bytecode is written.
 
-  Without the Pango/GTK DLLs (not on PyPI) there is no PDF: the HTML report is written instead.
-  Without Npcap (not redistributable) the capture collector reports why it could not run.
+  The PDF is printed with the machine's Edge or Chrome (headless); without either, the HTML report
+  is written and cbom says why there is no PDF. Without Npcap (not redistributable) the capture
+  collector reports why it could not run.
 
 .EXAMPLE
   powershell -NoProfile -ExecutionPolicy Bypass -File E:\cbom-usb\cbom-scan.ps1 --verify --operator "J. Doe"
   Options: --verify (check the stick against SHA256SUMS first, natively, before running any
-  code from it), --verify-only; every other argument goes to `cbom scan`.
+  code from it), --verify-only, --wheelhouse, --no-open; every other argument goes to `cbom scan`.
 #>
 $ErrorActionPreference = 'Stop'
 $here = Split-Path -Parent $MyInvocation.MyCommand.Definition
@@ -30,15 +33,32 @@ foreach ($v in 'PYTHONPATH', 'PYTHONHOME', 'PYTHONSTARTUP', 'PYTHONUSERBASE', 'P
 
 function Say($msg) { [Console]::Error.WriteLine("cbom-scan: $msg") }
 
-$verify = $false; $verifyOnly = $false; $hasOutput = $false
+$verify = $false; $verifyOnly = $false; $hasOutput = $false; $wheelhouseMode = $false; $open = $true
+$own = @('--verify', '--verify-only', '--wheelhouse', '--no-open')
 $rest = @()
 foreach ($a in $args) {
     switch -regex ($a) {
-        '^--verify$' { $verify = $true; continue }
-        '^--verify-only$' { $verify = $true; $verifyOnly = $true; continue }
+        '^--verify$' { $verify = $true }
+        '^--verify-only$' { $verify = $true; $verifyOnly = $true }
+        '^--wheelhouse$' { $wheelhouseMode = $true }
+        '^--no-open$' { $open = $false }
         '^(-o|--output)(=.*)?$' { $hasOutput = $true }
     }
-    if ($a -ne '--verify' -and $a -ne '--verify-only') { $rest += $a }
+    if ($own -notcontains $a) { $rest += $a }
+}
+$reports = Join-Path $here 'reports'
+if (-not $hasOutput) { $rest = @('--reports-dir', $reports) + $rest }
+
+# The report folder a scan made (cbom names it <host>-<UTC time>): the newest one in reports\.
+function Show-Reports($rc) {
+    if ($hasOutput -or $rc -eq 2) { return }
+    $dir = Get-ChildItem -LiteralPath $reports -ErrorAction SilentlyContinue | Where-Object { $_.PSIsContainer } |
+        Sort-Object LastWriteTime | Select-Object -Last 1
+    if (-not $dir) { return }
+    Write-Host ""; Write-Host "cbom-scan: reports are in $($dir.FullName)"
+    Get-ChildItem -LiteralPath $dir.FullName | Format-Table Name, Length -AutoSize
+    $html = Join-Path $dir.FullName 'cbom.html'
+    if ($open -and (Test-Path -LiteralPath $html)) { Invoke-Item -LiteralPath $html }
 }
 
 # Files that are not part of the bundle (see cbom/bundle.py IGNORED_TOP).
@@ -78,6 +98,22 @@ if ($verify) {
     $rc = Test-Stick
     if ($rc -ne 0) { exit $rc }
     if ($verifyOnly) { exit 0 }
+}
+
+# --- windows-x86_64\cbom.exe: self-contained, no Python needed --------------------------------------
+$exe = Join-Path $here 'windows-x86_64\cbom.exe'
+if (-not $wheelhouseMode) {
+    $started = $false
+    if (Test-Path -LiteralPath $exe -PathType Leaf) {
+        try { & $exe --version 2>$null | Out-Null; $started = ($LASTEXITCODE -eq 0) } catch { }
+        if (-not $started) { Say "windows-x86_64\cbom.exe cannot start here (it needs Windows 8.1 or later, x64): using a Python of this machine" }
+    } else { Say "no windows-x86_64\cbom.exe on the stick: using a Python of this machine" }
+    if ($started) {
+        & $exe scan @rest
+        $rc = $LASTEXITCODE
+        Show-Reports $rc
+        exit $rc
+    }
 }
 
 # --- a Python 3.9+ of this machine -----------------------------------------------------------------
@@ -120,19 +156,11 @@ try {
     $env:PATH = $savedPath
     if ($LASTEXITCODE -ne 0) { Say "cannot install cbom from the wheelhouse for this Python"; exit 2 }
 
-    $out = $null
-    if (-not $hasOutput) {
-        $stamp = [DateTime]::UtcNow.ToString('yyyyMMddTHHmmssZ')
-        $out = Join-Path (Join-Path $here 'reports') ("$($env:COMPUTERNAME)-$stamp")
-        try { New-Item -ItemType Directory -Path $out -Force | Out-Null }
-        catch { Say "cannot write $out (read-only stick?): give another folder with -o DIR"; exit 2 }
-        $rest = @('-o', $out) + $rest
-    }
     & $vpy -m cbom scan @rest
     $rc = $LASTEXITCODE
-    if ($out) { Write-Host ""; Write-Host "cbom-scan: reports are in $out"; Get-ChildItem -LiteralPath $out | Format-Table Name, Length -AutoSize }
 }
 finally {
     Remove-Item -LiteralPath $tmp -Recurse -Force -ErrorAction SilentlyContinue
 }
+Show-Reports $rc
 exit $rc
