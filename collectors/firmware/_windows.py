@@ -73,16 +73,14 @@ def components(classes: hw.Classes) -> Iterator[Item]:
 def collect(ctx: ScanContext) -> Iterator[Item]:
     classes, gaps = hw.run_cim(ctx, CLASSES, EXTRA)
     yield from gaps
-    if not ctx.recorded:
-        yield from components(classes)
-        return
-    # As hardware.windows: the WMI dumps first, then dmidecode (Windows port), then systeminfo.
+    # As hardware.windows: WMI first, then (recorded) dmidecode's Windows port, then systeminfo.
     sources = [list(components(classes))]
-    for records in hw.recorded_dmidecode(ctx)[0]:
-        bios = dmi.bios_component(dmi.dmi_from_dmidecode(records), None)
-        if bios:
-            sources.append([bios])
-    si = hw.recorded_systeminfo_classes(ctx)
+    if ctx.recorded:
+        for records in hw.recorded_dmidecode(ctx)[0]:
+            bios = dmi.bios_component(dmi.dmi_from_dmidecode(records), None)
+            if bios:
+                sources.append([bios])
+    si = hw.systeminfo_fill(ctx, classes, ("Win32_BIOS",))
     if si:
         sources.append(list(components(si)))
     yield from first_source_wins(sources)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Dict, Iterator, List, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import ScanContext
@@ -270,21 +270,29 @@ def collect(ctx: ScanContext) -> Iterator[Item]:
     classes, gaps = run_cim(ctx, CLASSES, TPM_PS)
     yield from gaps
     redact = Redactor.from_options(ctx.options)
-    if not ctx.recorded:
-        yield from components(classes, redact)
-        return
-    # A recording may describe the machine several times (collect.bat's WMI dumps, the Windows
-    # port of dmidecode, systeminfo): WMI first, as live; the others fill what it did not say.
-    recorded_processor_names(ctx, classes)
+    # WMI first; what it did not say is filled from the machine's other descriptions: systeminfo,
+    # live or recorded (it answers where wmic is gone, Windows 11 24H2, and PowerShell is locked
+    # down), and on a recording collect.bat's CentralProcessor export and the Windows port of dmidecode.
+    if ctx.recorded:
+        recorded_processor_names(ctx, classes)
     sources: List[List[Item]] = [list(components(classes, redact))]
-    records_list, dmi_gaps = recorded_dmidecode(ctx)
-    yield from dmi_gaps
-    for records in records_list:
-        sources.append(list(dmi.dmi_components(records, redact)) + list(dmi.dmi_cpu_components(records)))
-    si = recorded_systeminfo_classes(ctx)
+    if ctx.recorded:
+        records_list, dmi_gaps = recorded_dmidecode(ctx)
+        yield from dmi_gaps
+        for records in records_list:
+            sources.append(list(dmi.dmi_components(records, redact)) + list(dmi.dmi_cpu_components(records)))
+    si = systeminfo_fill(ctx, classes)
     if si:
         sources.append(list(components(si, redact)))
     yield from first_source_wins(sources)
+
+
+def systeminfo_fill(ctx: ScanContext, classes: Classes, wanted: Sequence[str] = ()) -> Classes:
+    """The Win32_* look-alikes of systeminfo when WMI lacked one of the `wanted` classes it
+    describes (default all; systeminfo takes seconds on a real machine: not run when WMI said it all)."""
+    if all(classes.get(cls) for cls in wanted or SYSTEMINFO_CLASSES):
+        return {}
+    return recorded_systeminfo_classes(ctx)
 
 
 # ---------------------------------------------------------------- other sources of a recorded machine
@@ -331,8 +339,12 @@ def recorded_dmidecode(ctx: ScanContext) -> Tuple[List[List[dmi.DmiRecord]], Lis
     return found, gaps
 
 
+SYSTEMINFO_CLASSES = ("Win32_ComputerSystem", "Win32_BIOS", "Win32_Processor")
+
+
 def recorded_systeminfo_classes(ctx: ScanContext) -> Classes:
-    """Win32_* look-alikes from every recorded systeminfo (the first one saying a class wins)."""
+    """Win32_* look-alikes from systeminfo (live: its output; recorded: every recorded sample,
+    the first one saying a class wins)."""
     out: Classes = {}
     for res in ctx.run_each(["systeminfo"]):
         if res.ok:

@@ -17,10 +17,10 @@ What cannot come from a recording through the live path, and is therefore not co
   the recorded `ipconfig /all` (a subset when a recording holds several ipconfig samples: live
   asks the command once, ingest reads every sample).
 - hardware from sources only a recording has: the live collector asks WMI (PowerShell CIM, then
-  `wmic path CLASS`), never systeminfo, the Windows port of dmidecode or a CentralProcessor registry
-  export, which `cbom ingest` uses to fill what a partial recording lacks. The live hardware is
-  compared with `cbom ingest` of the recording without those files (the components they add are
-  printed, not compared).
+  `wmic path CLASS`), then systeminfo for what WMI did not say, never the Windows port of dmidecode
+  or a CentralProcessor registry export, which `cbom ingest` also uses to fill what a partial
+  recording lacks. The live hardware is compared with `cbom ingest` of the recording without those
+  two (the components they add are printed, not compared).
 - the host's name: live, that of the machine cbom runs on.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ COLLECTORS = "os.windows,hardware.windows,network.windows,software.windows"
 # The commands the Windows collectors run, each shadowed by the double (none reaches wine's stubs).
 DOUBLES = ("powershell", "wmic", "systeminfo", "ipconfig", "netstat", "tasklist", "driverquery")
 # Recorded files the live hardware collector never reads (see the module docstring).
-RECORDED_ONLY_HARDWARE = ("systeminfo*", "dmidecode*", "centralprocessor*.reg")
+RECORDED_ONLY_HARDWARE = ("dmidecode*", "centralprocessor*.reg")
 NETWORK_FACTS = ("cbom:dns-server", "cbom:default-gateway", "cbom:dns-search")
 AREAS = {"operating-system": "os", "software": "software", "hardware": "hardware", "firmware": "hardware",
          "network-interface": "network", "listening-service": "network"}
@@ -235,7 +235,7 @@ def test_live_hardware_equals_ingest_of_the_wmi_dumps(replayed, capsys):
         found[name] = differences(live, wmi)
         added[name] = differences(wmi, components(r.ingest, "hardware"), ("WMI dumps", "whole recording"))
     with capsys.disabled():
-        print("\nhardware `cbom ingest` takes from systeminfo, dmidecode, CentralProcessor.reg (not compared):")
+        print("\nhardware `cbom ingest` takes from dmidecode, CentralProcessor.reg (not compared):")
         print(_report(added) or "  none")
     assert sum(len(components(r.ingest_wmi, "hardware")) for r in replayed.values()) > 0, "nothing was compared"
     assert not any(found.values()), f"live hardware differs from ingest of the WMI dumps:\n{_report(found)}"
