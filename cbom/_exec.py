@@ -147,7 +147,7 @@ class _Drain(threading.Thread):
         return b"".join(self.chunks)
 
 
-class _Tree:
+class ProcessTree:
     """Everything one command started, to be ended at once: its POSIX process group (the command
     runs in a new session), or on Windows a Job Object the command is assigned to on start, whose
     processes include every descendant it creates (`taskkill /T /F` when no job could be made)."""
@@ -224,7 +224,7 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
         )
     except OSError as exc:
         return CommandResult(argv, 126, "", "", error=f"`{argv[0]}` could not run: {exc.strerror or exc}")
-    tree = _Tree(proc)
+    tree = ProcessTree(proc)
     assert proc.stdout is not None and proc.stderr is not None
     out = _Drain(proc.stdout, limit, tree.kill)
     err = _Drain(proc.stderr, STDERR_LIMIT, lambda: None)

@@ -218,6 +218,20 @@ def main(argv: Optional[Sequence[str]] = None, builtin: Sequence[type] = ()) -> 
             signal.signal(signal.SIGTERM, previous)
 
 
+def run(builtin: Sequence[type] = ()) -> None:
+    """The `cbom` program (console script, `python -m cbom`, the frozen build): `main`, then exit
+    with its code. Once main has returned every file is written: a Ctrl-C or SIGTERM landing in
+    the last instants (interpreter shutdown, atexit clean-ups) has nothing left to stop, and would
+    otherwise end the process "killed by SIGINT" instead of with cbom's exit code."""
+    try:
+        code = main(builtin=builtin)
+    except KeyboardInterrupt:  # between main's return and here: the files are written
+        code = EXIT_INTERRUPTED
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    sys.exit(code)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 

@@ -14,9 +14,9 @@ What the browser is allowed to do, and why:
   HOME/TMP all live in one temporary folder removed afterwards, also on a timeout or an error.
   (Without the HOME redirection Chromium 156 on Linux writes ~/.config/chromium/Crash Reports and
   ~/.cache/dconf, whatever its flags.)
-- It is time-limited, and on timeout its whole process tree is killed: its own process group on
-  POSIX (as `cbom._exec` does for commands); on Windows a Job Object (`cbom._winjob`), else
-  `taskkill /T /F`. Browsers still running when cbom exits (Ctrl-C mid-print) are killed too.
+- It is time-limited, and on timeout its whole process tree is killed, as `cbom._exec` kills a
+  command's (`ProcessTree`: its process group on POSIX; on Windows a Job Object, else
+  `taskkill /T /F`). Browsers still running when cbom exits (Ctrl-C mid-print) are killed too.
 """
 from __future__ import annotations
 
@@ -24,7 +24,6 @@ import atexit
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Set
+
+from . import _exec
 
 __all__ = ["Browser", "PrintFailed", "find_browser", "print_pdf", "destination_pages", "made_by", "candidates"]
 
@@ -176,56 +177,16 @@ def find_browser(env: Optional[Mapping[str, str]] = None, system: str = sys.plat
 
 # Browsers running now: killed at exit should cbom be stopped mid-print (Ctrl-C), so that no
 # browser outlives it; their temporary folders likewise removed.
-_running: Dict[subprocess.Popen, Optional[int]] = {}  # browser -> its Windows job
+_running: Set[_exec.ProcessTree] = set()
 _folders: Set[str] = set()
 _lock = threading.Lock()
 
 
-def _attach_job(proc: subprocess.Popen) -> Optional[int]:
-    """Windows: a Job Object holding the browser and every process it starts (cbom._winjob), or None."""
-    if os.name == "posix":
-        return None
-    try:
-        from . import _winjob
-
-        return _winjob.attach(proc)
-    except (ImportError, AttributeError, OSError):
-        return None
-
-
-def _kill_tree(proc: subprocess.Popen, job: Optional[int] = None) -> None:
-    """Kill the browser and every process it started."""
-    if os.name == "posix":
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # its own session: the group is all of it
-        except (ProcessLookupError, PermissionError):
-            pass
-        return
-    if job is not None:
-        from . import _winjob
-
-        _winjob.terminate(job)
-        _winjob.close(job)
-    elif proc.poll() is None:
-        # No job here (Windows 7 inside another job): taskkill walks the parent links (/T), forced (/F).
-        taskkill = os.path.join(os.environ.get("SystemRoot", r"C:\Windows"), "System32", "taskkill.exe")
-        try:
-            subprocess.run([taskkill, "/PID", str(proc.pid), "/T", "/F"], stdin=subprocess.DEVNULL,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
-                           creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
-        except (OSError, subprocess.SubprocessError):
-            pass
-    try:
-        proc.kill()
-    except OSError:
-        pass
-
-
 def _at_exit() -> None:
     with _lock:
-        browsers, folders = list(_running.items()), list(_folders)
-    for proc, job in browsers:
-        _kill_tree(proc, job)
+        browsers, folders = list(_running), list(_folders)
+    for tree in browsers:
+        tree.close()
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -305,9 +266,9 @@ def _run(browser: Browser, page: str, out: str, work: str, time_limit: float) ->
                                     env=_child_env(work), cwd=work, **extra)
         except OSError as exc:
             raise PrintFailed(f"{browser.name} ({browser.path}) could not start: {exc.strerror or exc}") from None
-        job = _attach_job(proc)
+        tree = _exec.ProcessTree(proc)  # its process group, or on Windows a Job Object
         with _lock:
-            _running[proc] = job
+            _running.add(tree)
         try:
             proc.wait(timeout=max(0.1, time_limit))
         except subprocess.TimeoutExpired:
@@ -315,10 +276,10 @@ def _run(browser: Browser, page: str, out: str, work: str, time_limit: float) ->
                               "stopped with every process it started") from None
         finally:
             # On success too: a helper it left running (crash handler, GPU process) goes with it.
-            _kill_tree(proc, job)
+            tree.close()
             proc.wait()
             with _lock:
-                _running.pop(proc, None)
+                _running.discard(tree)
     if proc.returncode != 0 or not os.path.isfile(out):
         why = _tail(log)
         raise PrintFailed(f"{browser.name} exited {proc.returncode} without a PDF" + (f": {why}" if why else ""))

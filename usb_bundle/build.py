@@ -295,7 +295,7 @@ def freeze(py: Path, src: Path, fonts: Path) -> Path:
     return work / "dist" / "cbom"
 
 
-def freeze_windows(py: Path, src: Path) -> Path:
+def freeze_windows(py: Path, src: Path, record: Optional[Dict[str, object]] = None) -> Path:
     """PyInstaller one-folder `cbom.exe` for Windows x64, built under wine; returns its folder.
 
     PyInstaller cannot cross-compile, so it runs on Windows' own CPython: python.org's embeddable
@@ -318,16 +318,21 @@ def freeze_windows(py: Path, src: Path) -> Path:
 
     python_exe = wine.embeddable_python(WINDOWS_PYTHON, drive / f"py{WINDOWS_PYTHON.replace('.', '')}",
                                         BUILD / "embed-cache")
-    wheels, problems = _download_target(py, "win-amd64", WINDOWS_PYTHON,
-                                        [*project_dependencies(), *WINDOWS_FREEZE_TOOLS],
+    # cbom's dependencies but WeasyPrint (left out of the Windows build, see WINDOWS_EXCLUDES).
+    requirements = [d for d in project_dependencies() if not d.lower().startswith("weasyprint")]
+    requirements += WINDOWS_FREEZE_TOOLS
+    wheels, problems = _download_target(py, "win-amd64", WINDOWS_PYTHON, requirements,
                                         cache_name=f"win-freeze-py{WINDOWS_PYTHON}")
     if problems:
         raise RuntimeError("cannot freeze cbom.exe, wheels missing: " + "; ".join(problems))
+    if record is not None:  # what the build was made from, for BUNDLE-INFO.json
+        record["embeddable_sha256"] = wine.EMBED_SHA256.get(WINDOWS_PYTHON, "")
+        record["wheels"] = sorted(p.name for p in Path(wheels).glob("*.whl"))
     stamp = python_exe.parent / ".cbom-freeze-requirements"
-    wanted = "\n".join([*project_dependencies(), *WINDOWS_FREEZE_TOOLS])
+    wanted = "\n".join(requirements)
     if not stamp.is_file() or stamp.read_text() != wanted:
-        wine.install_into(python_exe, Path(wheels), WINDOWS_PYTHON,
-                          requirements=[*project_dependencies(), *WINDOWS_FREEZE_TOOLS])
+        shutil.rmtree(python_exe.parent / "Lib" / "site-packages", ignore_errors=True)
+        wine.install_into(python_exe, Path(wheels), WINDOWS_PYTHON, requirements=requirements)
         stamp.write_text(wanted)
 
     prefix = wine.Prefix(BUILD / "wine-prefix", drive).ensure()
@@ -571,7 +576,7 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
     if "win-amd64" in platforms:
         t = time.monotonic()
         try:
-            frozen_win = freeze_windows(py, src)
+            frozen_win = freeze_windows(py, src, windows)
             windows["built"] = True
         except RuntimeError as exc:
             windows["why_not"] = str(exc).splitlines()[0]

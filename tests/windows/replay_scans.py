@@ -44,7 +44,17 @@ def clear():
 
 
 def reg(*args):
-    proc = subprocess.run(["reg", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Wine 8.0 under load sometimes fails to start a process ("[WinError 1359] Internal error",
+    # seen once in a full-suite run): a harness step, so it is tried again rather than lost.
+    for attempt in range(5):
+        try:
+            proc = subprocess.run(["reg", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE)
+            break
+        except OSError:
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
     return proc.returncode, (proc.stdout + proc.stderr).decode("utf-8", "replace").strip()
 
 

@@ -3,8 +3,8 @@ import sys
 
 sys.dont_write_bytecode = True  # never leave __pycache__ next to the stick's files
 
-from cbom.cli import main  # noqa: E402
+from cbom.cli import run  # noqa: E402
 from collectors import BUILTIN  # noqa: E402  (no entry points in a frozen build)
 
 if __name__ == "__main__":
-    sys.exit(main(builtin=BUILTIN))
+    run(builtin=BUILTIN)
