@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -34,6 +35,16 @@ Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the 
 # Above this many cells a PDF listing is laid out as text lines, not a table (~0.5 s of layout).
 TABLE_CELL_LIMIT = 400
 BLOCK_LINES = 100  # lines per <pre> block: measured sweet spot (feasibility.md section 1)
+
+# The most rows all listings of one PDF print together; the rest are counted, said in the section
+# and on the cover, and left to the HTML page and cbom.cdx.json. WeasyPrint 70 lays out ~1 ms per row
+# on the 2-core build machine (20,000 observed hosts: 21 s for the whole `cbom report`, 455 pages);
+# reading a CBOM of 100,000 components and building its rows costs ~25 s more, so 15,000 rows keep
+# that whole command near 40 s (161 s unbounded). benchmarks/bench_pdf_size.py; issue 18 D16.
+PDF_ROW_LIMIT = 15000
+PDF_ROW_FLOOR = 100  # rows of each listing shown even when PDF_ROW_LIMIT is spent (see `listing`)
+# Rows left to print in the PDF being built: set by `build_view`, spent by `listing` in section order.
+_rows_left: ContextVar[Optional[List[Any]]] = ContextVar("cbom_pdf_rows_left", default=None)
 
 # Property names come from cbom/vocabulary.py, the one spelling collectors write and the report reads
 # (tests/core/test_report_real.py renders real scans and compares every column with the JSON).
@@ -68,6 +79,19 @@ def listing(
 
     `whole`: columns whose values (up to their cap) are never wrapped in the PDF lines, e.g.
     versions, which an auditor copies and searches as one string."""
+    budget = _rows_left.get() if pdf else None
+    more = 0
+    if budget is not None:  # [rows left, cut listings, floor rows left]: the PDF's bound (PDF_ROW_LIMIT)
+        # Once the rows are spent, a listing still shows its first PDF_ROW_FLOOR rows (no section
+        # left blank), from a second allowance of PDF_ROW_LIMIT: never more than twice it in all.
+        take = min(len(rows), max(budget[0], min(PDF_ROW_FLOOR, budget[2])))
+        over = max(0, take - budget[0])
+        budget[0] -= take - over
+        budget[2] -= over
+        more = len(rows) - take
+        if more:
+            rows = rows[:take]
+            budget[1].append((key, take, more))
     rows = [[clean(v) for v in r] for r in rows]
     caps = list(caps or [40] * len(columns))
     assert len(caps) == len(columns), key
@@ -81,7 +105,8 @@ def listing(
         caps = [caps[i] for i in keep]
         columns = [columns[i] for i in keep]
     columns = [_(c) for c in columns]
-    out: Dict[str, Any] = {"key": key, "columns": columns, "rows": rows, "numeric": set(numeric), "blocks": None}
+    out: Dict[str, Any] = {"key": key, "columns": columns, "rows": rows, "numeric": set(numeric), "blocks": None,
+                           "more": fmt_int(more) if more else "", "shown": fmt_int(len(rows))}
     # Column widths (percent) for a fixed table layout: WeasyPrint's automatic layout measures
     # the min-content width of every cell, which takes minutes for a 5,000-character value.
     out["widths"] = column_widths(columns, rows, caps)
@@ -652,6 +677,29 @@ def build_view(
     In the PDF, values longer than VALUE_LIMIT are cut first (`shorten`) and `cut` says which;
     the HTML page, which a browser lays out in linear time, keeps them whole."""
     _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
+    budget: List[Any] = [PDF_ROW_LIMIT, [], PDF_ROW_LIMIT]
+    token = _rows_left.set(budget if pdf else None)
+    try:
+        view = _build_view(scan, json_sha256, paper, pdf, _)
+    finally:
+        _rows_left.reset(token)
+    view["rows_cut"] = [{"title": _listing_title(key, _), "shown": fmt_int(shown), "more": fmt_int(more)}
+                        for key, shown, more in budget[1]]
+    view["row_limit"] = fmt_int(PDF_ROW_LIMIT)
+    return view
+
+
+def _listing_title(key: str, _: Translate) -> str:
+    """The section a listing (by its key) is printed in, for the cover's list of shortened listings."""
+    if key.startswith("sw-"):
+        return _("Installed software") + f" ({clean(key[3:])})"
+    titles = {"runs": "Collection status", "hardware": "Devices", "firmware": "Firmware", "crypto": "Cryptographic assets",
+              "interfaces": "Network interfaces", "services": "Listening services", "hosts": "Observed hosts",
+              "protocols": "Protocols", "talkers": "Flows", "conversations": "Flows"}
+    return _(titles.get(key, key))
+
+
+def _build_view(scan: Scan, json_sha256: str, paper: str, pdf: bool, _: Translate) -> Dict[str, Any]:
     scan, cut = shorten(scan) if pdf else (scan, [])
     by_cat: Dict[Category, List[Component]] = {c: [] for c in Category}
     for comp in scan.components:

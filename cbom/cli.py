@@ -472,7 +472,7 @@ def _run_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], 
         if not paths:  # the CBOM could not be written where asked: never lose a finished scan
             for problem in problems:
                 log.error("cbom: %s", problem)
-            return _rescue(document, host, started)
+            return _rescue(document, host, started, out_dir)
     interrupted = deferred.received
     rest = [f for f in args.format if f != "json"]
     try:
@@ -512,9 +512,10 @@ def _check_report_options(command: str, formats: Sequence[str], lang: str) -> bo
     return True
 
 
-def _rescue(document, host: str, started: datetime) -> int:
+def _rescue(document, host: str, started: datetime, out_dir: Path) -> int:
     """Write the CBOM of a finished scan where it can be written (a new folder in the temporary
-    folder, then in the home folder) and say where; exit 3 either way."""
+    folder, then in the home folder) and say where, naming the folder that failed (a writer's
+    "cbom.cdx.json not written: Read-only file system" does not); exit 3 either way."""
     import tempfile
 
     from . import output
@@ -527,9 +528,11 @@ def _rescue(document, host: str, started: datetime) -> int:
         except OSError:
             continue
         if paths:
-            log.error("cbom: the scan is saved in %s instead (%s)", folder, output.JSON_NAME)
+            log.error("cbom: the scan could not be written in %s: it is saved in %s instead (%s)",
+                      out_dir, folder, output.JSON_NAME)
             return EXIT_INCOMPLETE
-    log.error("cbom: the scan could not be saved anywhere (also tried the temporary and home folders)")
+    log.error("cbom: the scan could not be written in %s, nor saved anywhere else (tried the temporary and home folders)",
+              out_dir)
     return EXIT_INCOMPLETE
 
 
@@ -569,12 +572,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     try:
         doc = cyclonedx.read_json(args.file)
-    except cyclonedx.ReadError as exc:  # unreadable, not a file, too big, not UTF-8, not JSON, truncated
-        print(f"cbom validate: {clean(exc, one_line=True)}", file=sys.stderr)
-        return EXIT_USAGE
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        print(f"cbom validate: {args.file}: invalid: not a CycloneDX document (no \"bomFormat\": \"CycloneDX\")")
+        cyclonedx.check_format(doc, args.file)
+    except cyclonedx.NotJson as exc:  # NaN/Infinity: Python reads them, no JSON (RFC 8259) holds them
+        print(clean(exc, one_line=True))
         return EXIT_INVALID
+    except cyclonedx.ReadError as exc:  # unreadable, not a file, too big, not UTF-8, not JSON, truncated,
+        print(f"cbom validate: {clean(exc, one_line=True)}", file=sys.stderr)  # not CycloneDX (SPDX...)
+        return EXIT_USAGE
     try:
         errors = validate.errors(doc)
     except validate.SchemaUnavailable as exc:  # an unsupported version, or no validator loads here

@@ -42,6 +42,16 @@ class ReadError(ValueError):
     """The file is not a CycloneDX document cbom can read; the message says why in one line."""
 
 
+class NotJson(ReadError):
+    """The file parses with Python's json but is not JSON (RFC 8259): it holds NaN or Infinity.
+
+    `cbom validate` calls such a document invalid (exit 1); `report` and `diff` refuse it (exit 2)."""
+
+
+class NotCycloneDX(ReadError):
+    """The file is JSON (or SPDX tag-value) of another format: `validate` cannot tell (exit 2)."""
+
+
 def _ts(when: datetime) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -274,12 +284,44 @@ def parse_json(raw: bytes, path: str) -> Any:
     except UnicodeDecodeError as exc:
         raise ReadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        return json.loads(text)
+        # Python's json reads NaN, Infinity and -Infinity (JavaScript literals) as floats; RFC 8259
+        # section 6: "Numeric values that cannot be represented ... (such as Infinity and NaN) are not
+        # permitted". Such a file is refused here, for every command, rather than read as a number.
+        return json.loads(text, parse_constant=_refuse_constant)
+    except _Constant as exc:
+        line, column = _constant_at(text)
+        raise NotJson(f"{path}: not valid JSON (line {line}, column {column}: {exc} is not a JSON value, "
+                      "RFC 8259)") from None
     except json.JSONDecodeError as exc:
+        if _SPDX_TAG_VALUE.match(text):
+            raise NotCycloneDX(f"{path}: an SPDX tag-value document, not CycloneDX JSON") from None
         what = "truncated" if _unclosed(text) else "not valid JSON"
         raise ReadError(f"{path}: {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     except RecursionError:
         raise ReadError(f"{path}: JSON nested too deeply to be a CycloneDX document") from None
+
+
+class _Constant(Exception):
+    """NaN, Infinity or -Infinity met by json.loads (the message is the literal)."""
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise _Constant(literal)
+
+
+# Strings (unrolled, no backtracking: the text parsed, every string is closed) or a non-JSON literal.
+_LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|-?Infinity|NaN', re.DOTALL)
+# SPDX 2.x tag-value files open with comments or "SPDXVersion: SPDX-2.3" (SPDX spec, clause 6.1).
+_SPDX_TAG_VALUE = re.compile(r"(?:\s*#[^\n]*\n)*\s*SPDXVersion\s*:")
+
+
+def _constant_at(text: str) -> Tuple[int, int]:
+    """Line and column (from 1) of the first NaN/Infinity outside a string of JSON-like `text`."""
+    for m in _LITERAL.finditer(text):
+        if m.group()[0] != '"':
+            start = m.start()
+            return text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+    return 0, 0  # not reached: json.loads met one
 
 
 # One token per escape, quote or bracket: linear in the text, constant memory per match (a regex
@@ -451,12 +493,22 @@ def from_dict(doc: Any, source: str = "document") -> Scan:
     return read_dict(doc, source)[0]
 
 
+def check_format(doc: Any, source: str = "document") -> None:
+    """Raise NotCycloneDX (one line) unless parsed JSON `doc` says it is CycloneDX ("bomFormat")."""
+    if isinstance(doc, dict) and doc.get("bomFormat") == "CycloneDX":
+        return
+    kinds: Dict[type, str] = {dict: "object", list: "array"}
+    what = "a JSON " + kinds.get(type(doc), type(doc).__name__)
+    other = ""
+    if isinstance(doc, dict) and "spdxVersion" in doc:  # SPDX 2.x JSON (SPDX spec 2.3, clause 6.1)
+        version = doc["spdxVersion"]
+        other = f": an SPDX document ({version[:20] if isinstance(version, str) else 'spdxVersion'})"
+    raise NotCycloneDX(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\"){other}")
+
+
 def read_dict(doc: Any, source: str = "document") -> Tuple[Scan, List[str]]:
     """`from_dict`, and one note per value left out for its type (at most a few, then a count)."""
-    if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
-        kinds: Dict[type, str] = {dict: "object", list: "array"}
-        what = "a JSON " + kinds.get(type(doc), type(doc).__name__)
-        raise ReadError(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\")")
+    check_format(doc, source)
     spec = doc.get("specVersion")
     if spec not in READABLE:
         shown = spec if isinstance(spec, str) and spec else "(missing)" if spec is None else json.dumps(spec)[:40]

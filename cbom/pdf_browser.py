@@ -272,7 +272,7 @@ def _run(browser: Browser, page: str, out: str, work: str, time_limit: float) ->
         try:
             proc.wait(timeout=max(0.1, time_limit))
         except subprocess.TimeoutExpired:
-            raise PrintFailed(f"{browser.name} did not finish printing within {time_limit:g} s: "
+            raise PrintFailed(f"{browser.name} did not finish printing within {round(time_limit, 1):g} s: "
                               "stopped with every process it started") from None
         finally:
             # On success too: a helper it left running (crash handler, GPU process) goes with it.

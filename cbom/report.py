@@ -29,7 +29,7 @@ PAPERS = ("A4", "Letter")
 LANGS_DIR = "i18n"
 
 __all__ = [
-    "ReportUnavailable", "check_lang", "render_html", "render_pdf", "html_to_pdf", "templates_dir",
+    "ReportUnavailable", "check_lang", "render_html", "render_pdf", "render_print_html", "html_to_pdf", "templates_dir",
     "unavailable_reason", "PAPERS",
 ]
 
@@ -77,9 +77,14 @@ def render_html(document: Document, paper: str = "A4", lang: str = "en") -> byte
     return _render(document, paper, lang, pdf=False).encode("utf-8")
 
 
+def render_print_html(document: Document, paper: str = "A4", lang: str = "en", engine: str = "weasyprint") -> str:
+    """The HTML page the PDF is made from, for PDF engine `engine` ("weasyprint" or "browser")."""
+    return _render(document, paper, lang, pdf=True, engine=engine)
+
+
 def render_pdf(document: Document, paper: str = "A4", lang: str = "en", time_limit: Optional[float] = None,
                engine: Optional[PdfEngine] = None) -> bytes:
     """The PDF report, by `engine` (default `cbom.render.pdf_engine()`: WeasyPrint, else a browser).
     Raises ReportUnavailable where neither can run, or the browser fails or takes over `time_limit` s."""
     engine = engine or pdf_engine()  # fail before rendering the HTML when there is no PDF engine
-    return html_to_pdf(_render(document, paper, lang, pdf=True, engine=engine.name), engine, time_limit)
+    return html_to_pdf(render_print_html(document, paper, lang, engine.name), engine, time_limit)

@@ -327,6 +327,7 @@ CAPTURE_DURATION = "cbom:capture:duration"
 CAPTURE_PACKETS = "cbom:capture:packets"
 CAPTURE_BYTES = "cbom:capture:bytes"
 CAPTURE_UNDECODABLE = "cbom:capture:undecodable"
+CAPTURE_DUPLICATES = "cbom:capture:duplicates-dropped"  # packets already read from an earlier --pcap file
 CAPTURE_HOSTS = "cbom:capture:hosts"
 CAPTURE_CONVERSATIONS = "cbom:capture:conversations"
 CAPTURE_OUI_DATABASE = "cbom:capture:oui-database"  # the MAC vendor registry's version

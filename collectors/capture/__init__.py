@@ -21,7 +21,7 @@ import stat
 import threading
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
@@ -45,6 +45,9 @@ DEFAULT_SECONDS = 30
 DEFAULT_MAX_PACKETS = 2_000_000
 MAX_SECONDS = 7 * 86400  # a week of listening (as cbom.cli bounds every duration); more is a typing slip
 BATCH = 4096  # frames analysed between two looks at the clock
+# Packets remembered to recognise them in a later --pcap file: ~70 bytes each (a 64-bit hash as a
+# Python int, 36 bytes, and its set slot; measured 69 MB for 1,000,000), so at most ~70 MB.
+MAX_REMEMBERED = 1_000_000
 STOP_GRACE = 5.0  # at most this long for the analysis to notice it must stop
 
 
@@ -146,10 +149,31 @@ class CaptureCollector(Collector):
         done: List[str] = []
         seen: Dict[Tuple[int, str], str] = {}  # content fingerprint -> the name it was first given as
         where: Dict[str, Any] = {"file": "", "before": 0}  # for the message of a stuck analysis
+        # A file holding some of another's packets (a cut of it, or it plus more) would count them
+        # twice: a packet is the same when its timestamp, length and bytes are (issue 18, D13).
+        earlier: Set[int] = set()  # hashes of the packets of the files before this one
+        dups = [0, 0]  # packets dropped as already read; packets not remembered (MAX_REMEMBERED)
+
+        def records_of(cf: CaptureFile, last: bool) -> Iterator[Tuple[float, int, bytes, int]]:
+            """`cf`'s records, without those an earlier file held (when there are several files)."""
+            mine: Set[int] = set()
+            room = MAX_REMEMBERED - len(earlier)
+            for rec in cf:
+                h = hash((rec[0], rec[3], rec[2]))
+                if h in earlier:
+                    dups[0] += 1
+                    continue
+                if not last:
+                    if len(mine) < room:
+                        mine.add(h)
+                    else:
+                        dups[1] += 1
+                yield rec
+            earlier.update(mine)
 
         def work(stop: threading.Event) -> None:
             feed = an.feed
-            for name in files:
+            for k, name in enumerate(files):
                 if stop.is_set():
                     gaps.append("capture: %s not analysed (time limit)" % name)
                     continue
@@ -167,7 +191,7 @@ class CaptureCollector(Collector):
                             cf.fallback_ts = an.last_ts or 0.0
                             before = where["before"] = an.frames
                             where["file"] = name
-                            records = iter(cf)
+                            records = iter(cf) if len(files) == 1 else records_of(cf, k == len(files) - 1)
                             while not stop.is_set():
                                 n = 0
                                 for ts, lt, frame, wl in islice(records, BATCH):
@@ -201,6 +225,11 @@ class CaptureCollector(Collector):
         if not done:
             return
         yield HostFact(V.CAPTURE_MODE, "file")
+        if len(files) > 1:
+            yield HostFact(V.CAPTURE_DUPLICATES, str(dups[0]))
+            if dups[1]:
+                yield Gap("capture: %d packets past the first %d not remembered: their copies in a later file "
+                          "would be counted again" % (dups[1], MAX_REMEMBERED))
         yield from _items(an, ", ".join(done))
 
     # ------------------------------------------------------------------ live
@@ -326,16 +355,24 @@ def _bounded(work: Callable[[threading.Event], None], deadline: float, grace: fl
     """Run `work(stop)` in its own thread until it returns or `deadline` passes, then ask it to stop
     and give it `grace` seconds.
 
-    Returns "" when it ended, else why not: a thread still running is left behind, as the runner
-    leaves a collector that timed out. Either way what was analysed is kept (issue 18, D1: a
-    looping dissector once cost every result of the capture, now it costs one packet).
+    Returns "" when it ended, else why not. Either way what was analysed is kept (issue 18, D1: a
+    looping dissector once cost every result of the capture, now it costs one packet). A thread
+    stuck in one packet past the grace is stopped by an exception raised inside it (`_interrupt`),
+    so a looping dissector does not spin until the process exits; this costs nothing while the
+    analysis runs (a child process would cost a fork and sending every table back through a pipe,
+    a trace function ~2x the analysis time). Code stuck inside one C call (a regex, say) sees the
+    exception only when that call returns; such a thread is left behind, as the runner leaves a
+    collector that timed out.
     """
     stop = threading.Event()
     failure: List[BaseException] = []
+    stuck: List[str] = []
 
     def run() -> None:
         try:
             work(stop)
+        except _Interrupted as exc:
+            stuck.append(_dissector_in(exc.__traceback__))
         except BaseException as exc:  # reported by the caller's thread
             failure.append(exc)
 
@@ -346,10 +383,55 @@ def _bounded(work: Callable[[threading.Event], None], deadline: float, grace: fl
         stop.set()
         thread.join(grace)
         if thread.is_alive():
-            return "the analysis of one packet did not finish by the time limit (a dissector looping?)"
+            # Raised again until it lands: a loop may swallow one (`except BaseException: continue`).
+            end = time.monotonic() + max(grace, 1.0)
+            while thread.is_alive() and time.monotonic() < end and _interrupt(thread):
+                thread.join(0.05)
+            if thread.is_alive():
+                return ("the analysis of one packet did not finish by the time limit (a dissector looping?) "
+                        "and could not be stopped")
+            what = "the %s dissector" % stuck[0] if stuck and stuck[0] else "a dissector"
+            return ("the analysis of one packet did not finish by the time limit (%s looping?) and was stopped"
+                    % what)
     if failure:
         return "the analysis failed (%s: %s)" % (type(failure[0]).__name__, failure[0])
     return ""
+
+
+class _Interrupted(BaseException):
+    """Raised inside an analysis thread stuck past its time limit (a BaseException, so that the
+    engine's `except Exception` guards around each dissector do not take it for a decoding error)."""
+
+
+def _interrupt(thread: threading.Thread) -> bool:
+    """Raise `_Interrupted` in `thread` at its next bytecode boundary; False where CPython's
+    `PyThreadState_SetAsyncExc` is not available (then the thread cannot be stopped)."""
+    try:
+        import ctypes
+
+        set_async = ctypes.pythonapi.PyThreadState_SetAsyncExc
+    except (ImportError, AttributeError):  # not CPython
+        return False
+    if thread.ident is None:
+        return False
+    # The thread id is an unsigned long since CPython 3.7 (bpo-30256).
+    set_async.argtypes = (ctypes.c_ulong, ctypes.py_object)
+    set_async.restype = ctypes.c_int
+    return set_async(thread.ident, _Interrupted) == 1
+
+
+def _dissector_in(tb: Any) -> str:
+    """Name of the innermost dissector the engine was calling where `tb` was raised ("" if none)."""
+    from .protocols._dissector import Dissector
+
+    name = ""
+    while tb is not None:
+        for var in ("dis", "cand"):  # the engine's names for the dissector it hands data to
+            value = tb.tb_frame.f_locals.get(var)
+            if isinstance(value, Dissector):
+                name = value.name
+        tb = tb.tb_next
+    return name
 
 
 def _items(an: Analyzer, source: str) -> List[Item]:

@@ -251,6 +251,10 @@ def _live_interfaces(ctx: ScanContext, routes: List[Route]) -> Generator[Item, N
                 info.kind = "loopback"
         if ctx.platform == Platform.LINUX:
             _add_sysfs(ctx, info)
+            if info.kind == "loopback" and info.mac == "00:00:00:00:00:00":
+                # No hardware address: a recording's `ip addr` ("link/loopback 00:00:…") gives none
+                # either, and the MAC is part of the ref, so a live scan and an ingest agree on lo.
+                info.mac = ""
         elif not info.kind and "loopback" in name.lower():
             info.kind = "loopback"
         info.routes = [r.text() for r in routes if r.iface == name]
@@ -272,8 +276,10 @@ def _add_sysfs(ctx: ScanContext, info: InterfaceInfo) -> None:
     if has_device:
         info.driver = os.path.basename(ctx.readlink(base + "/device/driver"))
         subsystem = os.path.basename(ctx.readlink(base + "/device/subsystem"))
-        # ctx.path resolves the device link inside the scanned machine (an image's links stay in it).
-        info.bus = pci_address(str(ctx.path(base + "/device")), subsystem)
+        # The device link resolved inside the scanned machine, relative to its /sys (an image's links
+        # stay in it): ctx.path() leaves the running system's own links unresolved, which gave "".
+        real = ctx.sys_link(base + "/device")
+        info.bus = pci_address("/" + real, subsystem) if real else ""
     arphrd_text = _read(ctx, base + "/type")
     arphrd = int(arphrd_text) if arphrd_text.isdigit() else None
     devtype = parse_uevent(_read(ctx, base + "/uevent")).get("DEVTYPE", "")

@@ -210,6 +210,6 @@ def test_progress_lines_show_escape_sequences_as_code_points(tmp_path):
     (root / "etc").mkdir(parents=True)
     (root / "etc" / "hostname").write_text("evil\x1b]0;PWNED\x07\x1b[2Jhost\n")
     p = cbom("scan", "--root", str(root), "--only", "os", "--format", "json", "-o", str(tmp_path / "out"))
-    assert p.returncode in (0, 3) and "Traceback" not in p.stderr, p.stderr
+    assert p.returncode == 3 and "Traceback" not in p.stderr, p.stderr  # os.linux partial: the image has no kernel
     assert "\x1b" not in p.stderr and "\x07" not in p.stderr
     assert "scanning evil<U+001B>]0;PWNED<U+0007><U+001B>[2Jhost" in p.stderr, p.stderr

@@ -17,7 +17,6 @@ import pytest
 from conftest import run_cbom
 
 MARKER = "AUDITOR-SECRET-rec"
-CLEAN_EXITS = (0, 3)  # README: 0 every collector ok, 3 finished with gaps
 LIMIT = 90  # seconds: far below the collectors' own limits, which a hang would reach
 
 
@@ -49,9 +48,19 @@ def _ingest(tmp_path: Path, folder: Path):
     return proc, json.dumps(doc)
 
 
+def _finished_with_gaps(proc, doc: str) -> None:
+    """README: 3 = the scan finished but a collector was partial. These recordings always give gaps
+    (a hostile, missing or altered file is named in one), so exactly 3; and no collector may fail:
+    a failure is an error the collector did not contain."""
+    assert proc.returncode == 3, proc.stderr
+    statuses = {p["name"]: p["value"] for p in json.loads(doc)["metadata"]["properties"] if p["name"].endswith(":status")}
+    assert "partial" in statuses.values() and "failed" not in statuses.values(), statuses
+
+
 def _ok(tmp_path: Path, rec: Path) -> str:
     proc, doc = _ingest(tmp_path, rec)
-    assert proc.returncode in CLEAN_EXITS, proc.stderr
+    assert doc, "no CBOM written"
+    _finished_with_gaps(proc, doc)
     assert MARKER not in doc and MARKER not in proc.stderr
     assert doc, "no CBOM written"
     return doc
@@ -118,8 +127,8 @@ def test_escape_characters_in_names(tmp_path):
     rec = _recording(tmp_path)
     (rec / "lspci-nnmmv\x1b[2J\x07.txt").write_text("garbage\n")
     (rec / "unknown\x1b]0;PWNED\x07").write_text("x\n")
-    proc, _ = _ingest(tmp_path, rec)
-    assert proc.returncode in CLEAN_EXITS, proc.stderr
+    proc, doc = _ingest(tmp_path, rec)
+    _finished_with_gaps(proc, doc)
 
 
 @pytest.mark.parametrize("kind", ["empty", "file", "missing"])
@@ -147,6 +156,6 @@ def test_macos_10_4_text_report_with_empty_values(tmp_path):
         "        FUJITSU MHW2080BH:\n\n          Capacity: 74,53 GB\n          Model: FUJITSU MHW2080BH\n"
         "          Revision:\n          Serial Number:\n          BSD Name: disk0\n")
     proc, doc = _ingest(tmp_path, rec)
-    assert proc.returncode in CLEAN_EXITS, proc.stderr
+    _finished_with_gaps(proc, doc)  # a two-file recording of a Mac: most of its sources are absent
     assert "AttributeError" not in doc
     assert "FUJITSU MHW2080BH" in doc and "MacBook2,1" in doc

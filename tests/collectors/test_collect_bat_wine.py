@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_json, run_cbom
+from conftest import REPO, assert_finished_without_failure, load_json, run_cbom
 
 from cbom import vocabulary as V
 
@@ -65,8 +65,9 @@ def test_certutil_printing_nothing_is_a_recorded_failure(prefix, tmp_path):
     assert lines[-1].startswith("# finished")  # the script ran to its end
     # cbom ingest says so in the CBOM.
     proc = run_cbom("-q", "ingest", str(out), "--format", "json", "-o", str(tmp_path / "cbom"))
-    assert proc.returncode in (0, 3), proc.stderr
     doc = load_json(tmp_path / "cbom" / "cbom.cdx.json")
+    # Wine's wmic/systeminfo are stubs (README): the Windows sources of this recording are partial.
+    assert_finished_without_failure(proc.returncode, doc, proc.stderr)
     recorded = [p["value"] for p in doc["metadata"]["properties"] if p["name"] == V.RECORDED_FAILED]
     assert any(v.startswith("SHA256SUMS (exit 1: certutil -hashfile FILE SHA256 printed no SHA-256 for:")
                for v in recorded), recorded

@@ -378,30 +378,97 @@ def test_collect_sh_is_posix_sh():
             assert subprocess.run(argv, capture_output=True).returncode == 0, shell
 
 
+COMPARED = (Category.HARDWARE, Category.FIRMWARE, Category.OPERATING_SYSTEM, Category.SOFTWARE,
+            Category.NETWORK_INTERFACE, Category.LISTENING_SERVICE)
+
+# Properties a collect.sh recording does not hold yet, so `cbom ingest` of it leaves them out
+# (product defects, reported in issue 18; not differences of time). Tolerated only as *absent* from
+# the recorded component: a recorded value that differs from the live one still fails the test.
+RECORDING_LACKS = {
+    # collect.sh records `dpkg-query`'s status, not the mtimes of /var/lib/dpkg/info/*.list.
+    (Category.SOFTWARE, "cbom:package:install-date"),
+    # `lspci -nnmmv` has no "Kernel driver in use" (that is -k), and /sys/module/*/version is not copied.
+    (Category.HARDWARE, "cbom:driver"), (Category.HARDWARE, "cbom:driver:version"),
+    # With no LANG in /etc/default/locale, a live scan takes cbom's own $LANG; the recording keeps no environment.
+    (Category.OPERATING_SYSTEM, "cbom:locale"),
+}
+
+
 def _compared(scan):
-    """Identity and version of hardware/firmware/OS/software components (python dists are not recorded)."""
-    return {c.ref: (c.category.value, c.name, c.version, c.manufacturer, c.purl)
-            for c in scan.components
-            if c.category in (Category.HARDWARE, Category.FIRMWARE, Category.OPERATING_SYSTEM, Category.SOFTWARE)
-            and c.prop("cbom:package-manager") not in ("python", "kernel-module")}
+    """Every component of the compared categories with all its fields and properties, by ref.
+
+    Python distributions and kernel modules are not recorded by collect.sh (README) and are left out."""
+    out = {}
+    for c in scan.components:
+        if c.category in COMPARED and c.prop("cbom:package-manager") not in ("python", "kernel-module"):
+            props: dict = {}
+            for key, value in c.properties:
+                props.setdefault(key, []).append(value)
+            out[c.ref] = ((c.category, c.kind, c.name, c.version, c.manufacturer, c.purl, c.description,
+                           tuple(sorted(c.depends_on))), props)
+    return out
+
+
+def _differences(live: dict, recorded: dict) -> list:
+    """What differs between the live and the recorded components, beyond RECORDING_LACKS."""
+    problems = [("only live", r, live[r][0][2]) for r in live.keys() - recorded.keys()]
+    problems += [("only recorded", r, recorded[r][0][2]) for r in recorded.keys() - live.keys()]
+    for ref in live.keys() & recorded.keys():
+        (fields, a), (rec_fields, b) = live[ref], recorded[ref]
+        if fields != rec_fields:
+            problems.append(("fields", fields, rec_fields))
+        category = fields[0]
+        for key in a.keys() | b.keys():
+            if a.get(key) == b.get(key):
+                continue
+            if (category, key) in RECORDING_LACKS and key not in b:
+                continue
+            if category == Category.NETWORK_INTERFACE and key == "cbom:route" and _routes_as_recorded(a[key]) == b.get(key):
+                continue
+            problems.append((fields[2], key, a.get(key), b.get(key)))
+    return problems
+
+
+def _routes_as_recorded(live_routes: list) -> list:
+    """The routes of an interface a recording gives: collect.sh records `ip route` (no `ip -6 route`)
+    and the recorded backend reads only its default routes from it (a product gap, issue 18)."""
+    return [r for r in live_routes if r.startswith("default via ") and ":" not in r.split()[2]]
 
 
 @pytest.mark.live
 def test_collect_sh_here_then_ingest_equals_a_live_scan(tmp_path):
-    out = tmp_path / "rec"
-    proc = subprocess.run(["sh", str(COLLECT_SH), str(out)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert (out / "manifest.txt").is_file()
-    recorded = ingest(out)
+    """collect.sh run here, ingested, against the live collectors run right after: the same components,
+    network interfaces (names, MACs, addresses, MTU, state, driver, PCI address) and listening services
+    included, with every property. What may truly differ between two reads seconds apart: listening
+    sockets of short-lived programs and addresses renewed meanwhile (DHCP, SLAAC) — so a difference
+    is retried twice with a fresh recording and scan; a lasting one fails."""
     classes, _ = load_collectors()
-    live = runner.scan(runner.select(classes, ["os", "hardware", "firmware", "software"], platform=Platform.LINUX),
-                       ScanContext(), host_name="live")
-    a, b = _compared(live), _compared(recorded)
-    assert a and a == b
+    for attempt in range(3):
+        out = tmp_path / f"rec{attempt}"
+        proc = subprocess.run(["sh", str(COLLECT_SH), str(out)], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert (out / "manifest.txt").is_file()
+        recorded = ingest(out)
+        live = runner.scan(runner.select(classes, ["os", "hardware", "firmware", "software", "network"],
+                                         platform=Platform.LINUX), ScanContext(), host_name="live")
+        a, b = _compared(live), _compared(recorded)
+        problems = _differences(a, b)
+        if not problems:
+            break
+    assert problems == []
+    # The comparison covered the network: every interface of this machine, with its MAC and addresses.
+    interfaces = {c.name: c for c in recorded.components if c.category == Category.NETWORK_INTERFACE}
+    here = {p.name for p in Path("/sys/class/net").iterdir() if (p / "type").is_file()}  # not bonding_masters
+    assert set(interfaces) == here
+    for name, c in interfaces.items():
+        mac = (Path("/sys/class/net", name, "address").read_text().strip()
+               if Path("/sys/class/net", name, "type").read_text().strip() == "1" else "")
+        assert c.prop("cdx:device:macAddress") == mac, name
+    assert any(c.props("cbom:ipv4") for c in interfaces.values())
     live_os = one(live, Category.OPERATING_SYSTEM)
     rec_os = one(recorded, Category.OPERATING_SYSTEM)
     for prop in ("cbom:kernel", "cbom:kernel-version", "cbom:arch", "cbom:hostname", "cbom:boot-time"):
-        assert rec_os.prop(prop) == live_os.prop(prop), prop
+        assert rec_os.prop(prop) == live_os.prop(prop) != "", prop
     assert recorded.host.name == live_os.prop("cbom:hostname")
     props = dict(recorded.properties)
     assert props["cbom:recorded:script"].startswith("collect.sh")

@@ -70,7 +70,7 @@ def test_a_venv_holding_cbom_is_not_host_software(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "python"), "-m", "cbom", "scan", "--only", "software.python",
                            "--format", "json", "-o", str(out)], capture_output=True, text=True, timeout=600,
                           cwd=tmp_path, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 0, proc.stderr  # software.python alone: ok (its reason names what it left out)
     doc = load_json(out / "cbom.cdx.json")
     assert str(site) not in _sites_of(doc), "cbom's own venv listed as host software"
     assert not any(c["name"] == "cbom-scanner" for c in doc.get("components", []))
@@ -86,7 +86,7 @@ def test_the_test_venv_running_cbom_is_not_host_software(tmp_path):
     if not any(site.glob("cbom_scanner-*.dist-info")):
         pytest.skip(f"cbom is not installed in {site}")
     proc = run_cbom("scan", "--only", "software.python", "--format", "json", "-o", str(tmp_path / "out"))
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 0, proc.stderr  # software.python alone: ok (its reason names what it left out)
     doc = load_json(tmp_path / "out" / "cbom.cdx.json")
     assert str(site) not in _sites_of(doc)
     assert "not listed: " + str(site) in _run(doc, "software.python")["reason"]
@@ -101,7 +101,7 @@ def test_a_host_venv_not_holding_cbom_is_listed(tmp_path):
     proc = subprocess.run([str(venv / "bin" / "python"), "-m", "cbom", "scan", "--only", "software.python",
                            "--format", "json", "-o", str(out)], capture_output=True, text=True, timeout=600,
                           cwd=REPO, env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(REPO)))
-    assert proc.returncode in (0, 3), proc.stderr
+    assert proc.returncode == 0, proc.stderr  # software.python alone: ok (its reason names what it left out)
     doc = load_json(out / "cbom.cdx.json")
     assert str(site) in _sites_of(doc)
     listed = {c["name"] for c in doc["components"] if {"name": V.PYTHON_SITE, "value": str(site)} in c["properties"]}

@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from conftest import REPO, assert_finished_without_failure, load_json
 
 from cbom import validate
 
@@ -33,7 +33,8 @@ def _russian_scan(tmp_path: Path) -> Path:
     out = tmp_path / "scan"
     proc = subprocess.run([sys.executable, "-m", "cbom", "-q", "ingest", str(FIXTURES / "software" / "windows-10-russian"),
                            "--format", "json", "-o", str(out)], capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode in (0, 3), proc.stderr
+    # The recording holds Uninstall.reg and little else: the other Windows sources are partial.
+    assert_finished_without_failure(proc.returncode, load_json(out / "cbom.cdx.json"), proc.stderr)
     return out / "cbom.cdx.json"
 
 

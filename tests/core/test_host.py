@@ -19,7 +19,7 @@ from cbom.host import LocalHost, RecordedHost
 from cbom.model import Platform
 from cbom.recording import Recording
 from collectors import BUILTIN
-from conftest import REPO, SHARED
+from conftest import REPO, SHARED, assert_finished_without_failure
 
 COLLECT_SH = REPO / "usb_bundle" / "collect" / "collect.sh"
 FIXTURES = SHARED / "fixtures"
@@ -95,8 +95,9 @@ def test_a_command_run_twice_in_a_scan_runs_once(tmp_path):
 def test_cbom_ingest_is_the_collectors_on_the_recorded_backend(folder, tmp_path):
     """`cbom ingest` and the collectors run by hand on a RecordedHost give the same components."""
     path = FIXTURES / folder
-    assert main(["-q", "ingest", str(path), "--format", "json", "-o", str(tmp_path)]) in (0, 3)
+    rc = main(["-q", "ingest", str(path), "--format", "json", "-o", str(tmp_path)])
     doc = json.loads((tmp_path / "cbom.cdx.json").read_text(encoding="utf-8"))
+    assert_finished_without_failure(rc, doc)  # partial where the recording lacks a source's files
     rec = Recording(str(path))
     assert rec.platform is not None
     ctx = ScanContext(platform=rec.platform, host=RecordedHost(rec), admin=True)

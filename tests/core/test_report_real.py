@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
-from conftest import REPO, run_cbom
+from conftest import REPO, assert_finished_without_failure, run_cbom
 
 from cbom import cyclonedx, output, report
 from cbom._report_view import build_view
@@ -69,7 +69,10 @@ def _render(out: Path) -> Dict[str, object]:
 def machine(tmp_path_factory):
     out = tmp_path_factory.mktemp("real-machine") / "out"
     proc = run_cbom("scan", "--only", MACHINE_AREAS, "--format", "json", "-o", str(out), "--operator", "pytest")
-    assert proc.returncode in (0, 3), proc.stderr[-2000:]
+    # The whole machine: partial where this machine withholds a source (no SMBIOS table in a VM
+    # without /dev/mem, no fwupd daemon, a container's hidden sockets); none may fail.
+    assert_finished_without_failure(proc.returncode, json.loads((out / "cbom.cdx.json").read_text(encoding="utf-8")),
+                                    proc.stderr)
     return _render(out)
 
 

@@ -20,6 +20,7 @@ from typing import Any, Dict, List
 import pytest
 
 from cbom.cli import main
+from conftest import assert_finished_without_failure
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[2] / "shared"
@@ -87,8 +88,8 @@ def _refs(doc: Dict[str, Any]) -> set:
 @pytest.mark.parametrize("folder", _machines(), ids=lambda p: f"{p.parent.name}-{p.name}")
 def test_recorded_machine_matches_golden(folder: Path, tmp_path: Path) -> None:
     rc = main(["-q", "ingest", str(folder), "--format", "json", "-o", str(tmp_path)])
-    assert rc in (0, 3)
     doc = json.loads((tmp_path / "cbom.cdx.json").read_text(encoding="utf-8"))
+    assert_finished_without_failure(rc, doc)  # partial where the recording lacks a source's files
     _check(f"ingest/{folder.parent.name}-{folder.name}.json", normalise(doc))
 
 
@@ -96,6 +97,6 @@ def test_recorded_machine_matches_golden(folder: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("pcap", _captures(), ids=lambda p: p.stem)
 def test_capture_matches_golden(pcap: Path, tmp_path: Path) -> None:
     rc = main(["-q", "scan", "--only", "capture", "--pcap", str(pcap), "--format", "json", "-o", str(tmp_path)])
-    assert rc in (0, 3)
     doc = json.loads((tmp_path / "cbom.cdx.json").read_text(encoding="utf-8"))
+    assert_finished_without_failure(rc, doc)  # partial where a capture file holds undecodable frames
     _check(f"capture/{pcap.stem}.json", normalise(doc, capture=True))
