@@ -151,6 +151,12 @@ def core_scan_dir(tmp_path_factory) -> Path:
     proc = run_cbom("scan", "--only", "os,network", "-o", str(out), "--operator", "Test Operator")
     doc = load_json(out / "cbom.cdx.json")
     runs = collector_runs(doc)
+    if sys.platform != "linux":
+        # The Windows tier runs the core tests under Windows' Python in wine, whose wmic, PowerShell
+        # and ipconfig are stubs: the collectors end partial there, with their reasons, never failed.
+        assert set(runs) == {"os.windows", "network.windows"}, runs
+        assert_finished_without_failure(proc.returncode, doc, proc.stderr)
+        return out
     assert set(runs) == {"os.linux", "network.linux"}, runs
     assert runs["os.linux"]["status"] == "ok", runs
     assert_network_linux_ok(doc)

@@ -152,8 +152,9 @@ def test_no_connection_or_dns_lookup(tmp_path):
     # No collector broke under the guard (a refused lookup would surface as a failure) and the two
     # that touch the network did their work: the interfaces and sockets, and 3 s of listening (root).
     assert not [n for n, r in runs.items() if r["status"] == "failed"], runs
-    assert_network_linux_ok(doc)
-    assert runs["capture"]["status"] == ("ok" if is_root() else "skipped"), runs["capture"]
+    if sys.platform == "linux":  # the Windows tier runs this too: under wine its tools are stubs (partial)
+        assert_network_linux_ok(doc)
+        assert runs["capture"]["status"] == ("ok" if is_root() else "skipped"), runs["capture"]
     assert_exit_matches_runs(proc.returncode, doc, proc.stderr)
 
 
