@@ -197,17 +197,7 @@ def test_chunked_messages_are_cut_where_they_end():
     assert an.protocols()["http"][0] == 1 and an.malformed == {}
 
 
-LOOPING_DISSECTOR = '''
-from collectors.capture import protocols
-from collectors.capture.protocols import Dissector
-
-def _loop(an, ts, pl, sport, dport, src, dst, st, inner):
-    st.append("loop")
-    while pl[:1] == b"L":  # a plug-in's bug: never ends
-        pass
-
-protocols.register(Dissector(name="loop", title="Looping plug-in", udp_ports=(40009,), datagram=_loop))
-'''
+LOOPING_DISSECTOR = (Path(__file__).resolve().parents[1] / "fixtures" / "capture" / "looping_plugin.py").read_text()
 
 
 def test_a_looping_dissector_costs_one_packet_not_the_capture(tmp_path):

@@ -52,17 +52,7 @@ def _pcap(path: Path, frames: Sequence[bytes], t0: int = 1_700_000_000) -> Path:
 
 # ---------------------------------------------------------------- a looping dissector
 
-LOOPING_PLUGIN = '''
-from collectors.capture import protocols
-from collectors.capture.protocols import Dissector
-
-def _loop(an, ts, pl, sport, dport, src, dst, st, inner):
-    st.append("loop")
-    while pl[:1] == b"L":  # a plug-in's bug: never ends
-        pass
-
-protocols.register(Dissector(name="loop", title="Looping plug-in", udp_ports=(40009,), datagram=_loop))
-'''
+LOOPING_PLUGIN = (Path(__file__).resolve().parents[1] / "fixtures" / "capture" / "looping_plugin.py").read_text()
 
 # `cbom scan` in a child with the plug-in registered first; once the scan has returned, the child
 # looks at itself for 2 s: CPU time used, threads and child processes left.
