@@ -527,6 +527,9 @@ def test_live_dmidecode_outcome_is_what_dmidecode_says(smbios):
             pytest.skip("hiding the SMBIOS table needs root and unshare (a private mount namespace)")
         argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", HIDE_SMBIOS, "sh", *argv]
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, cwd=REPO)
+    if proc.returncode != 0 and proc.stderr.startswith("unshare:"):
+        # Inside a chroot `unshare -m` cannot make "/" private: no private mount namespace there.
+        pytest.skip(f"no private mount namespace here: {proc.stderr.strip()[:200]}")
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout)
     assert got["errors"] == []
