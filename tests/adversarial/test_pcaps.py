@@ -29,51 +29,12 @@ from collectors.capture import CaptureCollector
 from collectors.capture._engine import Analyzer
 from collectors.capture._model import items_from
 from collectors.capture._pcap import CaptureFile
+from capture_frames import arp as _arp, eth as _eth, ip as _ip, mac as _mac, pcap as _pcap, tcp as _tcp, udp as _udp
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FIX = ROOT / "tests" / "fixtures" / "capture"
 
-# ---------------------------------------------------------------- frames (standard library only)
-
-
-def _mac(i: int) -> bytes:
-    return bytes([2, 0xAA, 0, 0, i >> 8, i & 255])
-
-
-def _ip(i: int) -> bytes:
-    return bytes([192, 0, 2, i])
-
-
-def _eth(src: bytes, dst: bytes, et: int, pl: bytes) -> bytes:
-    return dst + src + struct.pack(">H", et) + pl
-
-
-def _ipv4(src: bytes, dst: bytes, proto: int, pl: bytes) -> bytes:
-    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(pl), 1, 0, 64, proto, 0, src, dst) + pl
-
-
-def _tcp(pl: bytes, sport: int, dport: int, seq: int = 1000, s: int = 7, d: int = 6, flags: int = 0x18) -> bytes:
-    seg = struct.pack(">HHIIBBHHH", sport, dport, seq, 1, 0x50, flags, 65535, 0, 0) + pl
-    return _eth(_mac(s), _mac(d), 0x0800, _ipv4(_ip(s), _ip(d), 6, seg))
-
-
-def _udp(pl: bytes, sport: int, dport: int, s: int = 7, d: int = 6) -> bytes:
-    seg = struct.pack(">HHHH", sport, dport, 8 + len(pl), 0) + pl
-    return _eth(_mac(s), _mac(d), 0x0800, _ipv4(_ip(s), _ip(d), 17, seg))
-
-
-def _arp(i: int) -> bytes:
-    body = struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, _mac(i), _ip(i), b"\xff" * 6, _ip(1))
-    return _eth(_mac(i), b"\xff" * 6, 0x0806, body)
-
-
-def _pcap(path: Path, frames: Sequence[bytes], t0: int = 1_700_000_000) -> Path:
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for n, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", t0 + n, 0, len(fr), len(fr)) + fr)
-    return path
-
+# ---------------------------------------------------------------- frames (tests/capture_frames.py)
 
 def _block(btype: int, body: bytes, blen: Optional[int] = None) -> bytes:
     body += b"\0" * (-len(body) % 4)
@@ -247,7 +208,8 @@ def test_never_ending_chunked_bodies_cost_linear_time():
 HEADERS_PROBE = r"""
 import struct, sys
 sys.path.insert(0, sys.argv[1])
-from tests.adversarial.test_pcaps import _tcp
+sys.path.insert(0, sys.argv[1] + "/tests")
+from capture_frames import tcp as _tcp
 from collectors.capture._engine import Analyzer
 from collectors.capture._model import items_from
 from cbom.model import Gap

@@ -18,36 +18,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import List, Sequence
+from typing import List
+
+from capture_frames import arp as _arp, mac as _mac, pcap as _pcap, udp as _udp
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _mac(i: int) -> bytes:
-    return bytes([2, 0xAA, 0, 0, i >> 8, i & 255])
-
-
-def _ip(i: int) -> bytes:
-    return bytes([192, 0, 2, i])
-
-
-def _arp(i: int) -> bytes:
-    body = struct.pack(">HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, _mac(i), _ip(i), b"\xff" * 6, _ip(1))
-    return b"\xff" * 6 + _mac(i) + b"\x08\x06" + body
-
-
-def _udp(pl: bytes, sport: int, dport: int, s: int = 7, d: int = 6) -> bytes:
-    dgram = struct.pack(">HHHH", sport, dport, 8 + len(pl), 0) + pl
-    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(dgram), 1, 0, 64, 17, 0, _ip(s), _ip(d)) + dgram
-    return _mac(d) + _mac(s) + b"\x08\x00" + ip
-
-
-def _pcap(path: Path, frames: Sequence[bytes], t0: int = 1_700_000_000) -> Path:
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for n, fr in enumerate(frames):
-            f.write(struct.pack("<IIII", t0 + n, 0, len(fr), len(fr)) + fr)
-    return path
 
 
 # ---------------------------------------------------------------- a looping dissector
