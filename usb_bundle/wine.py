@@ -203,10 +203,15 @@ class Prefix:
         return self
 
     def _boot(self, argv: List[str]) -> None:
-        proc = self._spawn(argv, None, None, 180, b"", reap=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"`wine {' '.join(argv)}` exited {proc.returncode}: "
-                               f"{proc.stderr.decode('utf-8', 'replace').strip()[-500:]}")
+        # On a prefix just made, wine's `reg add` once exited 1 with nothing on stderr (in a fresh
+        # Debian root, 1 cold prefix of 4): the set-up steps are tried three times before giving up.
+        for attempt in range(3):
+            proc = self._spawn(argv, None, None, 180, b"", reap=False)
+            if proc.returncode == 0:
+                return
+            time.sleep(2 * (attempt + 1))
+        raise RuntimeError(f"`wine {' '.join(argv)}` exited {proc.returncode} (3 tries): "
+                           f"{proc.stderr.decode('utf-8', 'replace').strip()[-500:]}")
 
     def _map_drives(self) -> None:
         devices = self.path / "dosdevices"
