@@ -24,7 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, List, Optional, Sequence
+from typing import IO, List, Optional, Sequence, Union
 
 from . import _winjob
 from .decode import control_free, decode_recorded
@@ -210,8 +210,17 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
     killed, so a child that keeps the pipe open (`sh -c 'sleep 1000; …'`, `start /b …`) cannot
     hang the scan or outlive it. No wait is unbounded.
     """
+    started = start(argv, stdin=input is not None, limit=limit)
+    if isinstance(started, CommandResult):
+        return started
+    return started.finish(input.encode() if input is not None else None, timeout)
+
+
+def start(argv: Sequence[str], stdin: bool = False, limit: int = READ_LIMIT) -> "Union[Running, CommandResult]":
+    """Start `argv` as `run` does, without waiting: `Running.finish` gives its input and collects
+    its result (a command started ahead of time, e.g. the PDF layout process warming up while the
+    scan runs). A command that cannot start comes back as its CommandResult."""
     argv = tuple(argv)
-    line = shown(argv)
     exe = shutil.which(argv[0])
     if exe is None:
         return CommandResult(argv, 127, "", "", error=f"`{argv[0]}` not found on PATH")
@@ -219,50 +228,93 @@ def run(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT, input: Optional[s
         {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
     try:
         proc = subprocess.Popen(
-            (exe,) + argv[1:], stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            (exe,) + argv[1:], stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=c_env(), **extra,
         )
     except OSError as exc:
         return CommandResult(argv, 126, "", "", error=f"`{argv[0]}` could not run: {exc.strerror or exc}")
-    tree = ProcessTree(proc)
-    assert proc.stdout is not None and proc.stderr is not None
-    out = _Drain(proc.stdout, limit, tree.kill)
-    err = _Drain(proc.stderr, STDERR_LIMIT, lambda: None)
-    out.start()
-    err.start()
-    if input is not None and proc.stdin is not None:
+    return Running(argv, proc, limit)
+
+
+class Running:
+    """A started command whose output is being read (`start`); `finish` ends it, `close` kills it."""
+
+    def __init__(self, argv: tuple, proc: subprocess.Popen, limit: int) -> None:
+        self.argv, self.proc, self.limit = argv, proc, limit
+        self.tree = ProcessTree(proc)
+        self.closed = False
+        self.writer: Optional[threading.Thread] = None  # the thread giving stdin its data (`send`)
+        assert proc.stdout is not None and proc.stderr is not None
+        self.out = _Drain(proc.stdout, limit, self.tree.kill)
+        self.err = _Drain(proc.stderr, STDERR_LIMIT, lambda: None)
+        self.out.start()
+        self.err.start()
+
+    def send(self, data: bytes) -> None:
+        """Write `data` to the command's stdin, then close it, from a thread of its own: a command
+        that reads late (or never) blocks neither the caller nor its time limit."""
+        stdin = self.proc.stdin
+        if stdin is None:
+            return
+
+        def write() -> None:
+            try:
+                stdin.write(data)
+                stdin.close()
+            except (OSError, ValueError):  # the command exited without reading it, or was killed
+                pass
+
+        self.writer = threading.Thread(target=write, name="cbom-stdin", daemon=True)
+        self.writer.start()
+
+    def finish(self, data: Optional[bytes], timeout: float) -> CommandResult:
+        """Give `data` to the command's stdin (`send`), wait up to `timeout` seconds for it to end,
+        kill whatever is left of its tree and return what it printed."""
+        proc, out, err = self.proc, self.out, self.err
+        if data is not None:
+            self.send(data)
+        deadline = time.monotonic() + timeout
+        timed_out = False
         try:
-            proc.stdin.write(input.encode())
-            proc.stdin.close()
-        except OSError:  # the command exited without reading it
-            pass
-    deadline = time.monotonic() + timeout
-    timed_out = False
-    try:
-        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        # The pipes may stay open after the command exits (a background grandchild holds them).
-        out.join(max(0.0, deadline - time.monotonic()))
-        err.join(max(0.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
-    finally:
-        # Whatever the command left behind goes with it (nothing of ours outlives a scan).
-        tree.close()
-        try:
-            proc.wait(timeout=_DRAIN_GRACE)
-        except subprocess.TimeoutExpired:  # not seen: a killed process that does not end
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            # The pipes may stay open after the command exits (a background grandchild holds them).
+            out.join(max(0.0, deadline - time.monotonic()))
+            err.join(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
             timed_out = True
-        out.join(_DRAIN_GRACE)
-        err.join(_DRAIN_GRACE)
-    raw = out.data()
-    stdout, stderr = decode_recorded(raw), decode_recorded(err.data())
-    rc = proc.returncode if proc.returncode is not None else -1
-    if timed_out:
-        return CommandResult(argv, -1, stdout, stderr, error=f"`{line}` timed out after {timeout:g} s", raw=raw)
-    if out.cut:
-        return CommandResult(argv, rc, stdout, stderr, raw=raw, cut=True,
-                             error=f"`{line}` printed more than {_mib(limit)}: stopped and its output cut there")
-    return CommandResult(argv, rc, stdout, stderr, raw=raw)
+        finally:
+            # Whatever the command left behind goes with it (nothing of ours outlives a scan).
+            self.close()
+            try:
+                proc.wait(timeout=_DRAIN_GRACE)
+            except subprocess.TimeoutExpired:  # not seen: a killed process that does not end
+                timed_out = True
+            out.join(_DRAIN_GRACE)
+            err.join(_DRAIN_GRACE)
+        raw = out.data()
+        stdout, stderr = decode_recorded(raw), decode_recorded(err.data())
+        rc = proc.returncode if proc.returncode is not None else -1
+        line = shown(self.argv)
+        if timed_out:
+            return CommandResult(self.argv, -1, stdout, stderr, error=f"`{line}` timed out after {timeout:g} s", raw=raw)
+        if out.cut:
+            return CommandResult(self.argv, rc, stdout, stderr, raw=raw, cut=True,
+                                 error=f"`{line}` printed more than {_mib(self.limit)}: stopped and its output cut there")
+        return CommandResult(self.argv, rc, stdout, stderr, raw=raw)
+
+    def close(self) -> None:
+        """Kill the command and everything it started (a command no longer needed). Once only: a
+        process group id may be reused once its processes are gone."""
+        if self.closed:
+            return
+        self.closed = True
+        self.tree.close()
+        # After the kill: a write blocked on a full pipe now fails, and stdin's lock is free.
+        if self.proc.stdin is not None and self.writer is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
 
 
 def host_path(root: Path, path: str) -> Path:

@@ -398,7 +398,7 @@ class _Reader:
         if not isinstance(v, str):
             self.note(_at(where, key), v, "a string")
             return ""
-        if _SURROGATE.search(v):
+        if not v.isascii() and _SURROGATE.search(v):  # isascii() is a flag of the string: no scan
             self.surrogates += 1
             v = _SURROGATE.sub("\ufffd", v)
         return v
@@ -457,8 +457,23 @@ class _Reader:
 
     def properties(self, d: Dict[str, Any], where: str) -> List[Tuple[str, str]]:
         """`d.properties` as (name, value) pairs; an entry without a string name is left out."""
+        v = d.get("properties")
+        if not isinstance(v, list):
+            self.entries(d, "properties", where)  # noted unless absent
+            return []
         out = []
-        for at, p in self.entries(d, "properties", where):
+        for i, p in enumerate(v):
+            name, value = (p.get("name"), p.get("value")) if isinstance(p, dict) else (None, None)
+            # The common case without a message to prepare: two ASCII strings (a component has ~25
+            # properties; their locations as text were half the time of reading a 20,000-component CBOM).
+            if type(name) is str and type(value) is str and name.isascii() and value.isascii():
+                if name:
+                    out.append((name, value))
+                continue
+            at = f"{_at(where, 'properties')}[{i}]"
+            if not isinstance(p, dict):
+                self.note(at, p, "an object")
+                continue
             name = self.text(p, "name", at)
             if name:
                 out.append((name, self.text(p, "value", at)))
@@ -506,8 +521,13 @@ def check_format(doc: Any, source: str = "document") -> None:
     raise NotCycloneDX(f"{source}: not a CycloneDX document ({what} without \"bomFormat\": \"CycloneDX\"){other}")
 
 
-def read_dict(doc: Any, source: str = "document") -> Tuple[Scan, List[str]]:
-    """`from_dict`, and one note per value left out for its type (at most a few, then a count)."""
+def read_dict(doc: Any, source: str = "document", like: Optional[Tuple[Any, Scan]] = None) -> Tuple[Scan, List[str]]:
+    """`from_dict`, and one note per value left out for its type (at most a few, then a count).
+
+    `like`: another document and the Scan read from it without a note (the OLD scan of a diff).
+    A component whose JSON object equals the one of the same bom-ref there, with the same
+    dependencies, is that Scan's Component, not read again: the result is the same, in a quarter of
+    the time when two scans of one machine differ by a few components."""
     check_format(doc, source)
     spec = doc.get("specVersion")
     if spec not in READABLE:
@@ -532,7 +552,8 @@ def read_dict(doc: Any, source: str = "document") -> Tuple[Scan, List[str]]:
             ref = r.text(d, "ref", at)
             if ref:
                 deps[ref] = tuple(r.texts(d, "dependsOn", at))
-        components = tuple(_read_component(r, c, where, deps) for c, where in _flatten(r, doc))
+        known = _known_components(*like) if like else {}
+        components = tuple(_known(known, c, deps) or _read_component(r, c, where, deps) for c, where in _flatten(r, doc))
         findings = tuple(_read_finding(r, v, at) for at, v in r.entries(doc, "vulnerabilities", "", strict=True))
         scan = Scan(
             id=r.text(doc, "serialNumber", ""),
@@ -559,6 +580,31 @@ def read_dict(doc: Any, source: str = "document") -> Tuple[Scan, List[str]]:
         notes.append(f"{source}: {r.surrogates} string(s) hold a lone UTF-16 surrogate (\\ud800-\\udfff), "
                      "which no UTF-8 text can hold: read as U+FFFD")
     return scan, notes
+
+
+def _known_components(doc: Any, scan: Scan) -> Dict[str, Tuple[Dict[str, Any], Component]]:
+    """bom-ref -> (JSON object, Component) of a document `scan` was read from (see `read_dict`)."""
+    dicts: List[Dict[str, Any]] = []
+    stack = list(doc.get("components") or ())[::-1]  # the order of _flatten, which made scan.components
+    while stack:
+        c = stack.pop()
+        dicts.append(c)
+        stack.extend(list(c.get("components") or ())[::-1])
+    if len(dicts) != len(scan.components):  # not the document `scan` was read from: nothing known
+        return {}
+    return {c.ref: (d, c) for d, c in zip(dicts, scan.components) if c.ref}
+
+
+def _known(known: Dict[str, Tuple[Dict[str, Any], Component]], d: Dict[str, Any],
+           deps: Dict[str, Tuple[str, ...]]) -> Optional[Component]:
+    """The known Component of JSON object `d` (equal object, same dependencies), or None."""
+    ref = d.get("bom-ref")
+    if not isinstance(ref, str):
+        return None
+    hit = known.get(ref)
+    if hit is not None and hit[0] == d and hit[1].depends_on == deps.get(ref, ()):
+        return hit[1]
+    return None
 
 
 def _started(value: Any) -> datetime:

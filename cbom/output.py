@@ -211,11 +211,24 @@ def write(document: Document, out_dir: Path, formats: Sequence[str]) -> Tuple[Li
                     problems.append(f"{name} of the previous scan not removed: {_first_line(exc)}")
     written: List[Path] = []
     sums_ok = not problems
+    # A writer that can work beside the others (the PDF, laid out by a process of its own) is
+    # started first and waited for last.
+    started: Dict[str, Any] = {}
     for fmt in wanted:
+        begin = getattr(WRITERS[fmt], "begin", None)
+        if begin is not None:
+            try:
+                started[fmt] = begin(document)
+            except Exception as exc:
+                started[fmt] = exc
+    for fmt in sorted(wanted, key=lambda f: f in started):
         writer = WRITERS[fmt]
         name = writer.file_name
         try:
-            data = writer.render(document)
+            pending = started.get(fmt)
+            if isinstance(pending, Exception):
+                raise pending
+            data = pending() if pending is not None else writer.render(document)
         except Exception as exc:
             problems.append(f"{name} not written: {_first_line(exc)}")
             continue

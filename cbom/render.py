@@ -25,11 +25,11 @@ import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional
 
 __all__ = [
-    "ENGINES", "MissingTemplate", "advice", "PdfEngine", "ReportUnavailable", "environment", "html_to_pdf", "pdf_engine",
-    "pdf_time_limit", "render", "templates_dir", "unavailable_reason",
+    "ENGINES", "MissingTemplate", "advice", "engine_choice", "PdfEngine", "ReportUnavailable", "environment",
+    "html_to_pdf", "pdf_engine", "pdf_time_limit", "render", "templates_dir", "unavailable_reason",
 ]
 log = logging.getLogger("cbom.render")
 
@@ -212,13 +212,37 @@ def _weasyprint() -> Any:
     # re-raising when Pango cannot load (weasyprint/text/ffi.py); cbom says it in one line instead.
     banner = io.StringIO()
     try:
-        with contextlib.redirect_stdout(banner), contextlib.redirect_stderr(banner):
+        with contextlib.redirect_stdout(banner), contextlib.redirect_stderr(banner), _no_library_search():
             import weasyprint
 
         logging.getLogger("weasyprint").setLevel(level)
     except (ImportError, OSError) as exc:  # OSError: cffi could not dlopen gobject/pango
         raise ReportUnavailable(f"WeasyPrint cannot load ({_first_line(exc)})") from None
     return weasyprint
+
+
+@contextlib.contextmanager
+def _no_library_search() -> Iterator[None]:
+    """While WeasyPrint loads on Linux, `ctypes.util.find_library` finds nothing, without running
+    anything.
+
+    WeasyPrint tries each library under several names, Windows-style ones first
+    ("libpango-1.0-0"); cffi's dlopen of such a name fails and falls back to find_library, which
+    on Linux runs `ldconfig -p`, then `gcc`/`cc` and `ld` (CPython Lib/ctypes/util.py): 54 programs
+    started on the audited machine and 0.14 s of each PDF's start here. The names that exist on
+    Linux ("libpango-1.0.so.0") are opened by the dynamic loader directly, from the same
+    ld.so.cache ldconfig reads. macOS and Windows find_library start no program: left as it is."""
+    if not sys.platform.startswith("linux"):
+        yield
+        return
+    import ctypes.util
+
+    found = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        yield
+    finally:
+        ctypes.util.find_library = found
 
 
 def _browser() -> Any:
@@ -248,13 +272,21 @@ def advice(system: str = sys.platform, choice: str = "auto") -> str:
                 choice, f"install libpango-1.0-0 libpangoft2-1.0-0 or chromium (Debian), use the USB bundle, or {browser}")
 
 
-def pdf_engine() -> PdfEngine:
-    """The engine for PDFs here, as $CBOM_PDF_ENGINE asks; raises ReportUnavailable (one line)."""
+def engine_choice() -> str:
+    """$CBOM_PDF_ENGINE: "auto" (the default), "weasyprint" or "browser"; raises ReportUnavailable."""
     choice = (os.environ.get(ENGINE_ENV) or "auto").strip().lower()
     if choice not in ENGINES:
         raise ReportUnavailable(f"no PDF: {ENGINE_ENV}={choice} is not one of {', '.join(ENGINES)}")
-    why = []
-    if choice in ("auto", "weasyprint"):
+    return choice
+
+
+def pdf_engine(weasyprint_failed: str = "") -> PdfEngine:
+    """The engine for PDFs here, as $CBOM_PDF_ENGINE asks; raises ReportUnavailable (one line).
+    `weasyprint_failed`: why WeasyPrint did not load in a layout process (cbom._pdf_child), so it is
+    not loaded here again."""
+    choice = engine_choice()
+    why = [weasyprint_failed] if weasyprint_failed and sys.platform != "win32" else []
+    if choice in ("auto", "weasyprint") and not weasyprint_failed:
         try:
             module = _weasyprint()
             return PdfEngine("weasyprint", f"WeasyPrint {getattr(module, '__version__', '')}".rstrip(), module)

@@ -1,6 +1,7 @@
 """`cbom diff OLD NEW`: the command: reads both files, diffs, writes one format, returns diff(1)'s code."""
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,7 +11,7 @@ from ..document import clean
 from ..output import atomic_write
 from .compare import diff_scans, machine_mismatch
 from .model import DiffError
-from .read import read_scan
+from .read import read_pair
 from .writers import FORMATS
 
 __all__ = ["EXIT_SAME", "EXIT_DIFFERENT", "EXIT_ERROR", "command"]
@@ -29,12 +30,25 @@ def _out(data: bytes, output: Optional[str]) -> None:
 
 def command(args: Any) -> int:
     """`cbom diff`: exit 0 no differences, 1 differences, 2 error (one line on stderr)."""
+    # The two CBOMs become ~1 million objects, none of them in a reference cycle: without the
+    # cyclic collector, which walks them all again and again as they are made, reading and
+    # comparing two 20,000-component scans takes ~40 % less time (issue 17).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _command(args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _command(args: Any) -> int:
     fmt = getattr(args, "format", "text") or "text"
     output = getattr(args, "output", None)
     try:
         if fmt == "pdf" and not output:
             raise DiffError("--format pdf needs -o FILE (PDF is not written to a terminal)")
-        old, new = read_scan(args.old), read_scan(args.new)
+        old, new = read_pair(args.old, args.new)
         why = machine_mismatch(old, new)
         if why and not getattr(args, "force", False):
             raise DiffError(f"{args.old} and {args.new} are scans of different machines: {why} "

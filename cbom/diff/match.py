@@ -49,7 +49,10 @@ def match(olds: Sequence[Component], news: Sequence[Component], rules: CategoryR
     """Pair old and new components of one category in passes of decreasing identity strength."""
     compatible = rules.compatible
     okeys = [rules.identities(c) for c in olds]
-    nkeys = [rules.identities(c) for c in news]
+    # A component unchanged between the scans is often the very same object (cbom.diff.read_pair):
+    # its keys are known.
+    known = {id(c): k for c, k in zip(olds, okeys)}
+    nkeys = [known.get(id(c)) or rules.identities(c) for c in news]
     passes = max([len(k) for k in okeys + nkeys] or [0])
     left_o = list(range(len(olds)))
     left_n = list(range(len(news)))

@@ -1,10 +1,13 @@
 """Reading the two documents of a diff: any CycloneDX JSON (cbom, Syft, Trivy, cyclonedx-py)."""
 from __future__ import annotations
 
+from typing import Any, Optional, Tuple
+
 from .. import cyclonedx
+from ..model import Scan
 from .model import DiffError, Side
 
-__all__ = ["read_scan"]
+__all__ = ["read_pair", "read_scan"]
 
 
 def _tool_name(doc: dict) -> str:
@@ -21,9 +24,21 @@ def _tool_name(doc: dict) -> str:
 
 def read_scan(path: str) -> Side:
     """Read one CycloneDX JSON file. Raises DiffError with one line saying what is wrong."""
+    return _read(path)[0]
+
+
+def read_pair(old_path: str, new_path: str) -> Tuple[Side, Side]:
+    """Read OLD then NEW; NEW's components unchanged since OLD are OLD's (`cyclonedx.read_dict`'s
+    `like`), not read twice. Raises DiffError."""
+    old, old_doc = _read(old_path)
+    new, _ = _read(new_path, None if old.notes else (old_doc, old.scan))
+    return old, new
+
+
+def _read(path: str, like: Optional[Tuple[Any, Scan]] = None) -> Tuple[Side, Any]:
     try:
         doc = cyclonedx.read_json(path)
-        scan, notes = cyclonedx.read_dict(doc, source=path)
+        scan, notes = cyclonedx.read_dict(doc, source=path, like=like)
     except cyclonedx.ReadError as exc:
         raise DiffError(str(exc)) from None
-    return Side(scan, path, str(doc["specVersion"]), _tool_name(doc), tuple(notes))
+    return Side(scan, path, str(doc["specVersion"]), _tool_name(doc), tuple(notes)), doc
