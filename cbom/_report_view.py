@@ -26,9 +26,10 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from cbom import vocabulary as V
 
-from ._dates import age_years, fmt_time, parse_date
+from ._dates import age_years, parse_date
 from ._layout import column_widths, text_lines
 from .document import clean
+from .i18n import Translator
 from .model import Category, Component, Conversation, Scan, Severity, Status
 
 Translate = Callable[..., str]  # `_(text, **fields)`: the report's text in the report's language
@@ -45,6 +46,9 @@ PDF_ROW_LIMIT = 15000
 PDF_ROW_FLOOR = 100  # rows of each listing shown even when PDF_ROW_LIMIT is spent (see `listing`)
 # Rows left to print in the PDF being built: set by `build_view`, spent by `listing` in section order.
 _rows_left: ContextVar[Optional[List[Any]]] = ContextVar("cbom_pdf_rows_left", default=None)
+# The language of the report being built (numbers, dates, generated texts): set by `build_view`.
+_ENGLISH = Translator()
+_locale: ContextVar[Translator] = ContextVar("cbom_report_locale", default=_ENGLISH)  # noqa: B039 (never mutated)
 
 # Property names come from cbom/vocabulary.py, the one spelling collectors write and the report reads
 # (tests/core/test_report_real.py renders real scans and compares every column with the JSON).
@@ -56,8 +60,18 @@ def _short(text: str, limit: int) -> str:
 
 
 def fmt_int(n: int) -> str:
-    """A count as printed: 12,345."""
-    return f"{n:,}"
+    """A count as printed: 12,345 (French: 12 345)."""
+    return _locale.get().number(n)
+
+
+def _dec(x: float, digits: int) -> str:
+    """A decimal number as printed: 1.50 (French: 1,50)."""
+    return _locale.get().decimal(x, digits)
+
+
+def _gen(text: str) -> str:
+    """A text a collector generated at scan time (a gap, a reason, a finding), in the report's language."""
+    return _locale.get().generated(text)
 
 
 # --- listings --------------------------------------------------------------------------------------
@@ -243,7 +257,7 @@ def _flows(
         "talkers": talkers,
         "largest": rows,
         "shown": len(shown),
-        "date": one_date,
+        "date": _locale.get().iso_date(one_date),
         # The capture counts every IP conversation; the collector writes at most 2,000 of them.
         "capture_ip": recorded_ip,
         "truncated": recorded_ip > ip_count,
@@ -303,7 +317,7 @@ def _status_for(scan: Scan, section: str) -> List[Dict[str, str]]:
     """The runs behind a section that did not finish ok (to say why it is empty or incomplete)."""
     areas = SECTION_AREAS.get(section, ())
     return [
-        {"name": clean(r.name), "status": r.status.value, "reason": clean(r.reason)}
+        {"name": clean(r.name), "status": r.status.value, "reason": clean(_gen(r.reason))}
         for r in scan.runs
         if r.name.split(".")[0] in areas and r.status != Status.OK
     ]
@@ -328,19 +342,22 @@ def _capture(scan: Scan, _: Translate) -> Dict[str, Any]:
     stats.pop(V.CAPTURE_OUI_DATABASE, None)  # a database version: appendix
     labels = dict(CAPTURE_LABELS)
     cap_hit = V.CAPTURE_CAP_HIT_PREFIX
-    rows = [(_(label), clean(stats[key])) for key, label in CAPTURE_LABELS if key in stats]
-    rows += [(_("Table full: {table} (packets not tracked)", table=clean(k[len(cap_hit):])), clean(v))
+    locale = _locale.get()
+    # Counts and seconds in the language's convention; the mode ("file", "live") is a word of cbom's.
+    rows = [(_(label), clean(_gen(stats[key]) if key == V.CAPTURE_MODE else locale.numeral(stats[key])))
+            for key, label in CAPTURE_LABELS if key in stats]
+    rows += [(_("Table full: {table} (packets not tracked)", table=clean(k[len(cap_hit):])), clean(locale.numeral(v)))
              for k, v in stats.items() if k.startswith(cap_hit)]
     rows += [(clean(k[len(V.CAPTURE_PREFIX):]), clean(v)) for k, v in stats.items()
              if k not in labels and not k.startswith(cap_hit)]
     drops = [(key, _int(stats[key])) for key in DROP_KEYS if key in stats]
     return {
         "run": None if run is None else {
-            "name": clean(run.name), "status": run.status.value, "reason": clean(run.reason),
-            "duration": f"{run.duration:.2f}", "gaps": [clean(g) for g in run.gaps],
+            "name": clean(run.name), "status": run.status.value, "reason": clean(_gen(run.reason)),
+            "duration": _dec(run.duration, 2), "gaps": [clean(_gen(g)) for g in run.gaps],
         },
         "stats": rows,
-        "mode": clean(stats.get(V.CAPTURE_MODE, "")),
+        "mode": clean(_gen(stats.get(V.CAPTURE_MODE, ""))),
         "packets": _int(stats.get(V.CAPTURE_PACKETS, "")),
         "drops_known": bool(drops),
         "dropped": fmt_int(sum(n for _k, n in drops)),
@@ -352,16 +369,17 @@ def _capture(scan: Scan, _: Translate) -> Dict[str, Any]:
 # One function per section of the report, each a pure function of what it is given.
 
 
-def _cover(scan: Scan, json_sha256: str) -> Dict[str, Any]:
+def _cover(scan: Scan, json_sha256: str, _: Translate) -> Dict[str, Any]:
     """The cover page: the machine, the scan and the document's identity."""
     duration = ""
     if scan.finished:
         duration = f"{(scan.finished - scan.started).total_seconds():.0f} s"
+    locale = _locale.get()
     return {
-        "machine": clean(scan.host.name) or "(unnamed)",
-        "machine_short": _short(clean(scan.host.name) or "(unnamed)", 60),
-        "started": fmt_time(scan.started),
-        "finished": fmt_time(scan.finished),
+        "machine": clean(scan.host.name) or _("(unnamed)"),
+        "machine_short": _short(clean(scan.host.name) or _("(unnamed)"), 60),
+        "started": locale.time(scan.started),
+        "finished": locale.time(scan.finished),
         "duration": duration,
         "operator": clean(scan.operator),
         "site": next((clean(v) for k, v in scan.properties if k == V.SITE and v), ""),
@@ -381,7 +399,7 @@ def _summary(scan: Scan, by_cat: Dict[Category, List[Component]], _: Translate) 
     severities = Counter(f.severity for f in scan.findings)
     run_status = Counter(r.status for r in scan.runs)
     gaps = [
-        {"collector": clean(r.name), "status": r.status.value, "reason": clean(g)}
+        {"collector": clean(r.name), "status": r.status.value, "reason": clean(_gen(g))}
         for r in scan.runs
         for g in (r.gaps or ((r.reason,) if r.status in (Status.FAILED, Status.SKIPPED) and r.reason else ()))
     ]
@@ -403,7 +421,7 @@ def _runs(_: Translate, pdf: bool, scan: Scan) -> Dict[str, Any]:
     return listing(
         _, pdf, "runs",
         ["Collector", "Status", "Duration (s)", "Components", "Reason"],
-        [[r.name, r.status.value, f"{r.duration:.2f}", str(r.components), r.reason] for r in scan.runs],
+        [[r.name, _(r.status.value), _dec(r.duration, 2), str(r.components), _gen(r.reason)] for r in scan.runs],
         numeric=(2, 3),
     )
 
@@ -442,12 +460,12 @@ def _firmware(
         released = parse_date(raw)
         age = age_years(released, scan_date) if released else None
         if released and c.prop(V.FIRMWARE_TYPE) == FIRMWARE_SYSTEM and age is not None and bios_age is None:
-            bios_age = {"name": clean(c.name), "version": clean(c.version), "date": released.isoformat(),
-                        "age": f"{age:.1f}"}
+            bios_age = {"name": clean(c.name), "version": clean(c.version), "date": _locale.get().date(released),
+                        "age": _dec(age, 1)}
         hw = by_ref.get(c.prop(V.HARDWARE_REF) or (c.depends_on[0] if c.depends_on else ""))
         rows.append([
-            c.name, c.prop(V.FIRMWARE_TYPE), _vendor(c), c.version, released.isoformat() if released else raw,
-            f"{age:.1f}" if age is not None else "", hw.name if hw else "",
+            c.name, c.prop(V.FIRMWARE_TYPE), _vendor(c), c.version, _locale.get().short_date(released) if released else raw,
+            _dec(age, 1) if age is not None else "", hw.name if hw else "",
             _details(c, (V.FIRMWARE_RELEASE_DATE, V.FIRMWARE_TYPE, V.HARDWARE_REF)),
         ])
     firmware = listing(
@@ -481,7 +499,7 @@ def _software(_: Translate, pdf: bool, comps: Sequence[Component]) -> List[Dict[
     for source in sorted(groups, key=lambda s: (-len(groups[s]), s)):
         members = groups[source]
         software.append({
-            "source": clean(source),
+            "source": _("other") if source == "other" else clean(source),
             "count": len(members),
             # The PDF leaves out supplier and PURL: the line count and glyph count are the
             # PDF's cost (about 2 s for 3,000 four-column lines); the HTML and JSON have them.
@@ -542,7 +560,7 @@ def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any
         row += [] if pdf else [hostnames]
         row += [", ".join(c.props(V.NET_SERVES)), _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES))]
         if pdf:
-            row.append("; ".join(x for x in ((f"hostnames={hostnames}" if hostnames else ""), identity) if x))
+            row.append("; ".join(x for x in ((f"{_('hostnames')}={hostnames}" if hostnames else ""), identity) if x))
         else:
             row += [identity, c.prop(V.NET_FIRST_SEEN), c.prop(V.NET_LAST_SEEN)]
         rows.append(row)
@@ -596,7 +614,7 @@ def _databases(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
     has_run = {r.name.split(".")[0] for r in scan.runs}
     databases = []
     for name, label, area in DATABASE_FACTS:
-        value = ", ".join(clean(v) for k, v in scan.host.properties if k == name and v)
+        value = ", ".join(clean(_gen(v)) for k, v in scan.host.properties if k == name and v)
         if not value:
             value = (_("not recorded in this CBOM") if area in has_run
                      else _("not used: the {area} collector did not run", area=area))
@@ -679,13 +697,16 @@ def build_view(
     _ = translate or (lambda text, **kw: text.format(**kw) if kw else text)
     budget: List[Any] = [PDF_ROW_LIMIT, [], PDF_ROW_LIMIT]
     token = _rows_left.set(budget if pdf else None)
+    # A cbom.i18n.Translator also gives the language's numbers, dates and generated texts.
+    locale = _locale.set(translate if isinstance(translate, Translator) else _ENGLISH)
     try:
         view = _build_view(scan, json_sha256, paper, pdf, _)
+        view["rows_cut"] = [{"title": _listing_title(key, _), "shown": fmt_int(shown), "more": fmt_int(more)}
+                            for key, shown, more in budget[1]]
+        view["row_limit"] = fmt_int(PDF_ROW_LIMIT)
     finally:
         _rows_left.reset(token)
-    view["rows_cut"] = [{"title": _listing_title(key, _), "shown": fmt_int(shown), "more": fmt_int(more)}
-                        for key, shown, more in budget[1]]
-    view["row_limit"] = fmt_int(PDF_ROW_LIMIT)
+        _locale.reset(locale)
     return view
 
 
@@ -712,7 +733,7 @@ def _build_view(scan: Scan, json_sha256: str, paper: str, pdf: bool, _: Translat
     return {
         "pdf": pdf,
         "paper": "Letter" if paper.lower() == "letter" else "A4",
-        "cover": _cover(scan, json_sha256),
+        "cover": _cover(scan, json_sha256, _),
         "summary": _summary(scan, by_cat, _),
         "runs": _runs(_, pdf, scan),
         "machine_facts": _machine_facts(scan, _),
@@ -738,7 +759,7 @@ def _build_view(scan: Scan, json_sha256: str, paper: str, pdf: bool, _: Translat
         "databases": _databases(scan, _),
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
         "crypto": _crypto(_, pdf, by_cat[Category.CRYPTO]),
-        "cut": [clean(line) for line in cut],
+        "cut": [clean(_gen(line)) for line in cut],
         "value_limit": VALUE_LIMIT,
     }
 
@@ -764,7 +785,10 @@ def finding_groups(scan: Scan) -> List[Dict[str, Any]]:
     """
     names = {c.ref: f"{c.name} {c.version}".strip() for c in scan.components}
     groups: Dict[Tuple[int, str, str], List[Any]] = {}
-    for f in sorted(scan.findings, key=lambda f: (f.severity_rank, f.id, f.title, f.ref)):
+    # Titles, details and cbom's own evidence lines in the report's language (collected values stay).
+    findings = [replace(f, title=_gen(f.title), detail=_gen(f.detail), evidence=tuple(_gen(e) for e in f.evidence))
+                for f in scan.findings]
+    for f in sorted(findings, key=lambda f: (f.severity_rank, f.id, f.title, f.ref)):
         groups.setdefault((f.severity_rank, f.id, f.title), []).append(f)
     out = []
     for (_rank, fid, title), members in groups.items():
@@ -800,11 +824,11 @@ def protocol_chart(
     total = total or sum(v for _, v in values) or 1
     bars = [
         {"label": clean(name), "value": fmt_int(int(v)), "width": round(max(1.0, v / biggest * width), 1),
-         "y": i * 16, "share": f"{v / total * 100:.1f}"}
+         "y": i * 16, "share": _dec(v / total * 100, 1)}
         for i, (name, v) in enumerate(shown)
     ]
     if len(values) > top:  # the rest as one line of text, no bar: its sum would dwarf the real bars
         rest = sum(v for _, v in values[top:])
-        bars.append({"label": f"({len(values) - top} others)", "value": fmt_int(int(rest)), "width": 0,
-                     "y": len(bars) * 16, "share": f"{rest / total * 100:.1f}"})
+        bars.append({"label": _locale.get()("({n} others)", n=len(values) - top), "value": fmt_int(int(rest)), "width": 0,
+                     "y": len(bars) * 16, "share": _dec(rest / total * 100, 1)})
     return {"bars": bars, "height": len(bars) * 16, "width": width}

@@ -7,18 +7,15 @@ autoescaping on, so a package named `<script>` is printed, never run.
 Templates are found and rendered by `cbom.render` (its docstring gives the lookup order).
 
 Text is English; every visible string of the templates passes through `_()`,
-which looks it up in `templates/i18n/<lang>.json` (English text -> translation),
-so a French catalogue can be added without touching the templates.
+which looks it up in `templates/i18n/<lang>.json` (English text -> translation);
+the texts collectors generated at scan time, numbers and dates are put in the
+report's language by `cbom.i18n.Translator` (`--lang fr`: templates/i18n/fr.json).
 """
 from __future__ import annotations
 
-import json
-import re
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Optional
 
-from . import __version__
+from . import __version__, i18n
 from ._report_view import build_view
 from .document import Document
 from .render import (PdfEngine, ReportUnavailable, html_to_pdf, pdf_engine, render, templates_dir,
@@ -26,7 +23,7 @@ from .render import (PdfEngine, ReportUnavailable, html_to_pdf, pdf_engine, rend
 
 TEMPLATE = "report.html.j2"
 PAPERS = ("A4", "Letter")
-LANGS_DIR = "i18n"
+LANGS_DIR = i18n.LANGS_DIR
 
 __all__ = [
     "ReportUnavailable", "check_lang", "render_html", "render_pdf", "render_print_html", "html_to_pdf", "templates_dir",
@@ -34,22 +31,9 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=4)
-def _catalogue(folder: str, lang: str) -> Dict[str, str]:
-    if lang == "en":
-        return {}
-    if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?", lang):  # a language tag, never a path
-        raise ValueError(f"{lang!r} is not a language code such as en or fr")
-    path = Path(folder) / LANGS_DIR / f"{lang}.json"
-    try:
-        messages = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"no report translation for language {lang!r} ({path} missing)") from None
-    except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise ValueError(f"the report translation {path} cannot be read: {exc}") from None
-    if not isinstance(messages, dict) or not all(isinstance(v, str) for v in messages.values()):
-        raise ValueError(f"the report translation {path} is not an object of strings")
-    return messages
+def _catalogue(folder: str, lang: str) -> i18n.Catalogue:
+    """The catalogue of `lang` in the templates `folder` (cbom.i18n.load_catalogue); ValueError if unusable."""
+    return i18n.load_catalogue(folder, lang)
 
 
 def check_lang(lang: str) -> None:
@@ -61,15 +45,12 @@ def _render(document: Document, paper: str, lang: str, pdf: bool, engine: str = 
     if paper not in PAPERS and paper.capitalize() not in PAPERS and paper.upper() not in PAPERS:
         raise ValueError(f"unknown paper size {paper!r} (choose {' or '.join(PAPERS)})")
     folder = str(templates_dir())
-    messages = _catalogue(folder, lang)
-
-    def translate(text: str, **kwargs: Any) -> str:
-        text = messages.get(text, text)
-        return text.format(**kwargs) if kwargs else text
-
+    translate = i18n.Translator(_catalogue(folder, lang))
     view = build_view(document.scan, document.json_sha256, paper=paper, pdf=pdf, translate=translate)
-    # `engine` picks the print rules of the PDF's engine (report-browser.css for a browser).
-    return render(TEMPLATE, folder, v=view, _=translate, lang=lang, generator=f"cbom {__version__}", engine=engine)
+    # `engine` picks the print rules of the PDF's engine (report-browser.css for a browser);
+    # `num` prints a count in the report's language (12,345 or 12 345).
+    return render(TEMPLATE, folder, v=view, _=translate, num=translate.number, lang=lang,
+                  generator=f"cbom {__version__}", engine=engine)
 
 
 def render_html(document: Document, paper: str = "A4", lang: str = "en") -> bytes:
