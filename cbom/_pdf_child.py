@@ -156,9 +156,16 @@ def usable() -> bool:
     import importlib.util
 
     try:
-        return importlib.util.find_spec("weasyprint") is not None
+        if importlib.util.find_spec("weasyprint") is None:
+            return False
     except (ImportError, ValueError):
         return False
+    if os.name == "nt":  # WeasyPrint's wheel installs on Windows, its Pango DLLs rarely exist there
+        import ctypes.util
+
+        return bool(os.environ.get("WEASYPRINT_DLL_DIRECTORIES") or ctypes.util.find_library("libpango-1.0-0")
+                    or ctypes.util.find_library("pango-1.0-0"))
+    return True
 
 
 def prepare() -> None:

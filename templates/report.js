@@ -1,9 +1,16 @@
 /* HTML page only: click a column heading to sort, type to filter. Nothing is fetched. */
 (function () {
   "use strict";
+  var decimalComma = document.documentElement.lang === "fr";
   function key(cell, numeric) {
     var t = cell.textContent.trim();
-    if (numeric) { var n = parseFloat(t.replace(/,/g, "")); return isNaN(n) ? -Infinity : n; }
+    if (numeric) {
+      // English groups thousands with "," (12,345.6); French with a (narrow) no-break space and
+      // writes a decimal comma (12 345,6).
+      t = decimalComma ? t.replace(/[\s\u00a0\u202f]/g, "").replace(",", ".") : t.replace(/,/g, "");
+      var n = parseFloat(t);
+      return isNaN(n) ? -Infinity : n;
+    }
     return t.toLowerCase();
   }
   document.querySelectorAll("table.sortable").forEach(function (table) {

@@ -393,6 +393,19 @@ def test_translate_message_for_the_command_line():
     assert i18n.translate_message("not fully collected:", "en", folder) == "not fully collected:"
 
 
+def test_scan_says_its_progress_in_french(tmp_path):
+    """`cbom scan --lang fr`: the command's own stderr lines are French; collector names stay."""
+    proc = run_cbom("scan", "--only", "os,network", "--lang", "fr", "--format", "json,html", "-o", str(tmp_path))
+    assert proc.returncode in (0, 3), proc.stderr
+    err = proc.stderr
+    assert "inventaire de" in err and "écrit dans" in err and "composants" in err, err
+    for english in ("scanning", "components", "wrote ", "not fully collected"):
+        assert english not in err, (english, err)
+    assert "os.linux" in err  # a collector's name is not translated
+    bad = run_cbom("report", str(tmp_path / "missing.cdx.json"), "--lang", "fr", "--format", "html")
+    assert bad.returncode == 2 and "cbom report" in bad.stderr
+
+
 GOLDENS = sorted((REPO / "tests" / "golden").glob("*/*.json"))
 
 
@@ -411,3 +424,30 @@ def test_every_golden_cbom_in_french():
             left[path.name] = (phrases[:3], [context(rest, w) for w in words[:3]])
     assert len(GOLDENS) > 50
     assert not left, list(left.items())[:5]
+
+
+@pytest.mark.slow
+def test_french_numbers_sort_by_value_in_the_html(tmp_path):
+    """The HTML page sorts a column of French numbers ("13 472", "1 749 800") by their value:
+    a click on "Octets" in a real browser (Debian's chromium, installed by .ci/setup)."""
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.fail("chromium is installed by .ci/setup")
+    golden = REPO / "tests" / "golden" / "capture" / "plant_mixed_modbus_s7comm_enip_profinet_lldp.json"
+    proc = run_cbom("report", str(golden), "--lang", "fr", "--format", "html", "-o", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    probe = """<script>
+      var t = document.getElementById("t-protocols"), ths = t.tHead.rows[0].cells, col = -1;
+      for (var i = 0; i < ths.length; i++) { if (ths[i].textContent === "Octets") { col = i; } }
+      ths[col].click();
+      var v = Array.prototype.map.call(t.tBodies[0].rows, function (r) { return r.cells[col].textContent; });
+      document.body.setAttribute("data-sorted", v.join("|"));
+    </script></body>"""
+    page = tmp_path / "probe.html"
+    page.write_text((tmp_path / "cbom.html").read_text(encoding="utf-8").replace("</body>", probe), encoding="utf-8")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'p'}",
+                          "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    shown = htmllib.unescape(re.search(r'data-sorted="([^"]*)"', dom).group(1)).split("|")
+    values = [int(re.sub(r"\s", "", v)) for v in shown if v.strip()]
+    assert len(values) > 10 and max(values) >= 1_000_000  # numbers grouped by no-break spaces
+    assert values == sorted(values), shown  # before: "1 749 800" read as 1
