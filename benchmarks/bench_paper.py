@@ -103,9 +103,9 @@ def main() -> int:
         for label, argv, target, mb_target, before in cases:
             wall, one, tree, codes = median_of(args.runs, argv)
             ok = wall < target and (mb_target is None or one < mb_target)
-            mb = f"<{mb_target:.0f} MB" if mb_target else ""
+            judged = f"time and <{mb_target:.0f} MB of one process" if mb_target else "time"
             print(f"{label:42} {wall:5.2f}s {'<' + format(target, 'g') + ' s':>7} {one:6.0f} MB {tree:4.0f} MB "
-                  f"{str(codes):5} {before:15} {'met' if ok else 'NOT MET'} (time{' and ' + mb + ' of one process' if mb else ''})")
+                  f"{str(codes):5} {before:15} {'met' if ok else 'NOT MET'} ({judged})")
     return 0
 
 
