@@ -112,7 +112,9 @@ class Child:
         started = self.running
         try:
             if isinstance(started, _exec.CommandResult):
-                raise ReportUnavailable(f"no PDF: WeasyPrint's process could not start ({started.why()})")
+                exc = ReportUnavailable(f"no PDF: WeasyPrint's process could not start ({started.why()})")
+                exc.not_started = True  # type: ignore[attr-defined]
+                raise exc
             res = started.finish(None, limit)
         finally:
             self.close()

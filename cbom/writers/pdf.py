@@ -58,11 +58,14 @@ class PdfWriter:
             except TimeoutError:
                 raise TimeoutError(f"the PDF took more than {limit:g} s to lay out: given up") from None
             except ReportUnavailable as exc:
-                if not getattr(exc, "unavailable", False):
+                if getattr(exc, "not_started", False):  # no interpreter to run it: this process
+                    engine = pdf_engine()
+                elif getattr(exc, "unavailable", False):
+                    # WeasyPrint does not load here: auto chooses a browser, as pdf_engine would;
+                    # forced, pdf_engine says why with its advice.
+                    engine = pdf_engine(str(exc).replace("no PDF: ", "", 1))
+                else:
                     raise
-                # WeasyPrint does not load here: auto chooses a browser, as pdf_engine would; forced,
-                # pdf_engine says why with its advice.
-                engine = pdf_engine(str(exc).replace("no PDF: ", "", 1))
                 return self._in_thread(document, engine, max(1.0, deadline - time.monotonic()))()
             log.info("PDF made by %s", _pdf_child.made_by())
             return pdf
