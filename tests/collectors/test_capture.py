@@ -131,6 +131,36 @@ def _host(items, mac):
     return next(c for c in _comps(items, Category.OBSERVED_HOST) if c.prop("cdx:device:macAddress") == mac)
 
 
+def test_s7_module_identity_from_szl_reads():
+    """SZL 0x0011 and 0x001C read responses name the CPU: the values tshark 4.0.17 shows for
+    them (`tshark -V`, s7comm.szl.xy11.0001.mlfb, s7comm.szl.001c.000x). Before, the first record's
+    index (00 01) ended the text at its NUL and nothing was read."""
+    _, items = _items("s7comm_reading_plc_status.pcap")
+    plc = [c for c in _comps(items, Category.OBSERVED_HOST) if c.prop("cbom:net:identity:s7-order-number")]
+    assert len(plc) == 1
+    ident = {k.rsplit(":", 1)[1]: v for k, v in plc[0].properties if k.startswith("cbom:net:identity:s7-")}
+    assert ident == {
+        "s7-order-number": "6ES7 151-8AB01-0AB0",  # MlfB of index 0x0001
+        "s7-firmware-version": "V3.2.6",  # index 0x0007: Ausbg 0x5603 ("V", 3), Ausbe 0x0206
+        "s7-station-name": "IM151-8-CPU",
+        "s7-module-name": "IM151-8 PN/DP CPU",
+        "s7-serial-number": "S C-C6TW74882012",
+        "s7-module-type": "IM151-8 PN/DP CPU",
+    }
+
+
+def test_szl_records_cut_short_or_hostile():
+    from collectors.capture.protocols.s7comm import szl_identity
+
+    head = bytes([0xFF, 0x09, 0x00, 0x00])
+    record = b"\x00\x01" + b"6ES7 000-0AA00-0AA0 " + b"\x00\xc0\x00\x01\x00\x00"
+    assert szl_identity(head + struct.pack(">HHHH", 0x0011, 0, 28, 1) + record) == [
+        ("s7-order-number", "6ES7 000-0AA00-0AA0")]
+    assert szl_identity(head + struct.pack(">HHHH", 0x0011, 0, 28, 9999) + record[:10]) == []  # cut short
+    assert szl_identity(head + struct.pack(">HHHH", 0x0011, 0, 0, 65535) + record) == []  # size 0: no loop
+    assert szl_identity(head + struct.pack(">HHHH", 0x0074, 0, 28, 1) + record) == []  # another list
+
+
 def test_identity_and_names_learned_passively():
     _, items = _items("lldp_announcement.pcap")
     h = _host(items, "00:22:2d:81:db:10")

@@ -1,13 +1,15 @@
 """Siemens S7 Communication over ISO-on-TCP: TPKT (RFC 1006, TCP 102), COTP (ISO 8073) and S7comm.
 
 S7comm header and function codes follow Wireshark's packet-s7comm.c
-(s7comm_param_func_names); module identity comes from SZL 0x0011/0x001C read
-responses (userdata function group 4, subfunction 1).
+(s7comm_param_func_names); module identity (order number, firmware, station and module names,
+serial number) comes from SZL 0x0011/0x001C read responses (userdata function group 4,
+subfunction 1), record by record (`szl_identity`).
 """
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, Tuple
+import struct
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from cbom.model import Severity
 
@@ -88,11 +90,42 @@ def decode(an: Analyzer, ts: float, pdu: bytes, src: bytes, dst: bytes, sport: i
         param = s7[10:10 + plen]
         data = s7[10 + plen:]
         if len(param) >= 8 and param[5] & 0x0F == 4 and param[6] == 1 and (param[5] >> 4) == 8 and len(data) > 12:
-            szl_id = u16(data, 4)[0]
-            if szl_id in (0x0011, 0x001C):
-                t = text(data[12:])
-                if t:
-                    an.ident_ip(src, "s7-szl-0x%04x" % szl_id, re.sub(r"\s{2,}", " ", t)[:120])
+            for key, value in szl_identity(data):
+                an.ident_ip(src, key, value)
+
+
+# SZL partial lists naming a module (Siemens, "System Software for S7-300/400 System and Standard
+# Functions", SZL-ID W#16#xy11 and W#16#xy1C; Wireshark packet-s7comm_szl_ids.c): record index ->
+# identity key. xy11 records: index (2), MLFB order number (20 characters), BGTyp (2), Ausbg (2),
+# Ausbe (2); index 7 is the firmware, "V" in Ausbg's first byte, then three version numbers.
+# xy1C records: index (2), a 24-character (index 3: 32) name.
+_SZL_11 = {0x0001: "s7-order-number", 0x0006: "s7-order-number"}
+_SZL_1C = {0x0001: "s7-station-name", 0x0002: "s7-module-name", 0x0003: "s7-plant-tag",
+           0x0005: "s7-serial-number", 0x0007: "s7-module-type", 0x000B: "s7-location"}
+
+
+def szl_identity(data: bytes) -> List[Tuple[str, str]]:
+    """(key, value) of the identity records of one SZL read response's data (return code,
+    transport size, length, SZL-ID, index, record length, record count, records). A response
+    split over several PDUs gives the records of its first PDU only."""
+    szl_id, _index, size, count = struct.unpack_from(">HHHH", data, 4)
+    part = szl_id & 0x00FF
+    if part not in (0x11, 0x1C) or size < 4:
+        return []
+    out = []
+    for n in range(count):
+        rec = data[12 + n * size:12 + (n + 1) * size]
+        if len(rec) < size:  # the rest is in the next PDU of the response
+            break
+        index = u16(rec, 0)[0]
+        if part == 0x11 and size >= 28:
+            if index in _SZL_11:
+                out.append((_SZL_11[index], text(rec[2:22])))
+            elif index == 0x0007 and rec[24] == ord("V"):
+                out.append(("s7-firmware-version", "V%d.%d.%d" % (rec[25], rec[26], rec[27])))
+        elif part == 0x1C and index in _SZL_1C:
+            out.append((_SZL_1C[index], re.sub(r"\s{2,}", " ", text(rec[2:]))))
+    return [(k, v) for k, v in out if v]
 
 
 S7COMM = Dissector(name="s7comm", title="Siemens S7 Communication",
