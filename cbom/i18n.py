@@ -7,8 +7,10 @@ and detail) are stored in English in the CBOM, which stays the record; they are 
 report is rendered by `patterns`: an English template whose `{placeholders}` stand for the collected
 values, matched against the whole text, and its translation. A placeholder is kept as it was
 collected (`{path}`), translated again as a generated text (`{why:text}`: a command's error inside a
-gap), or printed as a number in the language's convention (`{n:n}`, whole or decimal). A text no pattern matches stays
-English, as collected.
+gap), a list joined by ", " whose items are each translated so (`{names:list}`), or printed as a number
+in the language's convention (`{n:n}`, whole or decimal). A text no pattern matches stays
+English, as collected. `Translator.plural` picks a count's singular or plural text by the language's
+rule (English: 1 only; French: 0 and 1, "0 composant", "2 composants").
 
 French conventions (Imprimerie nationale, "Lexique des règles typographiques", and the CLDR `fr`
 locale): a narrow no-break space (U+202F) groups thousands (12 345) and goes before `; ! ?`, a
@@ -53,7 +55,7 @@ class _Rule:
     """One pattern of a catalogue: the English template compiled, and its translation."""
 
     regex: Pattern[str]
-    kinds: Tuple[Tuple[str, str], ...]  # (placeholder, kind): "" kept, "text" translated, "n" a number
+    kinds: Tuple[Tuple[str, str], ...]  # (placeholder, kind): "" kept, "text"/"list" translated, "n" a number
     target: str
     weight: int  # characters of literal text: the most specific pattern is tried first
     # Only punctuation between the placeholders ("{path}: {why:text}"): the rule applies only when it
@@ -80,7 +82,7 @@ def _compile(english: str, target: str, where: str) -> _Rule:
         parts.append(re.escape(literal))
         weight += len(literal)
         name, kind = m.group(1), m.group(2) or ""
-        if kind not in ("", "text", "n"):
+        if kind not in ("", "text", "list", "n"):
             raise ValueError(f"{where}: pattern {english!r}: unknown placeholder kind {kind!r}")
         if name in dict(kinds):
             raise ValueError(f"{where}: pattern {english!r}: placeholder {{{name}}} twice")
@@ -173,6 +175,9 @@ class Translator:
                     if kind == "text":
                         value = self._generated(value, depth + 1)
                         changed = changed or value != m.group(name)
+                    elif kind == "list":
+                        value = ", ".join(self._generated(v, depth + 1) for v in value.split(", "))
+                        changed = changed or value != m.group(name)
                     elif kind == "n":
                         value = self.numeral(value)
                     values[name] = value
@@ -186,6 +191,12 @@ class Translator:
             if done != parts:
                 return (NNBSP + "; " if self.french else "; ").join(done)
         return text
+
+    def plural(self, n: int, one: str, many: str, **fields: Any) -> str:
+        """The text of a count `n` (`{n}` in it, printed as `number`), singular or plural by the
+        language's rule: English uses `one` for 1 only, French for 0 and 1 (CLDR `fr`: "0 composant")."""
+        singular = n in (0, 1) if self.french else n == 1
+        return self(one if singular else many, n=self.number(n), **fields)
 
     # --- numbers and dates -----------------------------------------------------------------------
 

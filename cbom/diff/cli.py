@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..document import clean
+from ..i18n import translate_message
 from ..output import atomic_write
 from .compare import diff_scans, machine_mismatch
 from .model import DiffError
 from .read import read_pair
-from .writers import FORMATS
+from .writers import FORMATS, translator
 
 __all__ = ["EXIT_SAME", "EXIT_DIFFERENT", "EXIT_ERROR", "command"]
 
@@ -45,6 +46,12 @@ def command(args: Any) -> int:
 def _command(args: Any) -> int:
     fmt = getattr(args, "format", "text") or "text"
     output = getattr(args, "output", None)
+    lang = getattr(args, "lang", "en") or "en"
+    try:  # --lang: text, HTML and PDF in that language (JSON stays English); a usage error without catalogue
+        t = translator(lang)
+    except (ValueError, OSError) as exc:
+        print(f"cbom diff: --lang {clean(lang, one_line=True)}: {clean(exc, one_line=True)}", file=sys.stderr)
+        return EXIT_ERROR
     try:
         if fmt == "pdf" and not output:
             raise DiffError("--format pdf needs -o FILE (PDF is not written to a terminal)")
@@ -59,11 +66,12 @@ def _command(args: Any) -> int:
             d = replace(d, notes=(f"different machines ({why}); compared because of --force",) + d.notes)
         if old.notes or new.notes:
             d = replace(d, notes=old.notes + new.notes + d.notes)
-        _out(FORMATS.get(fmt, FORMATS["text"])(d), output)
+        _out(FORMATS.get(fmt, FORMATS["text"])(d, t), output)
     except DiffError as exc:  # may quote the documents (host names): shown cleaned
-        print(f"cbom diff: {clean(exc, one_line=True)}", file=sys.stderr)
+        print(translate_message(f"cbom diff: {clean(exc, one_line=True)}", lang), file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # writing -o FILE
-        print(f"cbom diff: cannot write {output or 'output'}: {exc.strerror or exc}", file=sys.stderr)
+        print(translate_message(f"cbom diff: cannot write {output or 'output'}: {exc.strerror or exc}", lang),
+              file=sys.stderr)
         return EXIT_ERROR
     return EXIT_SAME if d.identical else EXIT_DIFFERENT

@@ -1,5 +1,8 @@
 """The diff's writers: readable text, JSON (schema below), and HTML/PDF through `cbom.render`.
 
+Text, HTML and PDF speak the language of `--lang` (`translator()`: the report's catalogue,
+templates/i18n/<lang>.json, and `cbom.i18n`'s numbers and dates); JSON is always English.
+
 JSON diff schema (`--format json`, `"schema": "cbom-diff/1"`; keys always present):
 
     {
@@ -43,15 +46,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
+from .. import i18n
 from ..document import clean
-from ..model import Component, Finding, Severity
-from ..render import MissingTemplate, ReportUnavailable, html_to_pdf, render
+from ..model import Category, Component, Finding, Severity
+from ..render import MissingTemplate, ReportUnavailable, html_to_pdf, render, templates_dir
 from .categories import display_name, rules_for
 from .model import Diff, DiffError, FieldChange, Side
 
-__all__ = ["SCHEMA", "FORMATS", "to_json", "text_lines", "write_text", "render_html", "render_pdf"]
+__all__ = ["SCHEMA", "FORMATS", "to_json", "text_lines", "write_text", "render_html", "render_pdf", "translator"]
 
 SCHEMA = "cbom-diff/1"
 TEMPLATE = "diff.html.j2"
@@ -124,6 +128,29 @@ def to_json(d: Diff) -> Dict[str, Any]:
 
 
 # --- text -----------------------------------------------------------------------------------------
+#
+# Every text of the diff itself goes through a `cbom.i18n.Translator` (`--lang`, the report's
+# catalogue templates/i18n/<lang>.json): labels by `t(...)`, the generated texts (notable-change
+# titles, notes, field names) by `t.generated(...)`, the catalogue's patterns. English is the
+# identity and prints exactly what it always printed (counts without grouping, "N components").
+
+
+def translator(lang: str = "en") -> i18n.Translator:
+    """The diff's texts in `lang`. ValueError or OSError (one line) when there is no such catalogue."""
+    if lang == "en":
+        return _EN
+    return i18n.Translator(i18n.load_catalogue(str(templates_dir()), lang))
+
+
+_EN = i18n.Translator()
+
+
+def _num(t: i18n.Translator, n: int) -> str:
+    return str(n) if t.lang == "en" else t.number(n)
+
+
+def _components(t: i18n.Translator, n: int) -> str:
+    return f"{n} components" if t.lang == "en" else t.plural(n, "{n} component", "{n} components")
 
 
 def _short(text: str, width: int) -> str:
@@ -131,122 +158,168 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _describe_side(label: str, s: Side) -> str:
-    when = s.scan.started.strftime("%Y-%m-%d %H:%M UTC") if _when(s) else "no timestamp"
+def _short_tr(t: i18n.Translator, text: str, width: int) -> str:
+    """`_short` of a translated text: the no-break spaces its typography put in are kept."""
+    if t.lang == "en":
+        return _short(text, width)
+    # Private-use characters stand in for them while `_short` collapses the other spaces.
+    marks = {i18n.NBSP: "\ue000", i18n.NNBSP: "\ue001"}
+    for space, mark in marks.items():
+        text = text.replace(space, mark)
+    text = _short(text, width)
+    for space, mark in marks.items():
+        text = text.replace(mark, space)
+    return text
+
+
+def _describe_side(label: str, s: Side, t: i18n.Translator = _EN) -> str:
     tool = f", {s.tool}" if s.tool else ""
-    return (f"{label}: {s.file or '(scan)'}  host {s.scan.host.name or '?'}, scanned {when}{tool}, "
-            f"{len(s.scan.components)} components")
+    fields = dict(label=t(label), file=s.file or t("(scan)"), host=s.scan.host.name or "?", tool=tool,
+                  components=_components(t, len(s.scan.components)))
+    if not _when(s):
+        return t("{label}: {file}  host {host}, scanned no timestamp{tool}, {components}", **fields)
+    when = s.scan.started.strftime("%Y-%m-%d %H:%M UTC") if t.lang == "en" else t.time(s.scan.started)
+    return t("{label}: {file}  host {host}, scanned {when}{tool}, {components}", when=when, **fields)
 
 
 def _extra(c: Component) -> str:
     return rules_for(c.category).extra(c)
 
 
-def text_lines(d: Diff) -> List[str]:
+def _name(c: Component, t: i18n.Translator) -> str:
+    """How the diff names `c`: a listening service's label says "on" its addresses (a pattern)."""
+    name = display_name(c)
+    return t.generated(name) if c.category is Category.LISTENING_SERVICE else name
+
+
+def _change(t: i18n.Translator, field: str, old: str, new: str) -> str:
+    """One changed field: `name: old → new`, the field named in the diff's language."""
+    return t("{field}: {old} → {new}", field=t.generated(field), old=old or t("(none)"), new=new or t("(none)"))
+
+
+def text_lines(d: Diff, t: Optional[i18n.Translator] = None) -> List[str]:
     """The readable summary: header, notable changes, counts per category, a table per category."""
-    lines = [_describe_side("OLD", d.old), _describe_side("NEW", d.new), ""]
+    t = t or _EN
+    lines = [_describe_side("OLD", d.old, t), _describe_side("NEW", d.new, t), ""]
     if d.identical:
-        lines.append("No differences" + (" (volatile fields compared too)." if d.include_volatile else
-                                         " (volatile fields such as times and counters ignored; --all compares them)."))
+        lines.append(t("No differences (volatile fields compared too).") if d.include_volatile else
+                     t("No differences (volatile fields such as times and counters ignored; --all compares them)."))
     if d.notable:
-        lines.append(f"Notable changes ({len(d.notable)})")
+        lines.append(t("Notable changes ({n})", n=_num(t, len(d.notable))))
+        width = max([18] + [len(t(n.category)) + 1 for n in d.notable])
         for n in d.notable:
-            lines.append(f"  {n.severity.value.upper():<8} {n.category:<18} {_short(n.title, 100)}")
+            lines.append(f"  {t(n.severity.value).upper():<8} {t(n.category):<{width}} "
+                         f"{_short_tr(t, t.generated(n.title), 100)}")
         lines.append("")
     if d.categories:
-        lines.append(f"  {'category':<20}{'added':>7}{'removed':>9}{'changed':>9}")
+        heads = [t("category"), t("added"), t("removed"), t("changed")]
+        cw = max([20] + [len(t(c.category.value)) + 2 for c in d.categories] + [len(heads[0]) + 2])
+        aw, rw, chw = (max(w, len(h) + 2) for w, h in zip((7, 9, 9), heads[1:]))
+        lines.append(f"  {heads[0]:<{cw}}{heads[1]:>{aw}}{heads[2]:>{rw}}{heads[3]:>{chw}}")
         for c in d.categories:
             if c.compared:
-                lines.append(f"  {c.category.value:<20}{len(c.added):>7}{len(c.removed):>9}{len(c.changed):>9}")
+                lines.append(f"  {t(c.category.value):<{cw}}{_num(t, len(c.added)):>{aw}}"
+                             f"{_num(t, len(c.removed)):>{rw}}{_num(t, len(c.changed)):>{chw}}")
             else:
-                lines.append(f"  {c.category.value:<20}{'not compared':>25}")
-        lines.append(f"  {'total':<20}{d.count('added'):>7}{d.count('removed'):>9}{d.count('changed'):>9}")
+                lines.append(f"  {t(c.category.value):<{cw}}{t('not compared'):>{aw + rw + chw}}")
+        lines.append(f"  {t('total'):<{cw}}{_num(t, d.count('added')):>{aw}}{_num(t, d.count('removed')):>{rw}}"
+                     f"{_num(t, d.count('changed')):>{chw}}")
         lines.append("")
     if d.host:
-        lines.append("Machine")
+        lines.append(t("Machine"))
         for f in d.host:
-            lines.append(f"  ~ {f.field}: {_short(f.old, 60) or '(none)'} {_ARROW} {_short(f.new, 60) or '(none)'}")
+            lines.append("  ~ " + _change(t, f.field, _short(f.old, 60), _short(f.new, 60)))
         lines.append("")
     for c in d.categories:
         if c.empty:
             continue
-        lines.append(f"{c.category.value} (+{len(c.added)} -{len(c.removed)} ~{len(c.changed)})")
+        lines.append(f"{t(c.category.value)} (+{_num(t, len(c.added))} -{_num(t, len(c.removed))} "
+                     f"~{_num(t, len(c.changed))})")
         for sign, items in (("+", c.added), ("-", c.removed)):
             for _ident, x in items:
-                lines.append(f"  {sign} {_short(display_name(x), 40):<40} {_short(x.version, 30):<30} "
+                lines.append(f"  {sign} {_short(_name(x, t), 40):<40} {_short(x.version, 30):<30} "
                              f"{_short(_extra(x), 40)}".rstrip())
         for ch in c.changed:
-            head = f"  ~ {_short(display_name(ch.new), 40):<40}"
+            head = f"  ~ {_short(_name(ch.new, t), 40):<40}"
             if ch.old.version != ch.new.version:
-                head += f" {ch.old.version or '(none)'} {_ARROW} {ch.new.version or '(none)'}"
+                head += f" {ch.old.version or t('(none)')} {_ARROW} {ch.new.version or t('(none)')}"
             if ch.version_change:
-                head += f"  [{ch.version_change.upper() if ch.version_change == 'downgrade' else ch.version_change}]"
+                head += "  " + t(f"[{ch.version_change.upper() if ch.version_change == 'downgrade' else ch.version_change}]")
             lines.append(head)
             for f in ch.fields:
                 if f.field == "version":
                     continue
-                old, new = _short(f.old, 50) or "(none)", _short(f.new, 50) or "(none)"
-                lines.append(f"      {f.field}: {old} {_ARROW} {new}")
+                lines.append("      " + _change(t, f.field, _short(f.old, 50), _short(f.new, 50)))
         lines.append("")
     if d.findings_added or d.findings_removed:
-        lines.append("Findings")
+        lines.append(t("Findings"))
         for sign, findings in (("+", d.findings_added), ("-", d.findings_removed)):
             for fd in findings:
-                lines.append(f"  {sign} {fd.severity.value.upper():<8} {fd.id}: {_short(fd.title, 80)}")
+                lines.append(f"  {sign} {t(fd.severity.value).upper():<8} "
+                             + t("{id}: {title}", id=fd.id, title=_short_tr(t, t.generated(fd.title), 80)))
         lines.append("")
     if d.duplicates:
-        lines.append("Duplicated components (listed more than once in one file)")
+        lines.append(t("Duplicated components (listed more than once in one file)"))
         for s, cat, ident, ver, count in d.duplicates:
-            lines.append(f"  {s.upper()}: {cat} {_short(ident, 60)} {ver} x{count}")
+            lines.append("  " + t("{side}: {category} {identity} {version} x{count}", side=t(s.upper()),
+                                  category=t(cat), identity=_short(ident, 60), version=ver, count=_num(t, count)))
         lines.append("")
     if d.notes:
-        lines.append("Notes")
-        lines.extend(f"  - {note}" for note in d.notes)
+        lines.append(t("Notes"))
+        lines.extend(f"  - {t.generated(note)}" for note in d.notes)
         lines.append("")
     return lines
 
 
-def write_text(d: Diff) -> str:
+def write_text(d: Diff, t: Optional[i18n.Translator] = None) -> str:
     """The readable summary as one string ending in a newline.
 
     It goes to a terminal: every line is cleaned (names learned from a network or a file may hold
     ESC sequences that clear the screen or set the title, NUL, BEL, newlines)."""
-    return "\n".join(clean(line, one_line=True) for line in text_lines(d)).rstrip("\n") + "\n"
+    return "\n".join(clean(line, one_line=True) for line in text_lines(d, t)).rstrip("\n") + "\n"
 
 
 # --- HTML / PDF -----------------------------------------------------------------------------------
 
 
-def _view(d: Diff) -> Dict[str, Any]:
+def _view(d: Diff, t: i18n.Translator = _EN) -> Dict[str, Any]:
     j = to_json(d)
     sev_rank = {s.value: i for i, s in enumerate(Severity)}
     j["notable"].sort(key=lambda n: sev_rank.get(n["severity"], 99))
-    j["old_label"] = _describe_side("OLD", d.old)
-    j["new_label"] = _describe_side("NEW", d.new)
-    j["text"] = write_text(d)
+    j["old_label"] = _describe_side("OLD", d.old, t)
+    j["new_label"] = _describe_side("NEW", d.new, t)
+    j["text"] = write_text(d, t)
+    for c in j["categories"]:  # a listening service's label says "on" its addresses
+        if c["category"] == Category.LISTENING_SERVICE.value:
+            for x in c["added"] + c["removed"] + c["changed"]:
+                x["name"] = t.generated(x["name"])
     return j
 
 
-def render_html(d: Diff) -> str:
-    """A self-contained HTML page of the diff (inline CSS, no external references)."""
+def render_html(d: Diff, t: Optional[i18n.Translator] = None) -> str:
+    """A self-contained HTML page of the diff (inline CSS, no external references), in `t`'s language."""
+    t = t or _EN
     try:
-        return render(TEMPLATE, d=_view(d))
+        # `_`: a text of the template; `g`: a generated one (a notable change's title, a note, a
+        # field's name); `num`: a count; `lang`: the page's language.
+        return render(TEMPLATE, d=_view(d, t), _=t, g=t.generated, num=lambda n: _num(t, n), lang=t.lang)
     except MissingTemplate as exc:
         raise DiffError(str(exc)) from None
 
 
-def render_pdf(d: Diff) -> bytes:
+def render_pdf(d: Diff, t: Optional[i18n.Translator] = None) -> bytes:
     """The HTML diff as PDF through the report's engine choice (WeasyPrint, else a browser; nothing fetched)."""
     try:
-        return html_to_pdf(render_html(d))
+        return html_to_pdf(render_html(d, t))
     except ReportUnavailable as exc:
         raise DiffError(str(exc)) from None
 
 
 # --format name -> the bytes written (to standard output or -o FILE).
-FORMATS: Dict[str, Callable[[Diff], bytes]] = {
-    "text": lambda d: write_text(d).encode("utf-8"),
-    "json": lambda d: (json.dumps(to_json(d), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
-    "html": lambda d: render_html(d).encode("utf-8"),
+# The second argument is the language (`translator()`); JSON is a machine format: always English.
+FORMATS: Dict[str, Callable[..., bytes]] = {
+    "text": lambda d, t=None: write_text(d, t).encode("utf-8"),
+    "json": lambda d, t=None: (json.dumps(to_json(d), indent=2, ensure_ascii=False) + "\n").encode("utf-8"),
+    "html": lambda d, t=None: render_html(d, t).encode("utf-8"),
     "pdf": render_pdf,
 }
