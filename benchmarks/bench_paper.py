@@ -1,6 +1,9 @@
 """Issue 17's figures in one run, each a whole `cbom` process: the report in the time of the scan.
 
-Usage: python benchmarks/bench_paper.py [--runs N]   (default 5; each figure is the median)
+Usage: python benchmarks/bench_paper.py [--runs N] [--before DIR]
+  --runs N      runs per figure (default 5; each figure is the median)
+  --before DIR  also run the same commands with the cbom of source tree DIR (e.g. a `git worktree`
+                of an older commit), side by side, in the same run
 
 Prints, side by side with the issue's target and with the figure measured when the issue was
 filed (same machine, whole process):
@@ -35,12 +38,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "core"), str(ROOT / "tests" / "f
 CBOM = [sys.executable, "-m", "cbom", "-q"]
 
 
-def whole(argv: Sequence[str]) -> Tuple[float, float, float, int]:
-    """Wall seconds, peak MB of one process and of the process tree, exit code of one run of `argv`."""
-    env = dict(os.environ)
+def whole(argv: Sequence[str], tree_dir: Path = ROOT) -> Tuple[float, float, float, int]:
+    """Wall seconds, peak MB of one process and of the process tree, exit code of one run of `argv`
+    with the cbom of source tree `tree_dir`."""
+    env = dict(os.environ, PYTHONPATH=str(tree_dir))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: bytecode cached
     t0 = time.perf_counter()
-    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tree_dir, env=env)
     one = tree = 0
     top = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -53,9 +57,9 @@ def whole(argv: Sequence[str]) -> Tuple[float, float, float, int]:
     return time.perf_counter() - t0, one / 1e6, tree / 1e6, proc.returncode
 
 
-def median_of(runs: int, argv: Sequence[str]) -> Tuple[float, float, float, List[int]]:
-    whole(argv)  # once unmeasured: page cache and bytecode warm, as on a second scan
-    results = [whole(argv) for _ in range(runs)]
+def median_of(runs: int, argv: Sequence[str], tree_dir: Path = ROOT) -> Tuple[float, float, float, List[int]]:
+    whole(argv, tree_dir)  # once unmeasured: page cache and bytecode warm, as on a second scan
+    results = [whole(argv, tree_dir) for _ in range(runs)]
     return (statistics.median(r[0] for r in results), max(r[1] for r in results), max(r[2] for r in results),
             sorted({r[3] for r in results}))
 
@@ -81,6 +85,7 @@ def inputs(folder: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--before", type=Path, help="source tree of the cbom to compare with")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="cbom-bench-") as tmp:
         folder = Path(tmp)
@@ -101,6 +106,9 @@ def main() -> int:
         print(f"{'whole process, median of ' + str(args.runs):42} {'wall':>6} {'target':>7} {'1 process':>9} "
               f"{'tree':>7} {'exit':5} {'when filed':15} verdict")
         for label, argv, target, mb_target, before in cases:
+            if args.before:  # the older cbom first, then this one, each median of its own runs
+                wall, one, tree, codes = median_of(args.runs, argv, args.before.resolve())
+                print(f"{'  before: ' + label:42} {wall:5.2f}s {'':>7} {one:6.0f} MB {tree:4.0f} MB {str(codes):5}")
             wall, one, tree, codes = median_of(args.runs, argv)
             ok = wall < target and (mb_target is None or one < mb_target)
             judged = f"time and <{mb_target:.0f} MB of one process" if mb_target else "time"
