@@ -628,6 +628,60 @@ def _crypto(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, An
                    caps=(36, 16, 60))
 
 
+def _day(text: str) -> Optional[date]:
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _vulnerabilities(scan: Scan, _: Translate, pdf: bool) -> Dict[str, Any]:
+    """"Known vulnerabilities and end of life": what the offline database (cbom/vulndb) matched,
+    components ordered by their worst (severity, known exploit, score), and the age of that knowledge."""
+    from .vulndb import knowledge_line, report_rows
+
+    knowledge, stale = knowledge_line(scan)
+    locale = _locale.get()
+    today = _scan_date(scan)
+    rows = report_rows(scan)
+    eol: List[List[str]] = []
+    groups: List[Dict[str, Any]] = []
+    for row in rows:
+        for v in row.end_of_life:
+            end = _day(v.eol_date)
+            ago = (today - end).days if end else None
+            since = (_("{n} days ago", n=fmt_int(ago)) if ago is not None and ago >= 0 else
+                     _("in {n} days", n=fmt_int(-ago)) if ago is not None else "")
+            eol.append([row.component, v.cycle, locale.short_date(end) if end else v.eol_date, since, v.source])
+        if not row.vulnerabilities:
+            continue
+        cells = [[v.id, _(v.severity.value), _dec(v.score, 1) if v.score is not None else "",
+                  _("yes") if v.exploited else "", _gen(v.recommendation), locale.short_date(_day(v.published)),
+                  v.source, _gen(v.confidence) if v.confidence and v.confidence != "exact" else ""]
+                 for v in row.vulnerabilities]
+        groups.append({"component": clean(row.component), "count": fmt_int(len(cells)), "worst": row.worst.value,
+                       "exploited": fmt_int(row.exploited),
+                       "listing": listing(_, pdf, f"vulns-{len(groups) + 1}",
+                                          ["Identifier", "Severity", "Score", "Exploited", "Fix", "Published",
+                                           "Source", "Match"], cells,
+                                          caps=(20, 9, 5, 9, 40, 10, 14, 16), numeric=(2,))})
+    counts = {s.value: 0 for s in Severity}
+    for v in scan.vulnerabilities:
+        if v.kind.value != "end-of-life":
+            counts[v.severity.value] += 1
+    return {
+        "matched": bool(knowledge),
+        "knowledge": _gen(knowledge),
+        "stale": _gen(stale),
+        "components": fmt_int(len(groups)),
+        "total": fmt_int(sum(len(r.vulnerabilities) for r in rows)),
+        "severities": [{"key": k, "count": fmt_int(n)} for k, n in counts.items() if n],
+        "eol": listing(_, pdf, "eol", ["Component", "Release cycle", "End of support", "Since", "Source"], eol,
+                       caps=(44, 14, 14, 16, 16)),
+        "groups": groups,
+    }
+
+
 def _scan_date(scan: Scan) -> date:
     return scan.started.astimezone(timezone.utc).date()
 
@@ -673,7 +727,12 @@ def shorten(scan: Scan, limit: int = VALUE_LIMIT) -> Tuple[Scan, List[str]]:
                      for f in scan.findings)
     runs = tuple(replace(r, reason=s(r.reason, f"collector {r.name}: reason"),
                          gaps=tuple(s(g, f"collector {r.name}: gap") for g in r.gaps)) for r in scan.runs)
-    out = replace(scan, components=components, host=host, findings=findings, runs=runs,
+    vulns = tuple(replace(v, id=s(v.id, "vulnerability: id"), title=s(v.title, f"vulnerability {v.id[:40]}: title"),
+                          recommendation=s(v.recommendation, f"vulnerability {v.id[:40]}: recommendation"),
+                          source=s(v.source, f"vulnerability {v.id[:40]}: source"),
+                          cycle=s(v.cycle, f"vulnerability {v.id[:40]}: cycle"))
+                  for v in scan.vulnerabilities)
+    out = replace(scan, components=components, host=host, findings=findings, runs=runs, vulnerabilities=vulns,
                   operator=s(scan.operator, "operator"), properties=pairs(scan.properties, "scan"))
     if len(cut) > 20:
         cut = cut[:20] + [f"and {len(cut) - 20:,} more values"]
@@ -716,7 +775,10 @@ def _listing_title(key: str, _: Translate) -> str:
         return _("Installed software") + f" ({clean(key[3:])})"
     titles = {"runs": "Collection status", "hardware": "Devices", "firmware": "Firmware", "crypto": "Cryptographic assets",
               "interfaces": "Network interfaces", "services": "Listening services", "hosts": "Observed hosts",
-              "protocols": "Protocols", "talkers": "Flows", "conversations": "Flows"}
+              "protocols": "Protocols", "talkers": "Flows", "conversations": "Flows",
+              "eol": "End of life"}
+    if key.startswith("vulns-"):
+        return _("Known vulnerabilities")
     return _(titles.get(key, key))
 
 
@@ -759,6 +821,7 @@ def _build_view(scan: Scan, json_sha256: str, paper: str, pdf: bool, _: Translat
         "databases": _databases(scan, _),
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
         "crypto": _crypto(_, pdf, by_cat[Category.CRYPTO]),
+        "known": _vulnerabilities(scan, _, pdf),
         "cut": [clean(_gen(line)) for line in cut],
         "value_limit": VALUE_LIMIT,
     }

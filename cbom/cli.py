@@ -130,6 +130,7 @@ def build_parser(collector_classes: Sequence[Type[Collector]] = ()) -> argparse.
     r.add_argument("--format", type=_csv, default=["pdf", "html"], help="pdf,html (default both)")
     r.add_argument("--paper", choices=["A4", "Letter"], default="A4")
     r.add_argument("--lang", default="en", help="language of the report (a catalogue in templates/i18n/)")
+    _add_db_option(r)
 
     d = sub.add_parser("diff", help="what changed between two scans (exit 0 same, 1 different, 2 error)")
     d.add_argument("old")
@@ -139,6 +140,14 @@ def build_parser(collector_classes: Sequence[Type[Collector]] = ()) -> argparse.
     d.add_argument("--all", action="store_true", help="also compare volatile fields (times, counters)")
     d.add_argument("--force", action="store_true", help="diff even when the two scans are of different machines")
     d.add_argument("--lang", default="en", help="language of the diff (a catalogue in templates/i18n/)")
+
+    db = sub.add_parser("db", help="build or describe the offline vulnerability / end-of-life database")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    dbb = dbsub.add_parser("build", help="build DBDIR from WES-NG definitions.zip, endoflife.date, OSV, CSAF sources")
+    dbb.add_argument("sources", nargs="+", metavar="SOURCE", help="an upstream file or folder, as its publisher distributes it")
+    dbb.add_argument("-o", "--output", required=True, metavar="DBDIR", help="folder of the database (created if needed)")
+    dbi = dbsub.add_parser("info", help="what each source of DBDIR is, its date, licence and record count")
+    dbi.add_argument("dbdir", metavar="DBDIR")
 
     b = sub.add_parser("verify-bundle", help="check a USB bundle against its SHA256SUMS (0 intact, 1 altered, 2 unreadable)")
     b.add_argument("dir", nargs="?", default=None, help="bundle folder (default: the one this cbom runs from)")
@@ -166,6 +175,13 @@ def _add_output_options(p: argparse.ArgumentParser, writers: dict) -> None:
     p.add_argument("--lang", default="en", help="language of the HTML/PDF report (a catalogue in templates/i18n/)")
     p.add_argument("--collector-timeout", type=_seconds, default=None, metavar="S",
                    help="override every collector's time limit (seconds, above 0, at most a week)")
+    _add_db_option(p)
+
+
+def _add_db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="DBDIR", default=None,
+                   help="match against this offline vulnerability database (`cbom db build`); "
+                        "default: a db/ folder beside the cbom executable, when there is one")
 
 
 def _robust_streams() -> None:
@@ -308,6 +324,8 @@ def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
         from .diff import command
 
         return command(args)
+    if args.command == "db":
+        return cmd_db(args)
     if args.command == "verify-bundle":
         from .bundle import command as verify
 
@@ -337,7 +355,7 @@ def _safe(name: str) -> str:
 
 # Options of `scan`/`ingest` themselves; every other parsed value is a collector option.
 OWN_OPTIONS = {"command", "quiet", "verbose", "output", "format", "only", "skip", "operator", "site", "root",
-               "spec_version", "collector_timeout", "paper", "lang", "dir", "reports_dir"}
+               "spec_version", "collector_timeout", "paper", "lang", "dir", "reports_dir", "db"}
 
 
 def _check_formats(command: str, formats: Sequence[str]) -> bool:
@@ -419,6 +437,8 @@ def _scan_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]],
     # a 30 s capture and a whole inventory are not to be thrown away at the end.
     if not _check_report_options(args.command, args.format, args.lang):
         return EXIT_USAGE
+    if not _check_db(args):
+        return EXIT_USAGE
     renamed = ctx.recorded and not args.output  # the folder is named after the recorded machine's OS
     held: list = []  # the folder locks taken, released when done
     try:
@@ -469,6 +489,7 @@ def _run_and_write(args: argparse.Namespace, chosen: Sequence[Type[Collector]], 
             scan = runner.named_by_os(scan)
             if not args.output:
                 out_dir = Path(args.reports_dir) / f"{_safe(scan.host.name)}-{started:%Y%m%dT%H%M%SZ}"
+        scan = _with_knowledge(args, scan)
         document, schema_errors = output.build(scan, args.spec_version)
         unchecked = output.not_validated(args.spec_version)
         if unchecked:  # no validator loads here (Windows 8.1): the CBOM is written and says so
@@ -560,6 +581,11 @@ def _summary(scan, seconds: float) -> None:
     log.info("%d components (%s), %d findings in %.1f s",
              len(scan.components), ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none",
              len(scan.findings), seconds)
+    if scan.vulnerabilities:
+        eol = sum(1 for v in scan.vulnerabilities if v.kind.value == "end-of-life")
+        sev = Counter(v.severity.value for v in scan.vulnerabilities if v.kind.value != "end-of-life")
+        log.info("%d known vulnerabilities (%s), %d past end of life", len(scan.vulnerabilities) - eol,
+                 ", ".join(f"{n} {k}" for k, n in sev.most_common()) or "none", eol)
     not_ok = [r for r in scan.runs if r.status.value != "ok"]
     if not_ok:
         log.info("not fully collected:")
@@ -647,14 +673,25 @@ def cmd_report(args: argparse.Namespace) -> int:
     for note in notes:
         _say(args, f"cbom report: note: {clean(note, one_line=True)}")
     out_dir = Path(args.output) if args.output else Path(args.file).resolve().parent
-    # The PDF and HTML need the scan, not the JSON: the file's objects are let go before the
-    # layout process peaks (3,000 packages: the two processes together 176 -> 164 MB at most).
-    document = output.Document(scan, {}, "", file_sha256=hashlib.sha256(raw).hexdigest())
+    if not _check_db(args):
+        return EXIT_USAGE
+    matched = _with_knowledge(args, scan)
+    formats = list(args.format)
+    if matched is not scan:
+        # The matches are added to the CBOM, written beside the report: the SHA-256 on the report's
+        # cover is the one of a file that holds every figure of the report (a CBOM of its own).
+        document, _errors = output.build(matched, doc.get("specVersion") or cyclonedx.DEFAULT_SPEC)
+        formats = ["json"] + formats
+        _say(args, f"cbom report: the matches are added to {out_dir / output.JSON_NAME}")
+    else:
+        # The PDF and HTML need the scan, not the JSON: the file's objects are let go before the
+        # layout process peaks (3,000 packages: the two processes together 176 -> 164 MB at most).
+        document = output.Document(scan, {}, "", file_sha256=hashlib.sha256(raw).hexdigest())
     del raw, doc
     document.options.update(paper=args.paper, lang=args.lang)
     try:
         with output.lock(out_dir):
-            paths, problems = output.write(document, out_dir, args.format)
+            paths, problems = output.write(document, out_dir, formats)
     except OSError as exc:
         _say(args, f"cbom report: cannot write to {out_dir}: {exc.strerror or exc}")
         return EXIT_INCOMPLETE
@@ -663,3 +700,95 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return EXIT_INCOMPLETE if problems else EXIT_OK
+
+
+# --- offline vulnerability database (cbom/vulndb) -------------------------------------------------
+
+
+def _db_dir(args: argparse.Namespace) -> Optional[Path]:
+    """--db, else the bundle's db/ folder when present, else None (no matching)."""
+    from . import vulndb
+
+    if getattr(args, "db", None):
+        return Path(args.db)
+    return vulndb.default_dbdir()
+
+
+def _check_db(args: argparse.Namespace) -> bool:
+    """The database is checked before any collector runs: a wrong --db is a usage error."""
+    from . import vulndb
+
+    where = _db_dir(args)
+    if where is None:
+        return True
+    try:
+        vulndb.info(where)
+    except vulndb.DBError as exc:
+        log.error("cbom %s: --db: %s", args.command, exc)
+        return False
+    return True
+
+
+def _with_knowledge(args: argparse.Namespace, scan):
+    from . import vulndb
+
+    where = _db_dir(args)
+    if where is None:
+        return scan
+    t0 = time.monotonic()
+    try:
+        matched = vulndb.apply(scan, where)
+    except vulndb.DBError as exc:  # checked before the scan; a database removed meanwhile
+        log.error("cbom: %s: not matched", exc)
+        return scan
+    line, stale = vulndb.knowledge_line(matched)
+    log.info("matched against %s (%s): %d known vulnerabilities / end-of-life cycles in %.2f s",
+             where, line, len(matched.vulnerabilities), time.monotonic() - t0)
+    if stale:
+        log.warning("warning: %s", stale)
+    return matched
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """`cbom db build SOURCE... -o DBDIR` and `cbom db info DBDIR`."""
+    from . import vulndb
+
+    if args.db_command == "build":
+        t0 = time.monotonic()
+        try:
+            sources = vulndb.build([Path(s) for s in args.sources], Path(args.output))
+        except (vulndb.SourceError, vulndb.DBError) as exc:
+            print(f"cbom db build: {clean_line(exc)} (nothing written)", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            print(f"cbom db build: {clean_line(exc.strerror or exc)} (nothing written)", file=sys.stderr)
+            return EXIT_USAGE
+        for s in sources:
+            print(f"{s.kind:15s} {s.date or '-':10s} {s.records:8d} records  {clean_line(s.name)}  [{s.licence}]")
+        print(f"wrote {Path(args.output) / vulndb.DB_NAME} in {time.monotonic() - t0:.1f} s")
+        return EXIT_OK
+    if args.db_command == "info":
+        try:
+            info = vulndb.info(Path(args.dbdir))
+        except vulndb.DBError as exc:
+            print(f"cbom db info: {clean_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"database   {info.path}")
+        print(f"built      {info.built}")
+        age = info.age_days()
+        print(f"knowledge  as of {info.knowledge_date or 'unknown'}" + (f" ({age} days ago)" if age is not None else ""))
+        warning = vulndb.stale_warning(info.knowledge_date, datetime.now(timezone.utc).date())
+        if warning:
+            print(f"warning    {warning}")
+        for s in info.sources:
+            print(f"source     {s.kind:15s} {s.date or '-':10s} {s.records:8d} records  {clean_line(s.name)}  "
+                  f"licence {s.licence}  {s.url}  from {clean_line(s.path)}")
+        return EXIT_OK
+    print("cbom db: give an action: build or info", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def clean_line(value: object) -> str:
+    from .document import clean
+
+    return clean(value, one_line=True)

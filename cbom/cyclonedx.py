@@ -13,7 +13,11 @@ Mapping (all custom names in the `cbom:` namespace):
 - components: every Component, `cbom:category` first among its properties.
 - dependencies: Component.depends_on (e.g. firmware → the hardware it runs on).
 - vulnerabilities: Findings (source `cbom`, one rating with the severity,
-  evidence as `cbom:evidence` properties).
+  evidence as `cbom:evidence` properties), then the known vulnerabilities and end-of-life
+  cycles matched from the offline database (model.Vulnerability: source with name/url, rating
+  with severity/score/vector/method, `affects` with the version range, published/updated,
+  recommendation; `cbom:vuln:kind` tells them from findings when read back). The database's age
+  is in metadata.properties (`cbom:vulndb:knowledge-date`, `:built`, `:source`, `:stale`).
 """
 from __future__ import annotations
 
@@ -28,7 +32,8 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 from cbom import vocabulary as V
 
 from .model import (
-    Category, CollectorRun, Component, Conversation, Finding, Host, Kind, Scan, Severity, Status,
+    Category, CollectorRun, Component, Conversation, Finding, Host, Kind, Scan, Severity, Status, Vulnerability,
+    VulnKind,
 )
 
 DEFAULT_SPEC = "1.6"
@@ -178,6 +183,74 @@ def _finding_dict(f: Finding) -> Dict[str, Any]:
     return d
 
 
+def _datetime(day: str) -> str:
+    """ "2017-03-14" -> "2017-03-14T00:00:00Z" (CycloneDX dates are date-times); "" when not a date."""
+    if re.match(r"\d{4}-\d\d-\d\d$", day):
+        return day + "T00:00:00Z"
+    if re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$", day):
+        return day
+    return ""
+
+
+def _vers(v: Vulnerability, versions: Dict[str, str]) -> List[Dict[str, Any]]:
+    """`affects[].versions`: the affected component's own version, and the source's range (VERS) when known."""
+    out = []
+    for ref in v.refs:
+        entry: Dict[str, Any] = {"ref": ref}
+        vs: List[Dict[str, str]] = []
+        if versions.get(ref):
+            vs.append({"version": versions[ref][:1024], "status": "affected"})
+        if v.vers and len(v.vers) <= 4096:
+            vs.append({"range": v.vers, "status": "affected"})
+        if vs:
+            entry["versions"] = vs
+        out.append(entry)
+    return out
+
+
+def _vulnerability_dict(v: Vulnerability, versions: Dict[str, str]) -> Dict[str, Any]:
+    rating: Dict[str, Any] = {"source": {"name": v.source}, "severity": v.severity.value, "method": v.method or "other"}
+    if v.score is not None:
+        rating["score"] = v.score
+    if v.vector:
+        rating["vector"] = v.vector
+    d: Dict[str, Any] = {"bom-ref": make_vuln_ref(v), "id": v.id, "source": {"name": v.source}}
+    if v.source_url:
+        d["source"]["url"] = v.source_url
+    d["ratings"] = [rating]
+    if v.title:
+        d["description"] = v.title
+    if v.detail:
+        d["detail"] = v.detail
+    if v.recommendation:
+        d["recommendation"] = v.recommendation
+    for key, value in (("published", v.published), ("updated", v.updated)):
+        if _datetime(value):
+            d[key] = _datetime(value)
+    if v.refs:
+        d["affects"] = _vers(v, versions)
+    props = [(V.VULN_KIND, v.kind.value)]
+    if v.affected:
+        props.append((V.VULN_AFFECTED, v.affected))
+    if v.exploited:
+        props.append((V.VULN_EXPLOITED, "true"))
+    if v.confidence:
+        props.append((V.VULN_CONFIDENCE, v.confidence))
+    if v.eol_date:
+        props.append((V.VULN_EOL_DATE, v.eol_date))
+    if v.cycle:
+        props.append((V.VULN_CYCLE, v.cycle))
+    props.extend((V.VULN_ALIAS, a) for a in v.aliases)
+    d["properties"] = _props(props)
+    return d
+
+
+def make_vuln_ref(v: Vulnerability) -> str:
+    from .model import make_ref
+
+    return make_ref("vulnerability", v.source, v.id, *v.refs)
+
+
 def to_dict(scan: Scan, spec: str = DEFAULT_SPEC) -> Dict[str, Any]:
     """The CycloneDX document (as plain JSON-able dicts) for `scan`."""
     if spec not in SPECS:
@@ -210,8 +283,10 @@ def to_dict(scan: Scan, spec: str = DEFAULT_SPEC) -> Dict[str, Any]:
     deps = [{"ref": c.ref, "dependsOn": list(c.depends_on)} for c in scan.components if c.depends_on]
     if deps:
         doc["dependencies"] = deps
-    if scan.findings:
-        doc["vulnerabilities"] = [_finding_dict(f) for f in scan.findings]
+    if scan.findings or scan.vulnerabilities:
+        versions = {c.ref: c.version for c in scan.components}
+        doc["vulnerabilities"] = [_finding_dict(f) for f in scan.findings] + \
+            [_vulnerability_dict(v, versions) for v in scan.vulnerabilities]
     return doc
 
 
@@ -554,7 +629,12 @@ def read_dict(doc: Any, source: str = "document", like: Optional[Tuple[Any, Scan
                 deps[ref] = tuple(r.texts(d, "dependsOn", at))
         known = _known_components(*like) if like else {}
         components = tuple(_known(known, c, deps) or _read_component(r, c, where, deps) for c, where in _flatten(r, doc))
-        findings = tuple(_read_finding(r, v, at) for at, v in r.entries(doc, "vulnerabilities", "", strict=True))
+        entries = r.entries(doc, "vulnerabilities", "", strict=True)
+        # a known vulnerability (model.Vulnerability) carries cbom:vuln:kind; a Finding does not
+        is_known = [any(isinstance(p, dict) and p.get("name") == V.VULN_KIND for p in (v.get("properties") or []))
+                    for _at, v in entries]
+        findings = tuple(_read_finding(r, v, at) for (at, v), k in zip(entries, is_known) if not k)
+        vulnerabilities = tuple(_read_vulnerability(r, v, at) for (at, v), k in zip(entries, is_known) if k)
         scan = Scan(
             id=r.text(doc, "serialNumber", ""),
             started=_started(meta.get("timestamp")),
@@ -564,6 +644,7 @@ def read_dict(doc: Any, source: str = "document", like: Optional[Tuple[Any, Scan
             finished=finished,
             components=components,
             findings=findings,
+            vulnerabilities=vulnerabilities,
             runs=runs,
             properties=tuple(rest),
         )
@@ -778,4 +859,50 @@ def _read_finding(r: _Reader, d: Dict[str, Any], where: str) -> Finding:
         refs=tuple(x for x in (r.text(a, "ref", at) for at, a in r.entries(d, "affects", where)) if x),
         collector=next((v for k, v in props if k == V.FINDING_COLLECTOR), ""),
         ref=r.text(d, "bom-ref", where),
+    )
+
+
+def _read_vulnerability(r: _Reader, d: Dict[str, Any], where: str) -> Vulnerability:
+    ratings = r.objects(d, "ratings", where)
+    rating = ratings[0] if ratings else {}
+    at = f"{where}.ratings[0]"
+    try:
+        sev = Severity(r.text(rating, "severity", at) or "unknown")
+    except ValueError:
+        r.note(f"{at}.severity", rating.get("severity"), "a CycloneDX severity")
+        sev = Severity.UNKNOWN
+    score = rating.get("score")
+    props = r.properties(d, where)
+    pd: Dict[str, str] = {}
+    for k, v in props:
+        pd.setdefault(k, v)
+    try:
+        kind = VulnKind(pd.get(V.VULN_KIND, VulnKind.VULNERABILITY.value))
+    except ValueError:
+        r.note(f"{where}.properties", pd.get(V.VULN_KIND), "a cbom vulnerability kind")
+        kind = VulnKind.VULNERABILITY
+    source = r.obj(d, "source", where)
+    return Vulnerability(
+        id=r.text(d, "id", where),
+        source=r.text(source, "name", f"{where}.source"),
+        source_url=r.text(source, "url", f"{where}.source"),
+        kind=kind,
+        severity=sev,
+        score=float(score) if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+        vector=r.text(rating, "vector", at),
+        method=r.text(rating, "method", at),
+        title=r.text(d, "description", where),
+        detail=r.text(d, "detail", where),
+        refs=tuple(x for x in (r.text(a, "ref", at2) for at2, a in r.entries(d, "affects", where)) if x),
+        affected=pd.get(V.VULN_AFFECTED, ""),
+        published=r.text(d, "published", where)[:10],
+        updated=r.text(d, "updated", where)[:10],
+        recommendation=r.text(d, "recommendation", where),
+        exploited=pd.get(V.VULN_EXPLOITED) == "true",
+        confidence=pd.get(V.VULN_CONFIDENCE, ""),
+        eol_date=pd.get(V.VULN_EOL_DATE, ""),
+        cycle=pd.get(V.VULN_CYCLE, ""),
+        aliases=tuple(v for k, v in props if k == V.VULN_ALIAS),
+        vers=next((r.text(x, "range", at2) for at2, a in r.entries(d, "affects", where)[:1]
+                   for _at3, x in r.entries(a, "versions", at2) if x.get("range")), ""),
     )

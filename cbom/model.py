@@ -157,6 +157,48 @@ class Finding:
         return list(Severity).index(self.severity)
 
 
+class VulnKind(str, Enum):
+    """What a matched piece of offline knowledge says about a component."""
+
+    VULNERABILITY = "vulnerability"  # a published advisory (CVE, GHSA, OSV, CSAF) applies
+    END_OF_LIFE = "end-of-life"  # the component's release cycle is out of support
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """A known vulnerability or end of life matched from the offline database (cbom/vulndb).
+
+    Distinct from `Finding` (what cbom itself observed): this is what a publisher states,
+    with the publisher named in `source` and the reason of the match in `matched`.
+    """
+
+    id: str  # "CVE-2017-0144", "GHSA-…", "PYSEC-…", "EOL-windows-5-sp3"
+    source: str  # publisher: "WES-NG", "OSV", "endoflife.date", "CISA ICS (CSAF)"
+    source_url: str = ""
+    kind: VulnKind = VulnKind.VULNERABILITY
+    severity: Severity = Severity.UNKNOWN
+    score: Optional[float] = None  # CVSS base score when the source gives one
+    vector: str = ""  # CVSS vector when the source gives one
+    method: str = ""  # CycloneDX rating method: CVSSv2, CVSSv3, CVSSv31, CVSSv4, other
+    title: str = ""
+    detail: str = ""
+    refs: Tuple[str, ...] = ()  # bom-refs of the affected components
+    affected: str = ""  # the affected version range as the source states it (vers: or text)
+    published: str = ""  # ISO 8601 date
+    updated: str = ""
+    recommendation: str = ""  # e.g. "Install KB5034441", "Upgrade to 2.31.0"
+    exploited: bool = False  # the source lists a public exploit / known exploitation
+    confidence: str = ""  # "exact" (identifier match) or "name/version text" (CSAF by name)
+    eol_date: str = ""  # END_OF_LIFE: the cycle's end of support, ISO date
+    cycle: str = ""  # END_OF_LIFE: the release cycle (endoflife.date "releaseCycle")
+    aliases: Tuple[str, ...] = ()
+    vers: str = ""  # the affected range in the package-url VERS syntax, when it can be stated exactly
+
+    @property
+    def severity_rank(self) -> int:
+        return list(Severity).index(self.severity)
+
+
 @dataclass(frozen=True)
 class Gap:
     """Something a collector could not collect, and why (makes its run `partial`)."""
@@ -233,6 +275,8 @@ class Scan:
     findings: Tuple[Finding, ...] = ()
     runs: Tuple[CollectorRun, ...] = ()
     properties: Props = ()  # document-level facts (site, root, command line…)
+    # known vulnerabilities and end of life matched from an offline database (cbom/vulndb)
+    vulnerabilities: Tuple[Vulnerability, ...] = ()
 
     def by_category(self, category: Category) -> Tuple[Component, ...]:
         return tuple(c for c in self.components if c.category == category)

@@ -343,3 +343,18 @@ def capture_cap_hit_property(table: str) -> str:
 def capture_malformed_property(proto: str) -> str:
     """`cbom:capture:malformed:<proto>`: PDUs of protocol `proto` that were cut or garbled."""
     return CAPTURE_MALFORMED_PREFIX + proto
+
+
+# --- offline vulnerability database (cbom/vulndb) ------------------------------------------------
+# metadata.properties of a scan matched with `--db`, and the properties of its known vulnerabilities.
+VULNDB_KNOWLEDGE_DATE = "cbom:vulndb:knowledge-date"  # ISO date of the database's oldest source
+VULNDB_BUILT = "cbom:vulndb:built"  # when `cbom db build` made it (ISO 8601 UTC)
+VULNDB_SOURCE = "cbom:vulndb:source"  # one per source: "kind|date|records|licence|name"
+VULNDB_STALE = "cbom:vulndb:stale"  # the one-line warning of a database older than the threshold
+VULN_KIND = "cbom:vuln:kind"  # vulnerability or end-of-life (tells a known vulnerability from a finding)
+VULN_AFFECTED = "cbom:vuln:affected"  # the affected product / version range as the source states it
+VULN_EXPLOITED = "cbom:vuln:exploited"  # "true" when the source lists a public exploit
+VULN_CONFIDENCE = "cbom:vuln:confidence"  # "exact", or "name/version text" (CSAF matched by names)
+VULN_EOL_DATE = "cbom:vuln:eol-date"  # end-of-life: the cycle's end of support (ISO date)
+VULN_CYCLE = "cbom:vuln:cycle"  # end-of-life: endoflife.date releaseCycle
+VULN_ALIAS = "cbom:vuln:alias"  # one per alias (CVE of an OSV record)

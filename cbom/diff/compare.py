@@ -273,5 +273,22 @@ def diff_scans(old: Scan, new: Scan, include_volatile: bool = False,
     f_removed = tuple(sorted((f for r, f in fo.items() if r not in fn), key=lambda f: (f.severity_rank, f.id)))
     notable.extend(finding_notables(f_added))
     notes.extend(_run_notes(old, new))
+    vulns, note = _vulnerability_changes(old, new)
+    notes.extend([note] if note else [])
     return Diff(so, sn, tuple(cats), tuple(ordered(notable)), tuple(host), f_added, f_removed,
-                tuple(sorted(duplicates)), tuple(notes), include_volatile)
+                tuple(sorted(duplicates)), tuple(notes), include_volatile, vulns)
+
+
+def _vulnerability_changes(old: Scan, new: Scan) -> Tuple[Tuple[object, ...], str]:
+    """Known vulnerabilities fixed and introduced when both scans were matched against an offline
+    database (cbom.vulndb); else none, and a note when only one of them was."""
+    from ..vulndb import knowledge_line, vulnerability_changes
+
+    matched = bool(knowledge_line(old)[0]), bool(knowledge_line(new)[0])
+    if all(matched):
+        return tuple(vulnerability_changes(old, new)), ""
+    if any(matched):
+        which = "OLD" if matched[0] else "NEW"
+        return (), (f"known vulnerabilities not compared: only {which} was matched against a vulnerability "
+                    "database (cbom scan/ingest/report --db)")
+    return (), ""

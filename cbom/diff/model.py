@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Tuple
 
 from ..model import Category, Component, Finding, Scan, Severity
 
@@ -92,12 +92,14 @@ class Diff:
     duplicates: Tuple[Tuple[str, str, str, str, int], ...] = ()  # side, category, identity, version, count
     notes: Tuple[str, ...] = ()
     include_volatile: bool = False
+    # known vulnerabilities fixed and introduced (cbom.vulndb.VulnChange), when both scans were matched
+    vulnerabilities: Tuple[Any, ...] = ()
 
     @property
     def identical(self) -> bool:
         """No difference at all (exit code 0)."""
         return not (
-            self.notable or self.host or self.findings_added or self.findings_removed
+            self.notable or self.host or self.findings_added or self.findings_removed or self.vulnerabilities
             or any(not c.empty for c in self.categories)
         )
 

@@ -16,6 +16,7 @@ JSON diff schema (`--format json`, `"schema": "cbom-diff/1"`; keys always presen
       "host": [FieldChange, ...],             # the machine itself (metadata.component)
       "categories": [CategoryDiff, ...],      # every category present in either file, model order
       "findings": {"added": [Finding, ...], "removed": [Finding, ...]},
+      "vulnerabilities": {"fixed": [Vuln, ...], "introduced": [Vuln, ...]},  # both scans matched (--db)
       "duplicates": [{"side": "old"|"new", "category": str, "identity": str, "version": str, "count": int}],
       "notes": [str, ...]                     # e.g. categories not compared, collectors that failed
     }
@@ -36,6 +37,7 @@ JSON diff schema (`--format json`, `"schema": "cbom-diff/1"`; keys always presen
                   # field is a component field ("version", "manufacturer", "hashes", …) or
                   # "property:<name>" (multi-valued properties joined with ", ")
     Finding     = {"id": str, "severity": str, "title": str, "bom-ref": str}
+    Vuln        = {"id": str, "severity": str, "title": str, "component": str, "bom-ref": str}
 
 `version.change`: `upgrade`/`downgrade` by the ecosystem's order; `rebuild` when
 the version orders equal (or differs only by a Debian `+bN` binNMU suffix) but the
@@ -121,6 +123,10 @@ def to_json(d: Diff) -> Dict[str, Any]:
         "categories": cats,
         "findings": {"added": [finding(f) for f in d.findings_added],
                      "removed": [finding(f) for f in d.findings_removed]},
+        "vulnerabilities": {change: [{"id": v.id, "severity": v.severity.value, "title": v.title,
+                                      "component": v.component, "bom-ref": v.ref}
+                                     for v in d.vulnerabilities if v.change == change]
+                            for change in ("fixed", "introduced")},
         "duplicates": [{"side": s, "category": c, "identity": i, "version": v, "count": n}
                        for s, c, i, v, n in d.duplicates],
         "notes": list(d.notes),
@@ -257,6 +263,14 @@ def text_lines(d: Diff, t: Optional[i18n.Translator] = None) -> List[str]:
             for fd in findings:
                 lines.append(f"  {sign} {t(fd.severity.value).upper():<8} "
                              + t("{id}: {title}", id=fd.id, title=_short_tr(t, t.generated(fd.title), 80)))
+        lines.append("")
+    if d.vulnerabilities:
+        lines.append(t("Known vulnerabilities"))
+        for v in d.vulnerabilities:
+            sign = "-" if v.change == "fixed" else "+"
+            lines.append(f"  {sign} {t(v.severity.value).upper():<8} "
+                         + t("{id} ({change}) in {component}", id=v.id, change=t(v.change),
+                             component=_short(v.component, 60)))
         lines.append("")
     if d.duplicates:
         lines.append(t("Duplicated components (listed more than once in one file)"))
