@@ -274,6 +274,8 @@ SECTION_AREAS = {
     "software": ("software",),
     "network": ("network",),
     "observed": ("capture",),
+    "posture": ("posture",),
+    "crypto": ("crypto",),
 }
 
 CATEGORY_LABELS = {
@@ -286,6 +288,7 @@ CATEGORY_LABELS = {
     Category.OBSERVED_HOST: "Observed hosts",
     Category.OBSERVED_PROTOCOL: "Observed protocols",
     Category.CRYPTO: "Cryptographic assets",
+    Category.POSTURE: "Security posture",
 }
 
 # Host facts shown in a section of their own (everything else is a machine fact under Hardware).
@@ -433,7 +436,7 @@ def _machine_facts(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
              (_("Serial number"), clean(scan.host.serial))]
     facts = [(k, v) for k, v in facts if v]
     facts += [(clean(_label(k)), clean(v)) for k, v in scan.host.properties
-              if k not in claimed and not k.startswith(V.CAPTURE_PREFIX)]
+              if k not in claimed and not k.startswith((V.CAPTURE_PREFIX, V.POSTURE_FACT_PREFIX))]
     return facts
 
 
@@ -622,10 +625,44 @@ def _databases(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
     return databases
 
 
-def _crypto(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any]:
-    """The cryptographic assets."""
-    return listing(_, pdf, "crypto", ["Name", "Version", "Details"], [[c.name, c.version, _details(c)] for c in comps],
-                   caps=(36, 16, 60))
+# PDF column caps of the posture and crypto tables (cbom.posture_view), and those whose last column
+# (a fingerprint, a file) is printed on a line of its own under its row.
+TABLE_CAPS = {
+    "accounts": (18, 6, 6, 9, 10, 14, 28, 18), "groups": (18, 7, 16, 60), "startup": (30, 10, 14, 10, 44, 60),
+    "serial": (12, 16, 10, 5, 14), "settings": (48, 60), "certificates": (30, 34, 10, 10, 22, 9, 12, 95),
+    "keys": (26, 12, 14, 5, 22, 50, 95), "libraries": (24, 14, 60), "algorithms": (28, 18, 18, 10),
+}
+DETAIL_LAST = {"startup", "certificates", "keys"}
+
+
+def _tables(_: Translate, pdf: bool, tables: Sequence[Any]) -> List[Dict[str, Any]]:
+    """Sub-sections made by cbom.posture_view (a title, columns, rows of plain text), as listings.
+    Only cbom's own words are translated (the table's `words` columns and `word_cells`); a collected
+    value (an account, a unit, a path, a certificate's name) stays as collected, even one that reads
+    like a text of the catalogue."""
+    def cell(t: Any, i: int, j: int, text: str) -> str:
+        return _gen(text) if j in t.words or (i, j) in t.word_cells else text
+
+    return [{"key": t.key, "title": _(t.title), "count": fmt_int(len(t.rows)),
+             "listing": listing(_, pdf, t.key, list(t.columns),
+                                [[cell(t, i, j, text) for j, text in enumerate(row)] for i, row in enumerate(t.rows)],
+                                caps=TABLE_CAPS.get(t.key) or [24] * len(t.columns),
+                                detail_line=t.key in DETAIL_LAST, force_lines=t.key in DETAIL_LAST)}
+            for t in tables]
+
+
+def _crypto(_: Translate, pdf: bool, scan: Scan) -> List[Dict[str, Any]]:
+    """The cryptographic assets: certificates, keys (never their secret part), libraries, algorithms."""
+    from .posture_view import cryptographic_assets
+
+    return _tables(_, pdf, cryptographic_assets(scan))
+
+
+def _posture(_: Translate, pdf: bool, scan: Scan) -> List[Dict[str, Any]]:
+    """Accounts, groups, what starts by itself, serial ports and the machine's security settings."""
+    from .posture_view import security_posture
+
+    return _tables(_, pdf, security_posture(scan))
 
 
 def _day(text: str) -> Optional[date]:
@@ -773,7 +810,10 @@ def _listing_title(key: str, _: Translate) -> str:
     """The section a listing (by its key) is printed in, for the cover's list of shortened listings."""
     if key.startswith("sw-"):
         return _("Installed software") + f" ({clean(key[3:])})"
-    titles = {"runs": "Collection status", "hardware": "Devices", "firmware": "Firmware", "crypto": "Cryptographic assets",
+    titles = {"runs": "Collection status", "hardware": "Devices", "firmware": "Firmware",
+              "certificates": "Cryptographic assets", "keys": "Cryptographic assets", "libraries": "Cryptographic assets",
+              "algorithms": "Cryptographic assets", "accounts": "Security posture", "groups": "Security posture",
+              "startup": "Security posture", "serial": "Security posture", "settings": "Security posture",
               "interfaces": "Network interfaces", "services": "Listening services", "hosts": "Observed hosts",
               "protocols": "Protocols", "talkers": "Flows", "conversations": "Flows",
               "eol": "End of life"}
@@ -820,7 +860,8 @@ def _build_view(scan: Scan, json_sha256: str, paper: str, pdf: bool, _: Translat
         "facts": [(clean(_label(k)), clean(v)) for k, v in scan.properties],
         "databases": _databases(scan, _),
         "not_ok": {s: _status_for(scan, s) for s in SECTION_AREAS},
-        "crypto": _crypto(_, pdf, by_cat[Category.CRYPTO]),
+        "crypto": _crypto(_, pdf, scan),
+        "posture": _posture(_, pdf, scan),
         "known": _vulnerabilities(scan, _, pdf),
         "cut": [clean(_gen(line)) for line in cut],
         "value_limit": VALUE_LIMIT,

@@ -31,6 +31,7 @@ from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from cbom import vocabulary as V
 
+from .crypto_props import crypto_properties
 from .model import (
     Category, CollectorRun, Component, Conversation, Finding, Host, Kind, Scan, Severity, Status, Vulnerability,
     VulnKind,
@@ -103,6 +104,9 @@ def component_dict(c: Component) -> Dict[str, Any]:
         d["cpe"] = c.cpe
     if c.purl:
         d["purl"] = c.purl
+    crypto = crypto_properties(c)  # CycloneDX 1.6 cryptoProperties, from the asset's cbom:crypto:* properties
+    if crypto:
+        d["cryptoProperties"] = crypto
     d["properties"] = _props(((V.CATEGORY, c.category.value),) + c.properties
                              + tuple(conversation_property(t) for t in c.conversations))
     return d

@@ -26,6 +26,7 @@ class Category(str, Enum):
     OBSERVED_HOST = "observed-host"
     OBSERVED_PROTOCOL = "observed-protocol"
     CRYPTO = "crypto"
+    POSTURE = "security-posture"  # accounts, groups, what starts by itself (collectors/posture)
 
 
 class Kind(str, Enum):

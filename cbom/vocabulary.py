@@ -344,6 +344,84 @@ def capture_malformed_property(proto: str) -> str:
     """`cbom:capture:malformed:<proto>`: PDUs of protocol `proto` that were cut or garbled."""
     return CAPTURE_MALFORMED_PREFIX + proto
 
+# --- cryptographic assets ------------------------------------------------------------------------
+# collectors/crypto: certificates, SSH keys, private-key files, algorithms (category crypto). The
+# CycloneDX 1.6 `cryptoProperties` object is built from these by cbom/crypto_props.py.
+CRYPTO_ASSET_TYPE = "cbom:crypto:asset-type"  # certificate, related-crypto-material, algorithm, protocol
+CRYPTO_PATH = "cbom:crypto:path"  # one per file holding the asset
+CRYPTO_STORE = "cbom:crypto:store"  # system-trust, local-trust, service, ssh-host, ssh-authorized, key-file
+CRYPTO_LOCAL_ANCHOR = "cbom:crypto:local-anchor"  # "true": a trust anchor added on this machine
+CRYPTO_FINGERPRINT_SHA256 = "cbom:crypto:fingerprint-sha256"  # hex (X.509) or OpenSSH "SHA256:…" form
+CRYPTO_KEY_ALGORITHM = "cbom:crypto:key-algorithm"  # RSA, EC, Ed25519, ssh-rsa…
+CRYPTO_KEY_SIZE = "cbom:crypto:key-size"  # bits
+CRYPTO_CURVE = "cbom:crypto:curve"
+CRYPTO_MATERIAL_TYPE = "cbom:crypto:material-type"  # public-key, private-key (never its value)
+CRYPTO_KEY_FORMAT = "cbom:crypto:key-format"  # PEM label or OpenSSH key type line
+CRYPTO_ALGORITHM_REF = "cbom:crypto:algorithm-ref"  # ref of the algorithm component of a key
+CRYPTO_ACCOUNT = "cbom:crypto:account"  # the account an authorized key lets in
+CRYPTO_KEY_OPTIONS = "cbom:crypto:key-options"  # authorized_keys options (from=, command=…)
+CRYPTO_REFERENCED_BY = "cbom:crypto:referenced-by"  # the service configuration naming the file
+CRYPTO_FINGERPRINT = "cbom:crypto:fingerprint"  # an OpenPGP key's fingerprint (v4 SHA-1, v6 SHA-256), hex
+CRYPTO_CREATED = "cbom:crypto:created"  # ISO 8601 UTC
+CRYPTO_EXPIRES = "cbom:crypto:expires"  # ISO 8601 UTC
+CRYPTO_TRUST_SCOPE = "cbom:crypto:trust-scope"  # a package-signing key: all-repositories or signed-by
+# Software outside the package managers (collectors/software/_extra.py): where the package lies.
+PACKAGE_PATH = "cbom:package:path"
+CRYPTO_PRIMITIVE = "cbom:crypto:primitive"  # algorithm: signature, pke, hash…
+CRYPTO_OID = "cbom:crypto:oid"
+CRYPTO_PARAMETER_SET = "cbom:crypto:parameter-set"  # algorithm: key size or curve
+CERT_SUBJECT = "cbom:cert:subject"  # RFC 4514
+CERT_ISSUER = "cbom:cert:issuer"
+CERT_SERIAL = "cbom:cert:serial"  # hex
+CERT_NOT_BEFORE = "cbom:cert:not-before"  # ISO 8601 UTC
+CERT_NOT_AFTER = "cbom:cert:not-after"
+CERT_SIGNATURE_ALGORITHM = "cbom:cert:signature-algorithm"  # OpenSSL long name
+CERT_SIGNATURE_ALGORITHM_REF = "cbom:cert:signature-algorithm-ref"  # ref of its algorithm component
+CERT_FORMAT = "cbom:cert:format"  # X.509
+CERT_EXTENSION = "cbom:cert:extension"  # crt, pem, der…
+CERT_CA = "cbom:cert:ca"  # true / false (basicConstraints)
+CERT_SELF_SIGNED = "cbom:cert:self-signed"  # true / false
+CERT_VERSION = "cbom:cert:version"
+
+# --- security posture ----------------------------------------------------------------------------
+# collectors/posture: accounts, groups, what starts by itself, serial ports; machine-wide settings
+# (sysctls, firewall, disk encryption, SSH server) are host facts under POSTURE_FACT_PREFIX.
+POSTURE_KIND = "cbom:posture:kind"  # account, group, startup
+ACCOUNT_UID = "cbom:account:uid"
+ACCOUNT_GID = "cbom:account:gid"
+ACCOUNT_HOME = "cbom:account:home"
+ACCOUNT_SHELL = "cbom:account:shell"
+ACCOUNT_LOGIN = "cbom:account:login"  # "true" when the shell allows an interactive logon
+ACCOUNT_PASSWORD = "cbom:account:password"  # set, locked, empty, none, unknown (never the hash)
+ACCOUNT_PASSWORD_CHANGED = "cbom:account:password-changed"  # ISO date
+ACCOUNT_PASSWORD_MAX_DAYS = "cbom:account:password-max-days"  # "never" when it does not expire
+ACCOUNT_EXPIRES = "cbom:account:expires"  # ISO date
+ACCOUNT_ADMIN = "cbom:account:admin"  # why it is an administrator: "uid 0", "group sudo", "sudoers"
+ACCOUNT_GROUP = "cbom:account:group"  # one per supplementary group
+ACCOUNT_SYSTEM = "cbom:account:system"  # "true" for a system (service) account
+ACCOUNT_LAST_LOGON = "cbom:account:last-logon"
+ACCOUNT_FULL_NAME = "cbom:account:full-name"
+GROUP_GID = "cbom:group:gid"
+GROUP_MEMBER = "cbom:group:member"  # one per member
+STARTUP_TYPE = "cbom:startup:type"  # systemd-service, systemd-timer, systemd-socket, sysv, cron, …
+STARTUP_WANTED_BY = "cbom:startup:wanted-by"  # the target or unit whose .wants/ enables it
+STARTUP_PATH = "cbom:startup:path"  # the unit, script or crontab file
+STARTUP_COMMAND = "cbom:startup:command"  # ExecStart, the cron command
+STARTUP_USER = "cbom:startup:user"
+STARTUP_SCHEDULE = "cbom:startup:schedule"  # cron spec, OnCalendar
+STARTUP_ORIGIN = "cbom:startup:origin"  # local (/etc/…) or vendor (/lib, /usr/lib)
+SERIAL_DEVICE = "cbom:serial:device"  # /dev/ttyS0
+SERIAL_UART = "cbom:serial:uart"  # 16550A
+SERIAL_PORT = "cbom:serial:port"  # I/O port or MMIO address
+SERIAL_IRQ = "cbom:serial:irq"
+POSTURE_FACT_PREFIX = "cbom:posture:"
+
+
+def posture_fact(name: str) -> str:
+    """`cbom:posture:<name>`: one machine-wide security setting (a sysctl key such as net.ipv4.ip_forward,
+    firewall, disk-encryption, sshd-permit-root-login…)."""
+    return POSTURE_FACT_PREFIX + name
+
 
 # --- offline vulnerability database (cbom/vulndb) ------------------------------------------------
 # metadata.properties of a scan matched with `--db`, and the properties of its known vulnerabilities.

@@ -5,7 +5,9 @@ pyproject.toml (a contract test keeps both lists equal); BUILTIN lists the same
 classes for a frozen build without installed metadata, whose entry script
 passes it to `cbom.cli.main` (the core never imports this package).
 """
-from . import capture, firmware, hardware, network, osinfo, recording, software
+from . import capture, crypto, firmware, hardware, network, osinfo, posture, recording, software
+from .software import _extra as software_extra
 
 BUILTIN = (*osinfo.COLLECTORS, *network.COLLECTORS, *hardware.COLLECTORS, *firmware.COLLECTORS,
-           *software.COLLECTORS, *recording.COLLECTORS, capture.CaptureCollector)
+           *software.COLLECTORS, *software_extra.COLLECTORS, *crypto.COLLECTORS, *posture.COLLECTORS, *recording.COLLECTORS,
+           capture.CaptureCollector)

@@ -546,8 +546,11 @@ def install_launchers(out: Path, src: Path, fields: Dict[str, str]) -> None:
 
 
 def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] = PYTHONS,
-          out: Path = DIST, measure_packed: bool = True, jobs: int = 6) -> dict:
-    """Build the whole bundle into `out` and return BUNDLE-INFO (also written into the bundle)."""
+          out: Path = DIST, measure_packed: bool = True, jobs: int = 6, db: Optional[Path] = None) -> dict:
+    """Build the whole bundle into `out` and return BUNDLE-INFO (also written into the bundle).
+
+    `db`: a folder made by `cbom db build`, put on the stick as db/ (covered by SHA256SUMS): cbom and
+    the launchers match every scan against it."""
     sys.path.insert(0, str(REPO))
     from cbom import __version__
     from cbom.bundle import MARKER, write_sums
@@ -603,6 +606,19 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
     copy_tree_dereferenced(frozen, staging / FROZEN_DIR)
     if frozen_win is not None:
         copy_tree_dereferenced(frozen_win, staging / WINDOWS_DIR)
+    vulndb_info: Optional[dict] = None
+    if db is not None:
+        from cbom import vulndb
+
+        try:
+            found = vulndb.info(db)
+        except vulndb.DBError as exc:
+            raise RuntimeError(f"--db {db}: {exc}") from None
+        (staging / "db").mkdir()
+        shutil.copy2(Path(found.path), staging / "db" / Path(found.path).name)
+        vulndb_info = {"knowledge_date": found.knowledge_date, "built": found.built,
+                       "sources": [f"{s.kind} {s.date} {s.records} records" for s in found.sources]}
+        log(f"vulnerability database: knowledge as of {found.knowledge_date} ({len(found.sources)} sources)")
     floor = glibc_floor(staging / FROZEN_DIR)
     runs_on, not_on = distro_support(floor)
     install_launchers(staging, src, {
@@ -622,6 +638,7 @@ def build(platforms: Sequence[str] = DEFAULT_PLATFORMS, pythons: Sequence[str] =
         "frozen": {"folder": FROZEN_DIR, "python": _venv_version(py),
                    "pyinstaller": PYINSTALLER.split("==")[1], "glibc_required": floor},
         "windows": windows,
+        "vulndb": vulndb_info,
         "wheelhouse": {"pythons": list(pythons), "platforms": list(platforms), "offline_install_check": checks,
                        "missing_wheels": problems},
         "templates_lookup": "frozen: <_MEIPASS>/templates (linux-x86_64/_internal/templates); "
@@ -662,6 +679,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--if-needed", action="store_true", help="do nothing when dist/cbom-usb is up to date")
     p.add_argument("--no-packed-size", action="store_true", help="skip measuring the .tar.gz size")
     p.add_argument("-j", "--jobs", type=int, default=6, help="parallel wheel downloads (targets)")
+    p.add_argument("--db", type=Path, help="a `cbom db build` folder to put on the stick as db/")
     args = p.parse_args(argv)
     platforms = [x for x in args.platforms.split(",") if x]
     pythons = [x for x in args.pythons.split(",") if x]
@@ -669,11 +687,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if bad:
         p.error(f"unknown platform(s) {','.join(bad)}")
     sys.dont_write_bytecode = True
-    if args.if_needed and is_up_to_date(DIST, platforms, pythons):
+    if args.if_needed and not args.db and is_up_to_date(DIST, platforms, pythons):
         log(f"{DIST} is up to date")
         return 0
     try:
-        build(platforms, pythons, DIST, measure_packed=not args.no_packed_size, jobs=args.jobs)
+        build(platforms, pythons, DIST, measure_packed=not args.no_packed_size, jobs=args.jobs, db=args.db)
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
         log(f"build failed: {exc}")
         return 1

@@ -304,7 +304,29 @@ def _protocol_added(c: Component) -> Rule:
             f"protocol never seen before: {c.name}" + (" (industrial)" if industrial else ""))
 
 
+# --- security posture and cryptographic assets (cbom.posture_view) ----------------------------------
+
+
+def _posture_added(c: Component) -> Optional[Rule]:
+    from ..posture_view import notable_change
+
+    return next(iter(notable_change(None, c)), None)
+
+
+def _posture_removed(c: Component) -> Optional[Rule]:
+    from ..posture_view import notable_change
+
+    return next(iter(notable_change(c, None)), None)
+
+
+def _posture_changed(ch: Change) -> List[Rule]:
+    from ..posture_view import notable_change
+
+    return notable_change(ch.old, ch.new)
+
+
 # --- the table --------------------------------------------------------------------------------------
+
 
 CATEGORIES: Dict[Category, CategoryRules] = {
     Category.SOFTWARE: CategoryRules(identities=_software_ids, compatible=_software_compatible),
@@ -338,7 +360,9 @@ CATEGORIES: Dict[Category, CategoryRules] = {
         extra=_mac_and_ip,
         added=lambda c: (Severity.MEDIUM, "CBOM-DIFF-NEW-HOST", f"new host on the network: {_host_label(c)}")),
     Category.OBSERVED_PROTOCOL: CategoryRules(identities=_protocol_ids, added=_protocol_added),
-    Category.CRYPTO: CategoryRules(downgrade=(Severity.MEDIUM, "CBOM-DIFF-CRYPTO-DOWNGRADE")),
+    Category.CRYPTO: CategoryRules(downgrade=(Severity.MEDIUM, "CBOM-DIFF-CRYPTO-DOWNGRADE"),
+                                   added=_posture_added, removed=_posture_removed, changed=_posture_changed),
+    Category.POSTURE: CategoryRules(added=_posture_added, removed=_posture_removed, changed=_posture_changed),
 }
 _DEFAULT = CategoryRules()
 

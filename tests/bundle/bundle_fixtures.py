@@ -7,6 +7,7 @@ import os
 import platform
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -53,18 +54,26 @@ def bundle() -> Path:
     from usb_bundle import build
 
     pys = wanted_pythons()
-    if build.is_up_to_date(DIST, PLATFORMS, pys):
+    if build.is_up_to_date(DIST, PLATFORMS, pys) and (DIST / "db" / "cbom-vulndb.sqlite").is_file():
         return DIST
     try:
         build.native_libs()
     except RuntimeError as exc:
         pytest.skip(str(exc))
+    # The stick carries an offline vulnerability database (db/): the real upstream slices of the
+    # vulndb tests (tests/fixtures/vulndb, provenance in its SOURCES.md), built with cbom itself.
+    from cbom import vulndb
+
+    db = Path(tempfile.mkdtemp(prefix="cbom-bundle-db-"))
+    fixtures = REPO / "tests" / "fixtures" / "vulndb"
+    vulndb.build([fixtures / "wesng" / "definitions.zip", fixtures / "endoflife", fixtures / "osv" / "pypi"], db)
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "usb_bundle.build", "--platforms", ",".join(PLATFORMS), "--pythons", ",".join(pys),
-         "--no-packed-size"],
+         "--no-packed-size", "--db", str(db)],
         cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
         env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"))
+    shutil.rmtree(db, ignore_errors=True)
     print(f"\nbundle built in {time.monotonic() - t0:.0f} s\n{proc.stdout[-3000:]}")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return DIST

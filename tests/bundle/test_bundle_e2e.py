@@ -16,6 +16,7 @@ import yaml
 
 from bundle_fixtures import bundle, bundle_info, chroot, host_python, python39  # noqa: F401 (fixtures)
 from cbom import validate
+from cbom import vocabulary as V
 from cbom.bundle import verify
 from conftest import is_root
 
@@ -173,6 +174,10 @@ def test_launcher_in_debian_root_verify_scan_and_tamper(bundle, chroot):
     assert f"reports are in /stick/reports/{reports[0].name}" in proc.stdout
     formats = formats_of(["unshare", "-n", "chroot", str(root), "/stick/linux-x86_64/cbom"])
     check_reports(reports[0], formats)
+    # The stick's db/ (usb_bundle/build --db, covered by SHA256SUMS) was used: its date is stated.
+    doc = json.loads((reports[0] / "cbom.cdx.json").read_text(encoding="utf-8"))
+    knowledge = [p["value"] for p in doc["metadata"].get("properties", []) if p["name"] == V.VULNDB_KNOWLEDGE_DATE]
+    assert knowledge and knowledge[0] == json.loads((stick / "BUNDLE-INFO.json").read_text())["vulndb"]["knowledge_date"]
 
     # Alter the stick: the launcher refuses to scan and cbom verify-bundle (which finds its bundle
     # from its own location) lists each change.

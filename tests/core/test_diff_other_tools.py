@@ -29,7 +29,7 @@ SYFT_OLD = FIX / "syft" / "dir-encoder-0d40f44.cdx.json"
 SYFT_NEW = FIX / "syft" / "dir-encoder-16433d6.cdx.json"
 TRIVY = FIX / "trivy" / "centos-7-cyclonedx.json"
 ABSENT = ("hardware, firmware, network-interface, listening-service, observed-host, "
-          "observed-protocol, crypto")
+          "observed-protocol, crypto, security-posture")
 
 
 def _cli(*argv: str, capsys) -> tuple:

@@ -45,8 +45,8 @@ pytestmark = [
 # A real CBOM (cbom ingest of a recorded Windows 10 machine): 10 components in four categories.
 SMALL = REPO / "tests" / "golden" / "ingest" / "windows-wesng-10-1809-precision-5530.json"
 TOC = ("Summary", "Collection status", "Hardware", "Firmware", "Operating system", "Installed software",
-       "Network interfaces and listening services", "Observed network", "Findings",
-       "Appendix: method, versions, glossary")
+       "Security posture", "Cryptographic assets", "Network interfaces and listening services", "Observed network",
+       "Known vulnerabilities and end of life", "Findings", "Appendix: method, versions, glossary")
 BANNER = "could not import some external libraries"
 # What Chromium or cbom's browser printing could leave in the system's temporary folder.
 TRACE = re.compile(r"^(\.org\.chromium\.|\.com\.google\.Chrome|\.com\.microsoft\.Edge|cbom-pdf-)")

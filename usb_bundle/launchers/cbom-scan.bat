@@ -66,6 +66,7 @@ if errorlevel 1 goto altered
 :exescan
 rem cbom makes reports\<host>-<UTC time>\ itself (--reports-dir): no clock arithmetic in cmd.
 if "%HASOUT%"=="0" set ARGS=--reports-dir "%HERE%reports" %ARGS%
+if exist "%HERE%db\cbom-vulndb.sqlite" set ARGS=--db "%HERE%db" %ARGS%
 "%EXE%" scan %ARGS%
 set "RC=%ERRORLEVEL%"
 goto done
@@ -142,6 +143,7 @@ if "%VERIFY%"=="1" (
 )
 
 if "%HASOUT%"=="0" set ARGS=--reports-dir "%HERE%reports" %ARGS%
+if exist "%HERE%db\cbom-vulndb.sqlite" set ARGS=--db "%HERE%db" %ARGS%
 "%VPY%" -m cbom scan %ARGS%
 set "RC=%ERRORLEVEL%"
 cd /d "%HERE%"

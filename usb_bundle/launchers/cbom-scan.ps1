@@ -48,6 +48,9 @@ foreach ($a in $args) {
 }
 $reports = Join-Path $here 'reports'
 if (-not $hasOutput) { $rest = @('--reports-dir', $reports) + $rest }
+# The stick's offline vulnerability database (db\, from usb_bundle/build --db); a --db given later wins.
+$db = Join-Path $here 'db'
+if (Test-Path (Join-Path $db 'cbom-vulndb.sqlite')) { $rest = @('--db', $db) + $rest }
 
 # The report folder a scan made (cbom names it <host>-<UTC time>): the newest one in reports\.
 function Show-Reports($rc) {

@@ -138,6 +138,11 @@ if [ "$has_output" = 0 ]; then
     fi
     set -- -o "$out" "$@"
 fi
+# The stick's offline vulnerability database (db/, from `usb_bundle/build --db`): named explicitly,
+# as cbom run from the wheelhouse is not beside it. A --db given by the user comes later and wins.
+if [ -f "$here/db/cbom-vulndb.sqlite" ]; then
+    set -- --db "$here/db" "$@"
+fi
 run_cbom scan "$@"
 rc=$?
 if [ "$has_output" = 0 ]; then
