@@ -17,6 +17,7 @@ starts one), `Child.pdf()` gives it the page and waits, killing its tree at the 
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import shutil
 import sys
@@ -38,6 +39,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 2
     # Before WeasyPrint loads: render._private_font_cache makes fontconfig's cache with mkdtemp.
     tempfile.tempdir = args[0]
+    # A short-lived process: without the cyclic collector, which walks WeasyPrint's objects again
+    # and again as they are made, loading and laying out take ~0.05-0.1 s less (1 and 3,000
+    # components); the peak memory measured the same (77/79 MB, 109/111 MB).
+    gc.disable()
     from .render import PdfEngine, ReportUnavailable, _weasyprint
 
     try:

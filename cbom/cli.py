@@ -283,13 +283,33 @@ class _Deferred:
         if self.received and exc[0] is None:
             raise KeyboardInterrupt
 
+def _pdf_asked(command: str, argv: Sequence[str]) -> bool:
+    """Whether this command line will write a PDF (its default formats, or a --format naming pdf), read
+    before argparse so that the PDF's layout process starts first; argparse still checks everything
+    (a wrong guess only starts a process that is stopped at exit)."""
+    if command not in ("scan", "ingest", "report"):
+        return False
+    formats = ""
+    for i, a in enumerate(argv):
+        if a == "--format" and i + 1 < len(argv):
+            formats = argv[i + 1]
+        elif a.startswith("--format="):
+            formats = a.split("=", 1)[1]
+    return "pdf" in formats.split(",") if formats else True
+
+
 def _main(argv: Optional[Sequence[str]], builtin: Sequence[type]) -> int:
     from .registry import load_collectors
 
     # Only scan, ingest and collectors use the collectors (and their options): the other commands
     # start without importing them (~40 ms of a `cbom report`).
-    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    words = [a for a in args_in if not a.startswith("-")]
     lean = bool(words) and words[0] in ("report", "diff", "validate", "verify-bundle")
+    if words and _pdf_asked(words[0], args_in):  # WeasyPrint loads while the rest of cbom starts
+        from .writers.pdf import prepare
+
+        prepare()
     classes, load_errors = ([], []) if lean else load_collectors(builtin)
     parser = build_parser(classes)
     try:

@@ -108,9 +108,19 @@ def security_posture(scan: Scan) -> Tuple[Table, ...]:
     )
 
 
+SELF_SIGNED = "self-signed"
+
+
+def _self_signed(c: Component) -> bool:
+    """Issuer and subject (the component's description, as crypto.linux writes it) are one name:
+    a root, whose issuer column would repeat its subject."""
+    return bool(c.description) and c.prop(V.CERT_ISSUER) == c.description
+
+
 def _cert_row(c: Component) -> Tuple[str, ...]:
     key = c.prop(V.CRYPTO_KEY_ALGORITHM) + (f" {c.prop(V.CRYPTO_KEY_SIZE)}" if c.prop(V.CRYPTO_KEY_SIZE) else "")
-    return (c.name, c.prop(V.CERT_ISSUER), c.prop(V.CERT_NOT_BEFORE)[:10], c.prop(V.CERT_NOT_AFTER)[:10],
+    issuer = SELF_SIGNED if _self_signed(c) else c.prop(V.CERT_ISSUER)
+    return (c.name, issuer, c.prop(V.CERT_NOT_BEFORE)[:10], c.prop(V.CERT_NOT_AFTER)[:10],
             c.prop(V.CERT_SIGNATURE_ALGORITHM), key, c.prop(V.CRYPTO_STORE), c.prop(V.CRYPTO_FINGERPRINT_SHA256))
 
 
@@ -140,7 +150,8 @@ def cryptographic_assets(scan: Scan) -> Tuple[Table, ...]:
     return (
         Table("certificates", "Certificates",
               ("Name", "Issuer", "Valid from", "Valid to", "Signature", "Key", "Store", "SHA-256"),
-              tuple(_cert_row(c) for c in certs), words=(6,)),
+              tuple(_cert_row(c) for c in certs), words=(6,),
+              word_cells=_cells(certs, 1, {i for i, c in enumerate(certs) if _self_signed(c)})),
         Table("keys", "Keys", ("Key", "Kind", "Algorithm", "Bits", "Account / trusted for", "Fingerprint", "File"),
               tuple((c.name, c.prop(V.CRYPTO_MATERIAL_TYPE), c.prop(V.CRYPTO_KEY_ALGORITHM) or c.prop(V.CRYPTO_KEY_FORMAT),
                      c.prop(V.CRYPTO_KEY_SIZE), c.prop(V.CRYPTO_ACCOUNT) or c.prop(V.CRYPTO_TRUST_SCOPE),

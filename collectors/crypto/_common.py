@@ -68,13 +68,13 @@ def pgp_key_findings(key: PgpKey, ref: str, paths: Sequence[str], now: datetime,
     """An expired trusted signing key (stale trust), a short RSA/DSA one (forgeable signatures)."""
     label = f"{key.user_id or key.fingerprint} ({key.fingerprint[-16:]})"
     if key.expires and key.expires < now:
-        yield Finding(id="CBOM-PGP-KEY-EXPIRED", title=f"expired package-signing key still trusted: {label}",
-                      severity=Severity.LOW, detail=f"expired {iso(key.expires)}", evidence=tuple(paths[:3]),
+        yield Finding(id="CBOM-PGP-KEY-EXPIRED", title="expired package-signing key still trusted",
+                      severity=Severity.LOW, detail=f"expired {iso(key.expires)}", evidence=(label, *paths[:3]),
                       refs=(ref,), collector=collector)
     if key.algorithm in ("RSA", "DSA", "ElGamal") and 0 < key.bits < MIN_RSA:
-        yield Finding(id="CBOM-PGP-WEAK-KEY", title=f"{key.algorithm} package-signing key of {key.bits} bits: {label}",
+        yield Finding(id="CBOM-PGP-WEAK-KEY", title=f"{key.algorithm} package-signing key of {key.bits} bits",
                       severity=Severity.MEDIUM, detail=f"below {MIN_RSA} bits (NIST SP 800-131A)",
-                      evidence=tuple(paths[:3]), refs=(ref,), collector=collector)
+                      evidence=(label, *paths[:3]), refs=(ref,), collector=collector)
 
 
 def library_component(name: str, version: str, path: str) -> Component:
@@ -127,30 +127,32 @@ def certificate_component(cert: Certificate, paths: Sequence[str], store: str, l
 def certificate_findings(cert: Certificate, ref: str, paths: Sequence[str], now: datetime, local: bool,
                          collector: str = COLLECTOR) -> Iterable[Finding]:
     """Expired or soon-expiring, weak signature digest, short RSA key, locally added trust anchor."""
-    where = tuple(paths[:3])
+    # The title names the kind of finding, the certificate is the first evidence line: the report
+    # then explains a kind once and lists its certificates (30 SHA-1 roots: one page, not ten).
     label = f"{cert.common_name} ({cert.sha256[:16]}…)"
+    where = (label, *paths[:3])
     if cert.not_after < now:
-        yield Finding(id="CBOM-CERT-EXPIRED", title=f"expired certificate: {label}",
+        yield Finding(id="CBOM-CERT-EXPIRED", title="expired certificate",
                       severity=Severity.LOW if cert.self_signed else Severity.MEDIUM,
                       detail=f"not valid after {iso(cert.not_after)}; subject {cert.subject}",
                       evidence=where, refs=(ref,), collector=collector)
     elif cert.not_after < now + SOON:
-        yield Finding(id="CBOM-CERT-EXPIRING", title=f"certificate expires within 30 days: {label}",
+        yield Finding(id="CBOM-CERT-EXPIRING", title="certificate expires within 30 days",
                       severity=Severity.LOW, detail=f"not valid after {iso(cert.not_after)}",
                       evidence=where, refs=(ref,), collector=collector)
     digest = _weak_digest(cert.signature_algorithm)
     if digest:
         # A root's self-signature is never checked by a verifier: weak there is low, elsewhere medium.
-        yield Finding(id="CBOM-CERT-WEAK-SIGNATURE", title=f"certificate signed with {digest.upper()}: {label}",
+        yield Finding(id="CBOM-CERT-WEAK-SIGNATURE", title=f"certificate signed with {digest.upper()}",
                       severity=Severity.LOW if cert.self_signed else Severity.MEDIUM,
                       detail=f"signature algorithm {cert.signature_algorithm}", evidence=where, refs=(ref,),
                       collector=collector)
     if cert.key_algorithm in ("RSA", "DSA") and 0 < cert.key_size < MIN_RSA:
-        yield Finding(id="CBOM-CERT-WEAK-KEY", title=f"{cert.key_algorithm} key of {cert.key_size} bits: {label}",
+        yield Finding(id="CBOM-CERT-WEAK-KEY", title=f"{cert.key_algorithm} key of {cert.key_size} bits",
                       severity=Severity.MEDIUM, detail=f"below {MIN_RSA} bits (NIST SP 800-131A)",
                       evidence=where, refs=(ref,), collector=collector)
     if local:
-        yield Finding(id="CBOM-CERT-LOCAL-ANCHOR", title=f"trust anchor added on this machine: {label}",
+        yield Finding(id="CBOM-CERT-LOCAL-ANCHOR", title="trust anchor added on this machine",
                       severity=Severity.INFO,
                       detail=f"subject {cert.subject}; every TLS connection of the machine trusts what it signs",
                       evidence=where, refs=(ref,), collector=collector)
