@@ -34,6 +34,17 @@ def _int(value: str) -> Optional[int]:
     return int(value) if value.isdigit() else None
 
 
+def _texts(component: Component, fields: Dict[str, str]) -> Dict[str, Any]:
+    """{CycloneDX field: value} of the properties (values of `fields`) the component has."""
+    return {key: component.prop(name) for key, name in fields.items() if component.prop(name)}
+
+
+def _dates(component: Component, fields: Dict[str, str]) -> Dict[str, Any]:
+    """As `_texts`, for date properties (only values in ISO 8601 form)."""
+    found = {key: _date(component.prop(name)) for key, name in fields.items()}
+    return {key: when for key, when in found.items() if when}
+
+
 def crypto_properties(component: Component) -> Optional[Dict[str, Any]]:
     """The `cryptoProperties` object of `component`, or None when it is not a cryptographic asset
     cbom described (no `cbom:crypto:asset-type` property, or another component type)."""
@@ -42,24 +53,13 @@ def crypto_properties(component: Component) -> Optional[Dict[str, Any]]:
         return None
     out: Dict[str, Any] = {}
     if asset == "certificate":
-        cert: Dict[str, Any] = {}
-        for key, name in (("subjectName", V.CERT_SUBJECT), ("issuerName", V.CERT_ISSUER)):
-            if component.prop(name):
-                cert[key] = component.prop(name)
-        for key, name in (("notValidBefore", V.CERT_NOT_BEFORE), ("notValidAfter", V.CERT_NOT_AFTER)):
-            when = _date(component.prop(name))
-            if when:
-                cert[key] = when
-        if component.prop(V.CERT_SIGNATURE_ALGORITHM_REF):
-            cert["signatureAlgorithmRef"] = component.prop(V.CERT_SIGNATURE_ALGORITHM_REF)
-        if component.prop(V.CRYPTO_ALGORITHM_REF):
-            # The schema's subjectPublicKeyRef names the key; cbom refers to the key's algorithm
-            # asset ("RSA-2048"), the one public-key fact a certificate store inventory holds.
-            cert["subjectPublicKeyRef"] = component.prop(V.CRYPTO_ALGORITHM_REF)
-        if component.prop(V.CERT_FORMAT):
-            cert["certificateFormat"] = component.prop(V.CERT_FORMAT)
-        if component.prop(V.CERT_EXTENSION):
-            cert["certificateExtension"] = component.prop(V.CERT_EXTENSION)
+        # The schema's subjectPublicKeyRef names the key; cbom refers to the key's algorithm asset
+        # ("RSA-2048"), the one public-key fact a certificate store inventory holds.
+        cert = {**_texts(component, {"subjectName": V.CERT_SUBJECT, "issuerName": V.CERT_ISSUER}),
+                **_dates(component, {"notValidBefore": V.CERT_NOT_BEFORE, "notValidAfter": V.CERT_NOT_AFTER}),
+                **_texts(component, {"signatureAlgorithmRef": V.CERT_SIGNATURE_ALGORITHM_REF,
+                                     "subjectPublicKeyRef": V.CRYPTO_ALGORITHM_REF,
+                                     "certificateFormat": V.CERT_FORMAT, "certificateExtension": V.CERT_EXTENSION})}
         out = {"assetType": "certificate", "certificateProperties": cert}
     elif asset == "related-crypto-material":
         material: Dict[str, Any] = {}
@@ -68,27 +68,19 @@ def crypto_properties(component: Component) -> Optional[Dict[str, Any]]:
         fingerprint = component.prop(V.CRYPTO_FINGERPRINT_SHA256) or component.prop(V.CRYPTO_FINGERPRINT)
         if fingerprint:
             material["id"] = fingerprint
-        for key, name in (("creationDate", V.CRYPTO_CREATED), ("expirationDate", V.CRYPTO_EXPIRES)):
-            when = _date(component.prop(name))
-            if when:
-                material[key] = when
-        if component.prop(V.CRYPTO_ALGORITHM_REF):
-            material["algorithmRef"] = component.prop(V.CRYPTO_ALGORITHM_REF)
+        material.update(_dates(component, {"creationDate": V.CRYPTO_CREATED, "expirationDate": V.CRYPTO_EXPIRES}))
+        material.update(_texts(component, {"algorithmRef": V.CRYPTO_ALGORITHM_REF}))
         size = _int(component.prop(V.CRYPTO_KEY_SIZE))
         if size is not None:
             material["size"] = size
-        if component.prop(V.CRYPTO_KEY_FORMAT):
-            material["format"] = component.prop(V.CRYPTO_KEY_FORMAT)
+        material.update(_texts(component, {"format": V.CRYPTO_KEY_FORMAT}))
         out = {"assetType": "related-crypto-material", "relatedCryptoMaterialProperties": material}
     elif asset == "algorithm":
         alg: Dict[str, Any] = {}
         primitive = component.prop(V.CRYPTO_PRIMITIVE)
         if primitive:
             alg["primitive"] = primitive if primitive in _PRIMITIVES else "other"
-        if component.prop(V.CRYPTO_PARAMETER_SET):
-            alg["parameterSetIdentifier"] = component.prop(V.CRYPTO_PARAMETER_SET)
-        if component.prop(V.CRYPTO_CURVE):
-            alg["curve"] = component.prop(V.CRYPTO_CURVE)
+        alg.update(_texts(component, {"parameterSetIdentifier": V.CRYPTO_PARAMETER_SET, "curve": V.CRYPTO_CURVE}))
         out = {"assetType": "algorithm", "algorithmProperties": alg}
     elif asset == "protocol":
         proto = component.prop(V.CRYPTO_PRIMITIVE) or "unknown"
