@@ -4,17 +4,37 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
-import pytest
 
 from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component
-from collectors.software._extra import collect_npm_global, parse_package_json
+from collectors.software._extra import GLOBAL_DIRS, collect_npm_global, parse_package_json
 
 
-@pytest.mark.skipif(not shutil.which("npm"), reason="needs npm")
+ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "npm" / "root"
+
+
+def test_global_packages_of_an_image():
+    """A real global node_modules (tests/fixtures/npm/SOURCES.md) under --root: one component per
+    package, with the name and version its package.json states."""
+    found = [c for c in collect_npm_global(ScanContext(root=ROOT)) if isinstance(c, Component)]
+    want = {}
+    for pj in sorted(ROOT.glob("usr/lib/node_modules/*/package.json")):
+        data = json.loads(pj.read_text(encoding="utf-8"))
+        want[data["name"]] = data["version"]
+    assert {c.name: c.version for c in found} == want and len(want) == 2
+    npm = next(c for c in found if c.name == "npm")
+    assert npm.purl == f"pkg:npm/npm@{want['npm']}" and npm.licenses == ("Artistic-2.0",)
+    assert npm.prop(V.PACKAGE_PATH) == "/usr/lib/node_modules/npm"
+
+
 def test_global_npm_packages_equal_npm_ls_g():
+    if not shutil.which("npm"):  # no npm here: no global node_modules folder either, nothing to report
+        assert not any(Path(d).exists() for d in GLOBAL_DIRS)
+        assert list(collect_npm_global(ScanContext())) == []
+        return
     proc = subprocess.run(["npm", "ls", "-g", "--depth=0", "--json"], capture_output=True, text=True, timeout=60)
     truth = {name: d.get("version", "") for name, d in json.loads(proc.stdout).get("dependencies", {}).items()}
     prefix = subprocess.run(["npm", "prefix", "-g"], capture_output=True, text=True, timeout=60).stdout.strip()
