@@ -6,7 +6,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-
 from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Component
