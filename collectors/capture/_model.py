@@ -223,17 +223,58 @@ def _findings(an: Analyzer, ip_owner: Dict[bytes, str]) -> Iterable[Finding]:
             if ip in public:
                 public[ip][0] += f.pkts
                 public[ip][1] = public[ip][1] or int(f.first)
-    if public:
-        top = sorted(public.items(), key=lambda kv: -kv[1][0])
-        ev = tuple("%s packets %d" % (_ip(ip), n) for ip, (n, _t) in top[:20])
-        if len(top) > 20:
-            ev += ("… and %d more addresses" % (len(top) - 20),)
+    # A plant LAN numbered in a public range is not internet traffic. An address is on this segment
+    # when it is in ARP, or when it sends with a MAC of its own and another station of its /16 does
+    # too: a router relays remote addresses with one MAC, and a single remote server behind it (one
+    # address, one MAC) cannot be told from a station, so that stays "internet".
+    on_link = _on_link(an, public)
+    local = {ip: v for ip, v in public.items() if ip in on_link}
+    remote = {ip: v for ip, v in public.items() if ip not in on_link}
+    if remote:
+        ev = _public_evidence(remote)
         yield Finding(id="CBOM-NET-INTERNET-TRAFFIC",
-                      title="Traffic with %d non-private (internet) addresses" % len(top),
+                      title="Traffic with %d non-private (internet) addresses" % len(remote),
                       severity=Severity.MEDIUM,
                       detail="An air-gapped plant network should only carry private, link-local and multicast "
-                             "addresses; these flows reach globally routable addresses.",
-                      evidence=ev, refs=tuple(sorted({r for ip in public for r in [ip_owner.get(ip)] if r}))[:20])
+                             "addresses; these flows reach globally routable addresses behind a router.",
+                      evidence=ev, refs=tuple(sorted({r for ip in remote for r in [ip_owner.get(ip)] if r}))[:20])
+    if local:
+        yield Finding(id="CBOM-NET-PUBLIC-RANGE-LAN",
+                      title="%d stations of this segment use globally routable addresses" % len(local),
+                      severity=Severity.LOW,
+                      detail="These addresses belong to stations on the captured segment (they answer ARP or send "
+                             "with a MAC of their own), not to the internet: the plant LAN is numbered in a public "
+                             "range, which is routed to someone else's network if the plant is ever connected.",
+                      evidence=_public_evidence(local),
+                      refs=tuple(sorted({r for ip in local for r in [ip_owner.get(ip)] if r}))[:20])
+
+
+# A MAC sending from more IP addresses than this is a router relaying remote ones.
+ROUTER_IPS = 3
+
+
+def _on_link(an: Analyzer, public: Dict[bytes, List[int]]) -> Set[bytes]:
+    """The addresses of `public` that belong to stations of the captured segment (see _findings)."""
+    out: Set[bytes] = {ip for ip in public if ip in an.arp}
+    own: Dict[bytes, Set[bytes]] = {}  # /16 prefix -> MACs sending from a public address of it as their own
+    owner: Dict[bytes, bytes] = {}
+    for mac, h in an.hosts.items():
+        out.update(ip for ip in h.arp_ips if ip in public)
+        if len(h.ips) <= ROUTER_IPS:
+            for ip in h.ips:
+                if ip in public:
+                    own.setdefault(ip[:2], set()).add(mac)
+                    owner[ip] = mac
+    out.update(ip for ip, mac in owner.items() if len(own[ip[:2]] - {mac}) >= 1)
+    return out
+
+
+def _public_evidence(public: Dict[bytes, List[int]]) -> Tuple[str, ...]:
+    top = sorted(public.items(), key=lambda kv: -kv[1][0])
+    ev = tuple("%s packets %d" % (_ip(ip), n) for ip, (n, _t) in top[:20])
+    if len(top) > 20:
+        ev += ("… and %d more addresses" % (len(top) - 20),)
+    return ev
 
 
 def _is_public(ip: bytes) -> bool:

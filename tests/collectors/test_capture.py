@@ -8,6 +8,7 @@ with the `.truth.json` written by tshark.
 from __future__ import annotations
 
 import collections
+import ipaddress
 import json
 import random
 import struct
@@ -131,6 +132,42 @@ def _host(items, mac):
     return next(c for c in _comps(items, Category.OBSERVED_HOST) if c.prop("cdx:device:macAddress") == mac)
 
 
+def _public_by_mac(name: str) -> tuple:
+    """From tshark's truth of a capture: the globally routable addresses a station sent from with a MAC
+    of its own (at most 3 addresses on that MAC), and those behind a MAC carrying more (a router)."""
+    per_mac: dict = collections.defaultdict(set)
+    for h in _truth(name)["hosts"]:
+        if h["ip"]:
+            per_mac[h["mac"]].add(h["ip"])
+    own, routed = set(), set()
+    for ips in per_mac.values():
+        public = {ip for ip in ips if ipaddress.ip_address(ip).is_global and not ipaddress.ip_address(ip).is_multicast}
+        (own if len(ips) <= 3 else routed).update(public)
+    return own, routed
+
+
+def _public_findings(name: str) -> dict:
+    _, items = _items(name)
+    out = {}
+    for f in items:
+        if isinstance(f, Finding) and f.id in ("CBOM-NET-INTERNET-TRAFFIC", "CBOM-NET-PUBLIC-RANGE-LAN"):
+            out[f.id] = {e.split()[0] for e in f.evidence if not e.startswith("…")}
+    return out
+
+
+def test_a_plant_lan_in_a_public_range_is_not_internet_traffic():
+    """The plant capture's stations are numbered 141.81.0.0/24 (globally routable) and each sends with
+    its own MAC (tshark): one low finding saying so, no "internet traffic". The office capture reaches
+    Google and others through its router's MAC: that stays internet traffic."""
+    own, routed = _public_by_mac("plant_mixed_modbus_s7comm_enip_profinet_lldp.pcap")
+    found = _public_findings("plant_mixed_modbus_s7comm_enip_profinet_lldp.pcap")
+    assert own and not routed and "CBOM-NET-INTERNET-TRAFFIC" not in found
+    assert found["CBOM-NET-PUBLIC-RANGE-LAN"] <= own and len(found["CBOM-NET-PUBLIC-RANGE-LAN"]) == 20  # first 20 listed
+    own, routed = _public_by_mac("lan_services_dns_mdns_ssh_http_ntp.pcap")
+    found = _public_findings("lan_services_dns_mdns_ssh_http_ntp.pcap")
+    assert routed and found["CBOM-NET-INTERNET-TRAFFIC"] == routed and "CBOM-NET-PUBLIC-RANGE-LAN" not in found
+
+
 def test_s7_module_identity_from_szl_reads():
     """SZL 0x0011 and 0x001C read responses name the CPU: the values tshark 4.0.17 shows for
     them (`tshark -V`, s7comm.szl.xy11.0001.mlfb, s7comm.szl.001c.000x). Before, the first record's
@@ -221,11 +258,12 @@ def test_findings():
     f = _findings("profinet_dcp_change_ip.pcap")
     assert [x.evidence[0] for x in f] == ["PROFINET DCP Set request to 08:00:06:93:cf:32"]
     f = _findings("modbus_tcp_test_data_part2.pcap")
+    # one public server, one MAC, no ARP: it may be a router's MAC relaying it, so it stays "internet"
     internet = next(x for x in f if x.id == "CBOM-NET-INTERNET-TRAFFIC")
     assert internet.evidence[0].startswith("166.161.16.230 packets ")
     # nothing alarming in a plain TLS handshake
-    assert _findings("tls12_handshake.pcap") == [] or all(x.id == "CBOM-NET-INTERNET-TRAFFIC"
-                                                          for x in _findings("tls12_handshake.pcap"))
+    assert all(x.id in ("CBOM-NET-INTERNET-TRAFFIC", "CBOM-NET-PUBLIC-RANGE-LAN")
+               for x in _findings("tls12_handshake.pcap"))
 
 
 def test_arp_conflict_finding():
