@@ -97,6 +97,11 @@ def parse_systeminfo(text: str) -> Optional[WindowsInfo]:
     entries = _systeminfo_lines(text)
     if len(entries) < 3:
         return None
+    # Fields are found by position (their labels are in the machine's language). A copy that starts
+    # at "OS Name:" has lost its first line, Host Name: the version then sits one place up, and every
+    # field moves with it (WES-NG's validation/10_1803_x64_enterprise_es-ar_20190307_systeminfo.txt).
+    if not _VERSION_RE.match(_clean(entries[2][1])) and _VERSION_RE.match(_clean(entries[1][1])):
+        entries = [("", "", [])] + entries
     got: Dict[str, Tuple[str, List[str]]] = {}
     for pos, name in _SI_FIELDS.items():
         if pos < len(entries):
