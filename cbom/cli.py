@@ -556,10 +556,6 @@ def _check_report_options(command: str, formats: Sequence[str], lang: str) -> bo
     """Whether the report's language exists (when a report is asked for); says why not."""
     if not any(f in ("html", "pdf") for f in formats):
         return True
-    if "pdf" in formats:  # its layout process loads WeasyPrint while the rest is done (issue 17)
-        from .writers.pdf import prepare
-
-        prepare()
     from .report import check_lang
 
     try:

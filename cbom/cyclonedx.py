@@ -669,12 +669,10 @@ def read_dict(doc: Any, source: str = "document", like: Optional[Tuple[Any, Scan
 
 def _known_components(doc: Any, scan: Scan) -> Dict[str, Tuple[Dict[str, Any], Component]]:
     """bom-ref -> (JSON object, Component) of a document `scan` was read from (see `read_dict`)."""
-    dicts: List[Dict[str, Any]] = []
-    stack = list(doc.get("components") or ())[::-1]  # the order of _flatten, which made scan.components
-    while stack:
-        c = stack.pop()
-        dicts.append(c)
-        stack.extend(list(c.get("components") or ())[::-1])
+    try:
+        dicts = [c for c, _where in _flatten(_Reader(), doc)]  # the walk that made scan.components
+    except _Malformed:
+        return {}
     if len(dicts) != len(scan.components):  # not the document `scan` was read from: nothing known
         return {}
     return {c.ref: (d, c) for d, c in zip(dicts, scan.components) if c.ref}

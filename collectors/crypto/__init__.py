@@ -119,19 +119,15 @@ def _store_files(ctx: ScanContext, gaps: List[str]) -> List[Tuple[str, str]]:
 def _certificates(ctx: ScanContext, now: datetime, gaps: List[str]) -> Iterator[Item]:
     found: Dict[str, Tuple[_x509.Certificate, List[str]]] = {}
     for path, local in _store_files(ctx, gaps):
-        try:
-            head = ctx.read_bytes(path, KEY_HEAD, head=True)
-        except OSError as exc:
-            gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+        head = _read_bytes(ctx, path, KEY_HEAD, gaps, head=True)
+        if head is None:
             continue
         label = _ssh.private_key_label(head)
         if label:  # a key dropped in a certificate folder: note it, never read on
             yield _common.private_key_component(path, label, "key-file")
             continue
-        try:
-            data = ctx.read_bytes(path, CERT_FILE_LIMIT)
-        except OSError as exc:
-            gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+        data = _read_bytes(ctx, path, CERT_FILE_LIMIT, gaps)
+        if data is None:
             continue
         ders, keys, bad = _x509.split_pem(data)
         del data
@@ -212,11 +208,10 @@ def _service_files(ctx: ScanContext, now: datetime, seen_certs: Set[str], gaps: 
             comp = _common.private_key_component(path, label, "service")
             yield replace(comp, properties=comp.properties + tuple(by))
             continue
-        try:
-            ders, keys, _bad = _x509.split_pem(ctx.read_bytes(path, CERT_FILE_LIMIT))
-        except OSError as exc:
-            gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+        data = _read_bytes(ctx, path, CERT_FILE_LIMIT, gaps)
+        if data is None:
             continue
+        ders, keys, _bad = _x509.split_pem(data)
         for key_label in keys:
             comp = _common.private_key_component(path, key_label, "service")
             yield replace(comp, properties=comp.properties + tuple(by))
@@ -267,10 +262,8 @@ def _signing_keys(ctx: ScanContext, now: datetime, gaps: List[str]) -> Iterator[
     for path, scope in sorted(files.items()):
         if not ctx.is_file(path):
             continue
-        try:
-            data = ctx.read_bytes(path, CERT_FILE_LIMIT)
-        except OSError as exc:
-            gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+        data = _read_bytes(ctx, path, CERT_FILE_LIMIT, gaps)
+        if data is None:
             continue
         try:
             keys = _pgp.parse_keyring(data)
@@ -307,6 +300,16 @@ def _private_keys(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
                 gaps.append(f"cannot read the first line of {path}: {exc.strerror or exc}")
                 label = ""
             yield _common.private_key_component(path, label, "key-file")
+
+
+def _read_bytes(ctx: ScanContext, path: str, limit: int, gaps: List[str], head: bool = False) -> Optional[bytes]:
+    """The first `limit` bytes of `path` (with `head`, only those: a file that may hold a key), or
+    None with "cannot read PATH: why" in `gaps`."""
+    try:
+        return ctx.read_bytes(path, limit, head=head)
+    except OSError as exc:
+        gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+        return None
 
 
 def _read_text(ctx: ScanContext, path: str, gaps: List[str]) -> Optional[str]:
@@ -435,11 +438,10 @@ def _crypto_libraries(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
             if local in seen or not ctx.is_file(path):
                 continue
             seen.add(local)
-            try:
-                m = _OPENSSL_VERSION.search(ctx.read_bytes(path, 16 << 20))
-            except OSError as exc:
-                gaps.append(f"cannot read {path}: {exc.strerror or exc}")
+            data = _read_bytes(ctx, path, 16 << 20, gaps)
+            if data is None:
                 continue
+            m = _OPENSSL_VERSION.search(data)
             yield _common.library_component("OpenSSL", m.group(1).decode("ascii") if m else "", path)
 
 

@@ -24,7 +24,7 @@ from typing import Dict, Iterable, List, Set, Tuple
 import pytest
 from conftest import REPO
 from test_report_fr import ENGLISH_WORDS as REPORT_WORDS
-from test_report_fr import context, html_text, without_values
+from test_report_fr import Recording, context, html_text, template_texts, without_values
 
 from cbom import i18n
 from cbom.diff import diff_scans, read_scan, write_text
@@ -393,30 +393,13 @@ def test_catalogue_has_every_text_of_the_diff(tmp_path):
     """Every `_()` text of diff.html.j2 (read from its syntax tree), every label the writers look up
     while writing real diffs (text and HTML), and every generated text of those diffs (notable
     changes, notes, field names) is in fr.json."""
-    import jinja2
-    import jinja2.ext
-
     messages = json.loads(CATALOGUE.read_text(encoding="utf-8"))["messages"]
-    folder = REPO / "templates"
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)))
-    source = (folder / "diff.html.j2").read_text(encoding="utf-8")
-    keys = set()
-    for _line, _func, msg in jinja2.ext.extract_from_ast(env.parse(source), gettext_functions=("_",)):
-        first = msg if isinstance(msg, str) or msg is None else msg[0]
-        if first:
-            keys.add(first)
+    keys = template_texts(REPO / "templates", ("diff.html.j2",))
     assert len(keys) > 30
     # What the template translates from values: severities, categories, sides, version changes.
     keys |= {s.value for s in Severity} | {c.value for c in Category} | {"host", "finding", "old", "new"}
     keys |= {f"[{c}]" for c in ("upgrade", "downgrade", "rebuild", "same", "changed")} | {"[DOWNGRADE]"}
     assert not sorted(keys - set(messages))
-
-    class Recording(i18n.Translator):
-        seen: set = set()
-
-        def __call__(self, text: str, **fields: object) -> str:
-            self.seen.add(text)
-            return super().__call__(text, **fields)
 
     fr = translator("fr")
     rec = Recording(fr.catalogue)
@@ -426,8 +409,8 @@ def test_catalogue_has_every_text_of_the_diff(tmp_path):
         render_html(d, rec)
         generated |= {n.title for n in d.notable} | set(d.notes) | {c.note for c in d.categories if c.note}
         generated |= {f.field for f in d.host} | {f.field for c in d.categories for ch in c.changed for f in ch.fields}
-    assert len(Recording.seen) > 40
-    assert not sorted(Recording.seen - set(messages))
+    assert len(rec.seen) > 40
+    assert not sorted(rec.seen - set(messages))
     left = sorted(t for t in generated if fr.generated(t) == t and t not in ("purl", "cpe", "version"))
     assert not left, left[:10]
 

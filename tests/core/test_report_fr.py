@@ -17,7 +17,7 @@ import shutil
 import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Dict, Iterable, List, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import pytest
 from conftest import REPO, SHARED, assert_finished_without_failure, run_cbom
@@ -324,21 +324,41 @@ def test_the_check_finds_english(tmp_path, monkeypatch):
     assert {"gaps", "seen"} <= {w.lower() for w in words}
 
 
-def test_catalogue_has_every_text_of_the_templates_and_the_view():
-    """Every `_()` text of the templates (read from their syntax tree) and every label the view-model
-    translates while rendering a real report is in fr.json."""
+def template_texts(folder: Path, names: Iterable[str]) -> Set[str]:
+    """The text of every `_("…")` call of the templates `names` of `folder`, read from their syntax
+    tree (a `_(value)` call, whose text is a value, is left out: its values are checked apart)."""
     import jinja2
     import jinja2.ext
 
-    messages = _catalogue()["messages"]
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(report.templates_dir())))
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)))
     keys = set()
-    for name in ("report.html.j2", "macros.html.j2", "report-print.css", "report-browser.css"):
-        source = (report.templates_dir() / name).read_text(encoding="utf-8")
+    for name in names:
+        source = (folder / name).read_text(encoding="utf-8")
         for _line, _func, msg in jinja2.ext.extract_from_ast(env.parse(source), gettext_functions=("_",)):
             first = msg if isinstance(msg, str) or msg is None else msg[0]
-            if first:  # None: `_(status)`, a value (statuses and severities are checked below)
+            if first:
                 keys.add(first)
+    return keys
+
+
+class Recording(i18n.Translator):
+    """A translator that notes every text it is asked for in `seen` (a set the caller may share)."""
+
+    def __init__(self, catalogue: Optional[i18n.Catalogue] = None, seen: Optional[Set[str]] = None) -> None:
+        super().__init__(catalogue)
+        self.seen = set() if seen is None else seen
+
+    def __call__(self, text: str, **fields: object) -> str:
+        self.seen.add(text)
+        return super().__call__(text, **fields)
+
+
+def test_catalogue_has_every_text_of_the_templates_and_the_view():
+    """Every `_()` text of the templates (read from their syntax tree) and every label the view-model
+    translates while rendering a real report is in fr.json."""
+    messages = _catalogue()["messages"]
+    keys = template_texts(report.templates_dir(),
+                          ("report.html.j2", "macros.html.j2", "report-print.css", "report-browser.css"))
     assert len(keys) > 100
     keys |= {"ok", "partial", "skipped", "failed", "critical", "high", "medium", "low", "info", "none", "unknown"}
     assert not sorted(keys - set(messages))
@@ -347,13 +367,7 @@ def test_catalogue_has_every_text_of_the_templates_and_the_view():
     # everywhere) is rendered, PDF and HTML.
     from cbom._report_view import build_view
 
-    class Recording(i18n.Translator):
-        seen: set = set()
-
-        def __call__(self, text: str, **fields: object) -> str:
-            self.seen.add(text)
-            return super().__call__(text, **fields)
-
+    seen: Set[str] = set()
     sys_path = REPO / "tests" / "fixtures" / "report"
     import sys
 
@@ -363,9 +377,9 @@ def test_catalogue_has_every_text_of_the_templates_and_the_view():
     for scan in (realistic.sparse_scan(), realistic.large_scan()):
         document, _errors = output.build(scan)
         for pdf in (True, False):
-            build_view(document.scan, "0" * 64, pdf=pdf, translate=Recording())
-    assert len(Recording.seen) > 45
-    assert not sorted(Recording.seen - set(messages))
+            build_view(document.scan, "0" * 64, pdf=pdf, translate=Recording(seen=seen))
+    assert len(seen) > 45
+    assert not sorted(seen - set(messages))
 
 
 # --------------------------------------------------------------------------- the mechanism
