@@ -391,12 +391,16 @@ class FileTooLarge(OSError):
     """A host file larger than the read limit: refused whole rather than silently cut."""
 
 
-def read_local(local: Path, limit: int = READ_LIMIT, what: str = "", head: bool = False) -> bytes:
+def read_local(local: Path, limit: int = READ_LIMIT, what: str = "", head: bool = False, offset: int = 0) -> bytes:
     """Bytes of local regular file `local`, at most `limit`. Raises OSError (FileTooLarge past `limit`,
-    unless `head`: then the first `limit` bytes are what the caller wants, an ELF header…)."""
+    unless `head`: then the first `limit` bytes are what the caller wants, an ELF header…). With an
+    `offset`, the bytes from there (always as `head`: a window of the file)."""
     what = what or str(local)
     fd = _open_regular(local, what)
+    head = head or offset > 0
     with os.fdopen(fd, "rb") as f:
+        if offset:
+            f.seek(offset)
         data = f.read(limit if head else limit + 1)
     if len(data) > limit:
         raise FileTooLarge(errno.EFBIG, f"{what} is larger than cbom's read limit of {_mib(limit)}: not read",

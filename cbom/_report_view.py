@@ -24,6 +24,8 @@ from dataclasses import replace
 from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from markupsafe import Markup, escape
+
 from cbom import vocabulary as V
 
 from ._dates import age_years, parse_date
@@ -127,9 +129,27 @@ def listing(
     if pdf and rows and (force_lines or len(rows) * len(columns) > TABLE_CELL_LIMIT):
         spec, per_row = text_lines(rows, caps, columns, numeric=numeric, detail_line=detail_line, whole=whole)
         out["head"] = spec.format(*columns).rstrip()
-        flat = [line for lines in per_row for line in lines]
-        out["blocks"] = ["\n".join(flat[i:i + BLOCK_LINES]) for i in range(0, len(flat), BLOCK_LINES)]
+        out["blocks"] = _blocks(per_row)
     return out
+
+
+def _blocks(per_row: Sequence[Sequence[str]]) -> List[Markup]:
+    """The <pre> blocks of a listing's text lines, about BLOCK_LINES lines each. A row on several
+    lines (a long name alone on its line, its version on the next) is one inline-block: a page
+    break never falls between a name and its version."""
+    blocks: List[Markup] = []
+    part: List[str] = []
+    count = 0
+    for lines in per_row:
+        text = "\n".join(lines)
+        part.append(str(escape(text)) if len(lines) == 1 else f'<span class="row">{escape(text)}</span>')
+        count += len(lines)
+        if count >= BLOCK_LINES:
+            blocks.append(Markup("\n".join(part)))
+            part, count = [], 0
+    if part:
+        blocks.append(Markup("\n".join(part)))
+    return blocks
 
 
 def _label(name: str) -> str:
@@ -558,7 +578,10 @@ def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any
         identity_keys = tuple(k for k, _v in c.properties if k.startswith(V.NET_IDENTITY_PREFIX))
         rest = _details(c, host_skip + identity_keys + ("description",))
         hostnames = ", ".join(c.props(V.NET_HOSTNAME))
-        identity = "; ".join(ident + ([rest] if rest else []))
+        # The capture's own word on how the host is keyed (a router, a remote address, an IP behind a
+        # zeroed MAC), unless it merely repeats an identity value.
+        said = c.description if c.description and c.description not in {v for _k, v in c.properties} else ""
+        identity = "; ".join(([_(said)] if said else []) + ident + ([rest] if rest else []))
         row = [c.name, c.prop(V.MAC_ADDRESS), ", ".join(c.props(V.NET_IP)), c.prop(V.NET_VENDOR)]
         row += [] if pdf else [hostnames]
         row += [", ".join(c.props(V.NET_SERVES)), _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES))]

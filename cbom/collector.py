@@ -135,10 +135,10 @@ class ScanContext:
         """Text of host file `path`. Raises OSError."""
         return self.host.read(path)
 
-    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False, offset: int = 0) -> bytes:
         """Bytes of host file `path` (regular files only, at most `limit`; the first `limit` bytes
-        when `head`). Raises OSError."""
-        return self.host.read_bytes(path, limit, head)
+        when `head`; the `limit` bytes from `offset` when given). Raises OSError."""
+        return self.host.read_bytes(path, limit, head, offset)
 
     def path(self, path: str) -> Path:
         """A local path holding host file or folder `path` (it may not exist), its symlinks resolved

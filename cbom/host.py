@@ -66,6 +66,24 @@ COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
     # Registry exports (collect.bat `reg export KEY FILE`; the live collectors read winreg instead).
     ("reg", "export", "hklm\\software\\microsoft\\windows\\currentversion\\uninstall"): ("uninstall*.reg",),
     ("reg", "export", "hklm\\hardware\\description\\system\\centralprocessor"): ("centralprocessor*.reg",),
+    # Security posture and certificate stores (collectors/posture/_windows.py, collectors/crypto/_windows.py).
+    # The Run keys are exported one file each: their names differ only in a suffix a glob would mix.
+    ("reg", "export", "hklm\\software\\microsoft\\windows\\currentversion\\run"): ("run-hklm.reg",),
+    ("reg", "export", "hklm\\software\\microsoft\\windows\\currentversion\\runonce"): ("runonce-hklm.reg",),
+    ("reg", "export", "hklm\\software\\wow6432node\\microsoft\\windows\\currentversion\\run"):
+        ("run-wow6432node.reg",),
+    ("reg", "export", "hklm\\software\\wow6432node\\microsoft\\windows\\currentversion\\runonce"):
+        ("runonce-wow6432node.reg",),
+    ("reg", "export", "hkcu\\software\\microsoft\\windows\\currentversion\\run"): ("run-hkcu.reg",),
+    ("reg", "export", "hkcu\\software\\microsoft\\windows\\currentversion\\runonce"): ("runonce-hkcu.reg",),
+    # The whole FirewallPolicy key, or (GLPI agent's test data) one export per profile key.
+    ("reg", "export", "hklm\\system\\currentcontrolset\\services\\sharedaccess\\parameters\\firewallpolicy"):
+        ("firewallpolicy*.reg", "*profile.reg"),
+    ("reg", "export", "hklm\\system\\currentcontrolset\\control\\terminal server"): ("terminalserver*.reg",),
+    ("reg", "export", "hklm\\system\\currentcontrolset\\enum\\usbstor"): ("usbstor*.reg",),
+    ("net", "user"): ("net-user*.txt",),  # every local account's `net user NAME`, one after the other
+    ("net", "localgroup"): ("net-localgroup-administrators*.txt",),  # the S-1-5-32-544 group, localised name
+    ("schtasks",): ("schtasks*.csv",),
     # macOS. `system_profiler` alone prints the full text report (GLPI and collect.sh keep it as
     # system_profiler.txt, sometimes one per OS release: system_profiler-10.4.txt); one data type
     # at a time is kept as SP<Type>.xml (`-xml`) or .json.
@@ -76,6 +94,17 @@ COMMANDS: Dict[Tuple[str, ...], Tuple[str, ...]] = {
     ("system_profiler", "spapplicationsdatatype"): ("spapplicationsdatatype*",),
     ("system_profiler", "-xml"): ("sp*datatype*.xml", "sp*datatype*.json"),
 }
+# Windows certificate stores (collectors/crypto/_windows.py): `reg export ROOT\\STORE\\Certificates`, one
+# file per store (SystemCertificates-ROOT.reg…), never a whole SystemCertificates key, whose other
+# subkeys are no business of an inventory.
+CERT_STORE_ROOTS = (("HKLM\\SOFTWARE\\Microsoft\\SystemCertificates", "SystemCertificates"),
+                    ("HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates", "SystemCertificates-Policies"),
+                    ("HKLM\\SOFTWARE\\Microsoft\\EnterpriseCertificates", "EnterpriseCertificates"),
+                    ("HKCU\\Software\\Microsoft\\SystemCertificates", "SystemCertificates-HKCU"))
+CERT_STORES = ("ROOT", "AuthRoot", "CA", "Disallowed", "TrustedPublisher", "TrustedPeople", "My")
+for _key, _file in CERT_STORE_ROOTS:
+    for _store in CERT_STORES:
+        COMMANDS[("reg", "export", f"{_key}\\{_store}\\Certificates".lower())] = (f"{_file}-{_store}.reg".lower(),)
 # `wmic path CLASS get ...` → CLASS.wmi (any case): handled by rule, not listed per class.
 _WMIC_PATH = ("wmic", "path")
 
@@ -104,6 +133,61 @@ FILES: Dict[str, Tuple[str, ...]] = {
     "/sys/kernel/security/lockdown": ("lockdown.txt",),
     "/var/lib/dpkg/status": ("dpkg-status", "*dpkg-status*"),
     "/lib/apk/db/installed": ("apk-installed", "*apk-installed*"),
+    # Security posture and crypto (collect.sh, collectors/posture, collectors/crypto). /etc/shadow is
+    # recorded as shadow-metadata: shadow(5) lines whose password field is only a marker of its
+    # state ("", "!", "!redacted", "*", "$redacted$"), never a hash.
+    "/etc/passwd": ("passwd",),
+    "/etc/group": ("group",),
+    "/etc/shadow": ("shadow-metadata",),
+    "/etc/login.defs": ("login.defs",),
+    "/etc/sudoers": ("sudoers",),
+    "/var/log/lastlog": ("lastlog",),
+    "/etc/crontab": ("crontab",),
+    "/etc/anacrontab": ("anacrontab",),
+    "/etc/rc.local": ("rc.local",),
+    "/proc/cmdline": ("proc-cmdline.txt",),
+    "/proc/net/arp": ("proc-net-arp.txt",),
+    "/proc/mounts": ("proc-mounts.txt",),
+    "/proc/net/ip_tables_names": ("proc-net-ip_tables_names.txt",),
+    "/proc/tty/driver/serial": ("proc-tty-driver-serial.txt",),
+    "/etc/fstab": ("fstab",),
+    "/etc/hosts": ("hosts",),
+    "/etc/crypttab": ("crypttab",),
+    "/etc/nftables.conf": ("nftables.conf",),
+    "/etc/iptables/rules.v4": ("iptables-rules.v4",),
+    "/etc/ufw/ufw.conf": ("ufw.conf",),
+    "/etc/apt/sources.list": ("apt-sources.list",),
+    "/etc/apt/trusted.gpg": ("apt-trusted.gpg",),
+    # Folders collect.sh copies whole, links followed (cp -RL); /etc/ssh holds sshd_config and the
+    # public host keys only.
+    "/etc/sudoers.d": ("etc-sudoers.d",),
+    "/etc/systemd/system": ("etc-systemd-system",),
+    "/etc/systemd/user": ("etc-systemd-user",),
+    "/usr/lib/systemd/system": ("usr-lib-systemd-system",),
+    "/lib/systemd/system": ("usr-lib-systemd-system",),
+    "/usr/lib/systemd/user": ("usr-lib-systemd-user",),
+    "/lib/systemd/user": ("usr-lib-systemd-user",),
+    "/etc/cron.d": ("etc-cron.d",),
+    "/etc/cron.hourly": ("etc-cron.hourly",),
+    "/etc/cron.daily": ("etc-cron.daily",),
+    "/etc/cron.weekly": ("etc-cron.weekly",),
+    "/etc/cron.monthly": ("etc-cron.monthly",),
+    "/etc/rc2.d": ("etc-rc2.d",),
+    "/etc/rc3.d": ("etc-rc3.d",),
+    "/etc/rc4.d": ("etc-rc4.d",),
+    "/etc/rc5.d": ("etc-rc5.d",),
+    "/var/spool/cron/crontabs": ("var-spool-cron-crontabs",),
+    "/proc/sys": ("proc-sys",),
+    "/sys/class/tty": ("sys-class-tty",),
+    "/etc/apt/sources.list.d": ("etc-apt-sources.list.d",),
+    "/etc/apt/trusted.gpg.d": ("etc-apt-trusted.gpg.d",),
+    "/etc/yum.repos.d": ("etc-yum.repos.d",),
+    "/etc/ssl/certs": ("etc-ssl-certs",),
+    "/usr/local/share/ca-certificates": ("usr-local-share-ca-certificates",),
+    "/etc/pki/ca-trust/source/anchors": ("etc-pki-ca-trust-source-anchors",),
+    "/etc/pki/tls/certs": ("etc-pki-tls-certs",),
+    "/etc/pki/rpm-gpg": ("etc-pki-rpm-gpg",),
+    "/etc/ssh": ("etc-ssh",),
     # Folders collect.sh copies attribute by attribute.
     "/sys/class/dmi/id": ("sys-class-dmi-id",),
     "/sys/block": ("sys-block",),
@@ -155,11 +239,12 @@ class HostBackend:
         except OSError:
             return self.root / ".cbom-refused-path"
 
-    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False, offset: int = 0) -> bytes:
         """Bytes of the scanned machine's regular file `path` (at most `limit`; its first `limit`
-        bytes when `head`). Raises OSError: also for a FIFO, device or socket (never opened), a file
-        past `limit`, a link out of the scanned machine or a loop."""
-        return _exec.read_local(self.resolve(path), limit, what=path, head=head)
+        bytes when `head`, the `limit` bytes from `offset` when given). Raises OSError: also for a
+        FIFO, device or socket (never opened), a file past `limit`, a link out of the scanned
+        machine or a loop."""
+        return _exec.read_local(self.resolve(path), limit, what=path, head=head, offset=offset)
 
     def read(self, path: str) -> str:
         """Text of the scanned machine's file `path` (any encoding, NULs removed). Raises OSError."""
@@ -454,11 +539,11 @@ class RecordedHost(HostBackend):
                         return folder
         return None
 
-    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False) -> bytes:
+    def read_bytes(self, path: str, limit: int = _exec.READ_LIMIT, head: bool = False, offset: int = 0) -> bytes:
         p = self.resolve(path)
         if not os.path.lexists(p):
             raise FileNotFoundError(2, "not recorded", path)
-        return _exec.read_local(p, limit, what=path, head=head)
+        return _exec.read_local(p, limit, what=path, head=head, offset=offset)
 
     def which(self, command: str) -> Optional[str]:
         low = command.lower()

@@ -59,6 +59,7 @@ def _cells(rows: Sequence[Component], column: int, ours: AbstractSet[int]) -> Fr
 # What posture.startup writes in the User column for a systemd user unit (collectors/posture): an
 # account name has no space, so this text is never a collected user.
 EVERY_USER = "every user (systemd --user)"
+EVERY_USER_AGENT = "every user (launchd agent)"  # collectors/posture/_darwin.py
 # Startup types whose "When" is cbom's own text: a cron.daily-style period, "runlevels 2,3,4,5",
 # "anacron 1 (delay 5 min, cron.daily)"; other types' schedules and targets are collected.
 _WORDED_SCHEDULES = ("cron-script", "sysv", "anacron")
@@ -88,7 +89,7 @@ def security_posture(scan: Scan) -> Tuple[Table, ...]:
     settings = sorted((k[len(V.POSTURE_FACT_PREFIX):], v) for k, v in scan.host.properties
                       if k.startswith(V.POSTURE_FACT_PREFIX))
     when_ours = {i for i, c in enumerate(startup) if c.prop(V.STARTUP_TYPE) in _WORDED_SCHEDULES}
-    user_ours = {i for i, c in enumerate(startup) if c.prop(V.STARTUP_USER) == EVERY_USER}
+    user_ours = {i for i, c in enumerate(startup) if c.prop(V.STARTUP_USER) in (EVERY_USER, EVERY_USER_AGENT)}
     return (
         Table("accounts", "Accounts",
               ("Account", "UID", "Log-on", "Password", "Password max. days", "Administrator", "Groups", "Shell"),

@@ -37,7 +37,7 @@ MAX_FILE = _exec.READ_LIMIT  # a recorded file larger than this is not a command
 
 # Names that tell the platform apart (lower-case glob patterns).
 _WINDOWS = ("*.wmi", "*.reg", "systeminfo*", "wmic-*", "ipconfig*", "netstat-ano*", "driverquery*")
-_DARWIN = ("sw_vers*", "system_profiler*", "sp*datatype*", "ioreg*", "networksetup*", "vm_stat*")
+_DARWIN = ("sw_vers*", "system_profiler*", "sp*datatype*", "ioreg*", "networksetup*", "vm_stat*", "dscl-*")
 _LINUX = ("os-release", "proc-*", "dmidecode*", "lspci*", "lsusb*", "lsblk*", "*dpkg*", "*rpm-q*",
           "apk-installed", "ip-addr*", "uname-a*", "sys-class-dmi-id")
 
@@ -287,19 +287,28 @@ EXPECTED: Dict[Platform, Tuple[Tuple[str, ...], ...]] = {
 # Which recorded names some collector reads (for the cbom:recorded:file / :unused properties).
 _USED: Dict[Platform, Tuple[str, ...]] = {
     Platform.WINDOWS: ("*.wmi", "systeminfo*.txt", "wmic-qfe*.txt", "qfe*.txt", "uninstall*.reg", "centralprocessor*.reg",
-                       "dmidecode*", "ipconfig*.txt", "netstat*.txt", "tasklist.csv"),
+                       "dmidecode*", "ipconfig*.txt", "netstat*.txt", "tasklist.csv",
+                       # posture and certificate stores (collectors/posture/_windows.py, collectors/crypto/_windows.py)
+                       "net-user*.txt", "net-localgroup-administrators*.txt", "schtasks*.csv", "run*.reg",
+                       "firewallpolicy*.reg", "*profile.reg", "terminalserver*.reg", "usbstor*.reg",
+                       "systemcertificates*.reg", "enterprisecertificates*.reg"),
     Platform.LINUX: ("os-release", "*os-release*", "lsb-release", "*-release", "debian_version", "uname-a.txt",
                      "hostname.txt", "timezone", "proc-cpuinfo.txt", "*cpuinfo*", "proc-meminfo.txt", "*meminfo*",
                      "proc-modules.txt", "dmidecode*", "sys-*", "boot-mode.txt", "lspci*", "lsusb-v*.txt", "lsusb.txt",
                      "lsblk*", "*dpkg-status*", "*rpm-q*", "*apk-installed*", "*dpkg-query*", "ip-addr*.txt",
                      "ip-route.txt", "ifconfig*.txt", "resolv.conf", "ss-ltnup.txt", "netstat-ltnup.txt"),
-    Platform.DARWIN: ("sw_vers*", "system_profiler*", "sp*datatype*", "sysctl*", "ioreg*", "ifconfig*.txt"),
+    Platform.DARWIN: ("sw_vers*", "system_profiler*", "sp*datatype*", "sysctl*", "ioreg*", "ifconfig*.txt",
+                      # posture and trust store (collectors/posture/_darwin.py, collectors/crypto/_darwin.py)
+                      "dscl-*", "launchctl-list*", "fdesetup-status*", "csrutil-status*", "spctl-status*",
+                      "socketfilterfw-*", "systemsetup-*", "security-system*", "library-launch*",
+                      "system-library-launch*", "launchd-disabled.plist", "com.apple.alf.plist"),
 }
 # The WMI classes a collector reads (a *.wmi file of another class is recorded but unused).
 WMI_CLASSES = ("win32_baseboard", "win32_bios", "win32_computersystem", "win32_computersystemproduct",
                "win32_diskdrive", "win32_networkadapter", "win32_networkadapterconfiguration", "win32_operatingsystem",
                "win32_physicalmemory", "win32_pnpentity", "win32_processor", "win32_quickfixengineering",
-               "win32_videocontroller")
+               "win32_videocontroller", "win32_useraccount", "win32_group", "win32_service", "win32_startupcommand",
+               "win32_encryptablevolume")
 _OWN_FILES = {"manifest.txt", "sha256sums", "sha256sums.txt"}
 
 

@@ -18,17 +18,19 @@ import posixpath
 import re
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Component, Finding, Gap, HostFact, Item, Platform, Severity
 
+from ..hardware import _cpuid
+from ..hardware._darwin import sysctl_cpu
 from ..posture import unrecorded
 from ..posture._accounts import parse_passwd
-from . import _common, _pgp, _ssh, _x509
+from . import _common, _darwin, _pgp, _ssh, _windows, _x509
 
-__all__ = ["COLLECTORS", "CryptoLinux"]
+__all__ = ["COLLECTORS", "CryptoLinux", "CryptoMacos", "CryptoWindows"]
 
 # Where distributions keep trust anchors and bundles (update-ca-certificates(8), update-ca-trust(8)).
 TRUST_DIRS = ("/etc/ssl/certs", "/usr/local/share/ca-certificates", "/etc/pki/ca-trust/source/anchors",
@@ -56,7 +58,31 @@ class CryptoLinux(Collector):
         return collect_linux(ctx)
 
 
-COLLECTORS = (CryptoLinux,)
+class CryptoWindows(Collector):
+    name = "crypto.windows"
+    description = "certificates of the registry certificate stores (ROOT, CA, Disallowed, My…), CPU crypto instructions"
+    platforms = frozenset({Platform.WINDOWS})
+    timeout = 30.0
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        yield from _windows.collect_windows(ctx, self.name)
+        found, _why = _cpuid.read_cpuid(ctx)  # the hardware collector reports why it could not
+        yield from _cpu_crypto(found.flags if found else ())
+
+
+class CryptoMacos(Collector):
+    name = "crypto.macos"
+    description = "certificates of the system root store and the System keychain, CPU crypto instructions"
+    platforms = frozenset({Platform.DARWIN})
+    timeout = 60.0
+
+    def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        yield from _darwin.collect(ctx, self.name)
+        found = sysctl_cpu(ctx)
+        yield from _cpu_crypto(found.flags if found else ())
+
+
+COLLECTORS = (CryptoLinux, CryptoWindows, CryptoMacos)
 
 
 def _now(ctx: ScanContext) -> datetime:
@@ -412,6 +438,13 @@ CPU_CRYPTO_FLAGS = ("aes", "vaes", "pclmulqdq", "vpclmulqdq", "sha_ni", "rdrand"
                     "pmull", "sha1", "sha2", "sha3", "sha512", "sm3", "sm4", "rng")
 
 
+def _cpu_crypto(flags: Iterable[str]) -> Iterator[HostFact]:
+    have = set(flags)
+    crypto = [f for f in CPU_CRYPTO_FLAGS if f in have]
+    if crypto:
+        yield HostFact(V.posture_fact("cpu-crypto"), " ".join(crypto))
+
+
 def cpu_crypto_features(cpuinfo: str) -> List[str]:
     """The crypto flags of the first processor of a /proc/cpuinfo text, in CPU_CRYPTO_FLAGS order."""
     for line in cpuinfo.splitlines():
@@ -466,8 +499,7 @@ def collect_linux(ctx: ScanContext) -> Iterator[Item]:
             flags = cpu_crypto_features(ctx.read("/proc/cpuinfo"))
         except OSError:
             flags = []
-        if flags:
-            yield HostFact(V.posture_fact("cpu-crypto"), " ".join(flags))
+        yield from _cpu_crypto(flags)
     yield from _private_keys(ctx, gaps)
     yield from _ssh_items(ctx, gaps)
     yield from _authorized_keys(ctx, gaps)

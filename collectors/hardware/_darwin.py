@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import plistlib
 import re
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import ScanContext
 from cbom.model import Gap, HostFact, Item
 
 from .. import _ids
-from . import _refs
+from . import _cpuid, _refs
 from ._common import Redactor, clean, device, first_source_wins, human_bytes, props
 
 DATA_TYPES = ("SPHardwareDataType", "SPSerialATADataType", "SPNVMeDataType", "SPUSBDataType", "SPDisplaysDataType")
@@ -201,9 +201,20 @@ def firmware_values(hw: Dict[str, Any]) -> Dict[str, str]:
 
 def collect(ctx: ScanContext) -> Iterator[Item]:
     redact = Redactor.from_options(ctx.options)
-    if ctx.recorded:
-        yield from recorded_components(ctx, redact)
-        return
+    items = recorded_components(ctx, redact) if ctx.recorded else live_components(ctx, redact)
+    yield from _cpuid.with_flags(items, sysctl_cpu(ctx))
+
+
+def sysctl_cpu(ctx: ScanContext) -> Optional[_cpuid.CpuId]:
+    """The processor's features as `sysctl -a` lists them (live, or its recorded output)."""
+    res = ctx.run(["sysctl", "-a"])
+    if not res.ok:
+        return None
+    flags = _cpuid.darwin_flags(parse_sysctl(res.stdout))
+    return _cpuid.CpuId(flags=flags, source="sysctl") if flags else None
+
+
+def live_components(ctx: ScanContext, redact: Redactor) -> Iterator[Item]:
     res = ctx.run(["system_profiler", "-json", "-detailLevel", "full", *DATA_TYPES], timeout=60)
     if not res.ok:  # macOS < 10.15 has no -json
         res = ctx.run(["system_profiler", "-xml", "-detailLevel", "full", *DATA_TYPES], timeout=60)

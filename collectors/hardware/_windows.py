@@ -18,7 +18,7 @@ from cbom.model import Gap, HostFact, Item
 
 from .._text import clean_na, decode_recorded, parse_reg_export, parse_wmic_list, systeminfo_lines
 from . import _linux as dmi
-from . import _refs
+from . import _cpuid, _refs
 from ._common import Redactor, clean, device, first_source_wins, human_bytes, props
 
 Classes = Dict[str, List[Dict[str, str]]]
@@ -284,7 +284,7 @@ def collect(ctx: ScanContext) -> Iterator[Item]:
     si = systeminfo_fill(ctx, classes)
     if si:
         sources.append(list(components(si, redact)))
-    yield from first_source_wins(sources)
+    yield from _cpuid.cpuid_items(ctx, first_source_wins(sources))
 
 
 def systeminfo_fill(ctx: ScanContext, classes: Classes, wanted: Sequence[str] = ()) -> Classes:

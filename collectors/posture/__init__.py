@@ -1,27 +1,32 @@
 """The `posture.*` collectors: who can log on, what starts by itself, serial ports, security settings.
 
 - posture.accounts: passwd/shadow/group/sudoers (never a password hash: only set / locked /
-  none / empty and the ageing dates), administrators and why, one component per account.
+  none / empty and the ageing dates), administrators and why, the last logon (lastlog), one
+  component per account.
 - posture.startup: enabled systemd units read from disk (/etc/systemd/system/*.wants, so it
   works under --root and without D-Bus), SysV rc links, cron, anacron, rc.local.
-- posture.serial: serial ports of the running kernel with their UART type (16550A…).
+- posture.serial: serial ports of the running kernel with their UART type (16550A…), USB-serial
+  adapters with their USB ids, CAN interfaces, field-bus cards recognised by PCI/USB vendor id.
 - posture.settings: security sysctls, firewall rules present, disk encryption, remote-access
-  software and whether it starts by itself; machine-wide, so host facts.
+  software and whether it starts by itself, the neighbour (ARP) table, /etc/hosts entries, mounts
+  with their options, package sources; machine-wide, so host facts.
 
 Accounts and startup items are components of `POSTURE_CATEGORY` with a `cbom:posture:kind`
 property (cbom.posture_view selects them by it); serial ports are hardware.
 """
 from __future__ import annotations
 
+import platform
 import posixpath
 import re
+from datetime import datetime, timezone
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, Note, ScanContext
 from cbom.model import Category, Component, Finding, Gap, HostFact, Item, Kind, Platform, Severity, make_ref
 
-from . import _accounts, _linux
+from . import _accounts, _darwin, _linux, _windows
 
 __all__ = ["COLLECTORS", "POSTURE_CATEGORY", "PostureAccounts", "PostureSerial", "PostureSettings", "PostureStartup"]
 
@@ -85,10 +90,14 @@ def _gaps(gaps: List[str]) -> Iterator[Gap]:
 class PostureAccounts(Collector):
     name = "posture.accounts"
     description = "local accounts and groups: password set/locked/empty and ageing (never the hash), administrators"
-    platforms = frozenset({Platform.LINUX})
-    timeout = 20.0
+    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
+    timeout = 60.0  # Windows: PowerShell CIM and schtasks take seconds each
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        if ctx.platform == Platform.WINDOWS:  # Win32 classes, registry, net/schtasks (collectors/posture/_windows.py)
+            return _windows.collect_accounts(ctx, self.name)
+        if ctx.platform == Platform.DARWIN:  # dscl, launchd plists, socketfilterfw… (collectors/posture/_darwin.py)
+            return _darwin.collect_accounts(ctx, self.name)
         return collect_accounts(ctx)
 
 
@@ -170,6 +179,7 @@ def collect_accounts(ctx: ScanContext) -> Iterator[Item]:
     defs = _accounts.parse_login_defs(_read(ctx, "/etc/login.defs", gaps) or "")
     uid_min = int(defs.get("UID_MIN", "1000")) if defs.get("UID_MIN", "").isdigit() else 1000
     sudo_users, sudo_groups, _ = sudo_grants(ctx, gaps)
+    logons = last_logons(ctx, accounts, gaps)
     empty: List[Tuple[str, str]] = []
     never: List[Tuple[str, str]] = []
     for acct in accounts:
@@ -198,6 +208,10 @@ def collect_accounts(ctx: ScanContext) -> Iterator[Item]:
         admin = (["uid 0"] if acct.uid == 0 else []) + (["sudoers"] if acct.name in sudo_users else []) + \
             [f"sudoers %{g}" for g in names if g in sudo_groups]
         props += [(V.ACCOUNT_ADMIN, why) for why in admin]
+        if logons is not None and acct.uid in logons:
+            props.append((V.ACCOUNT_LAST_LOGON, logons[acct.uid]))
+        elif logons is not None and login:
+            props.append((V.ACCOUNT_LAST_LOGON, "never"))  # lastlog(8): **Never logged in**
         comp = Component(category=POSTURE_CATEGORY, kind=Kind.DATA, name=acct.name, description=acct.gecos,
                          ref=make_ref("account", acct.name), properties=tuple(props))
         yield comp
@@ -228,10 +242,14 @@ def collect_accounts(ctx: ScanContext) -> Iterator[Item]:
 class PostureStartup(Collector):
     name = "posture.startup"
     description = "what starts by itself: enabled systemd units (from disk), SysV links, cron, anacron, rc.local"
-    platforms = frozenset({Platform.LINUX})
-    timeout = 20.0
+    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
+    timeout = 60.0  # Windows: PowerShell CIM and schtasks take seconds each
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        if ctx.platform == Platform.WINDOWS:  # Win32 classes, registry, net/schtasks (collectors/posture/_windows.py)
+            return _windows.collect_startup(ctx, self.name)
+        if ctx.platform == Platform.DARWIN:  # dscl, launchd plists, socketfilterfw… (collectors/posture/_darwin.py)
+            return _darwin.collect_startup(ctx, self.name)
         return collect_startup(ctx)
 
 
@@ -257,7 +275,8 @@ def _unit_file(ctx: ScanContext, unit: str, link_target: str) -> str:
     if link_target.startswith("/") and link_target != "/dev/null" and ctx.is_file(link_target):
         return link_target
     template = re.sub(r"@[^.]+\.", "@.", unit)  # getty@tty1.service is instantiated from getty@.service
-    for folder in UNIT_DIRS:
+    # The user manager's load path (systemd.unit(5)) too: a recording's copied links have no target.
+    for folder in UNIT_DIRS + ("/etc/systemd/user", "/usr/lib/systemd/user", "/lib/systemd/user"):
         for name in (unit, template):
             path = posixpath.join(folder, name)
             if ctx.is_file(path):
@@ -371,6 +390,47 @@ class PostureSerial(Collector):
         return collect_serial(ctx)
 
 
+def _usb_parent(ctx: ScanContext, device: str) -> Optional[Tuple[str, str, str]]:
+    """(vendor id, product id, /sys path) of the USB device above sysfs device path `device`
+    ("devices/…/1-1/1-1:1.0/ttyUSB0": usb-serial's port sits under the interface, ACM's tty at it)."""
+    parts = device.strip("/").split("/")
+    for up in range(1, 4):
+        if len(parts) <= up:
+            break
+        folder = "/sys/" + "/".join(parts[:-up])
+        vendor = (_read(ctx, folder + "/idVendor", []) or "").strip()
+        if vendor:
+            return vendor, (_read(ctx, folder + "/idProduct", []) or "").strip(), folder
+    return None
+
+
+def _fieldbus_cards(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
+    """PCI and USB functions of field-bus interface makers (vendor ids: _linux.FIELDBUS_VENDORS)."""
+    from .. import _ids
+
+    for bus, folder, vendor_file, device_file in (("pci", "/sys/bus/pci/devices", "vendor", "device"),
+                                                  ("usb", "/sys/bus/usb/devices", "idVendor", "idProduct")):
+        db = None
+        for addr in _listdir(ctx, folder, gaps):
+            vendor = (_read(ctx, f"{folder}/{addr}/{vendor_file}", []) or "").strip().lower().replace("0x", "")
+            if not vendor or (vendor not in _linux.FIELDBUS_VENDORS[bus] and vendor not in _linux.FIELDBUS_BY_NAME[bus]):
+                continue
+            device = (_read(ctx, f"{folder}/{addr}/{device_file}", []) or "").strip().lower().replace("0x", "")
+            db = db or _ids.load(bus)
+            label = db.device(vendor, device)
+            if not _linux.is_fieldbus(bus, vendor, label):
+                continue
+            maker = db.vendor(vendor)
+            props: List[Tuple[str, str]] = [(V.DEVICE_TYPE, "fieldbus"), (V.BUS, bus), (V.BUS_ADDRESS, addr),
+                                            (V.PCI_ID if bus == "pci" else V.USB_ID, f"{vendor}:{device}")]
+            driver = posixpath.basename(ctx.sys_link(f"{folder}/{addr}/driver") or "")
+            if driver:
+                props.append((V.DRIVER, driver))
+            yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, manufacturer=maker,
+                            name=f"Field-bus interface {label or vendor + ':' + device}",
+                            ref=make_ref("hardware", "fieldbus", bus, addr), properties=tuple(props))
+
+
 def collect_serial(ctx: ScanContext) -> Iterator[Item]:
     """Ports under /sys/class/tty that have a device behind them and a known UART (8250 family), or
     a USB/ACM/other serial driver; CAN interfaces from /sys/class/net/*/type 280 (ARPHRD_CAN)."""
@@ -420,6 +480,13 @@ def collect_serial(ctx: ScanContext) -> Iterator[Item]:
         if driver:
             props.append((V.DRIVER, driver))
         props.append((V.BUS_ADDRESS, posixpath.basename(device)))
+        usb = _usb_parent(ctx, device) if re.match(r"^tty(USB|ACM)\d+$", tty) else None
+        if usb is not None:  # a USB-serial adapter: which one (FTDI, Prolific, a PLC's programming cable)
+            props.append((V.USB_ID, f"{usb[0]}:{usb[1]}"))
+            maker = " ".join(" ".join((_read(ctx, usb[2] + f"/{f}", []) or "").split())
+                             for f in ("manufacturer", "product")).strip()
+            if maker:
+                props.append((V.USB_MANUFACTURER_STRING, maker))  # "FTDI FT232R USB UART"
         yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=f"Serial port {tty}",
                         ref=make_ref("hardware", "serial", tty), properties=tuple(props))
     for iface in _listdir(ctx, "/sys/class/net", gaps):
@@ -427,7 +494,135 @@ def collect_serial(ctx: ScanContext) -> Iterator[Item]:
             yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=f"CAN interface {iface}",
                             ref=make_ref("hardware", "can", iface),
                             properties=((V.DEVICE_TYPE, "can"), (V.INTERFACE, iface)))
+    yield from _fieldbus_cards(ctx, gaps)
     yield from _gaps(gaps)
+
+
+# --- last logon, neighbours, hosts, mounts, package sources (Linux) ----------------------------------
+
+
+def last_logons(ctx: ScanContext, accounts: List[_accounts.Account], gaps: List[str]) -> Optional[Dict[int, str]]:
+    """uid -> "2026-12-01T20:07:16Z on pts/0 from HOST" from /var/log/lastlog; None when the file
+    is absent or empty (the system keeps no lastlog: nothing can be said, not even "never")."""
+    uids = [a.uid for a in accounts if 0 <= a.uid < 60000]  # lastlog is sparse: nobody's 65534 is never read
+    if not uids:
+        return None
+    machine = platform.machine() if ctx.local and str(ctx.root) == "/" else ""
+    want = (max(uids) + 1) * _linux.LASTLOG_RECORD_TIME64
+    try:
+        data = ctx.read_bytes("/var/log/lastlog", min(want, 8 << 20), head=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        gaps.append(f"cannot read /var/log/lastlog: {exc.strerror or exc} (last logons unknown)")
+        return None
+    if not data:
+        return None
+    size = len(data) if len(data) < min(want, 8 << 20) else 0
+    out: Dict[int, str] = {}
+    for uid, rec in _linux.parse_lastlog(data, _linux.lastlog_record_size(size, machine)).items():
+        when = datetime.fromtimestamp(rec.time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        out[uid] = when + (f" on {rec.line}" if rec.line else "") + (f" from {rec.host}" if rec.host else "")
+    return out
+
+
+# Pseudo file systems of /proc/mounts that say nothing about storage an auditor looks at.
+_PSEUDO_FS = frozenset({"proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs", "securityfs",
+                        "pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs", "binfmt_misc", "nsfs",
+                        "rpc_pipefs", "efivarfs", "devtmpfs", "ramfs", "selinuxfs", "fuse.gvfsd-fuse", "nfsd"})
+# CIS Debian Linux 12 Benchmark §1.1.2-1.1.8: world-writable places mounted nosuid, nodev, noexec.
+_HARDENED_MOUNTS = {"/tmp": ("nosuid", "nodev", "noexec"), "/var/tmp": ("nosuid", "nodev", "noexec"),
+                    "/dev/shm": ("nosuid", "nodev", "noexec")}
+_MAX_FACTS = 500
+
+
+def _exposure(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
+    """Neighbours (ARP), /etc/hosts entries, mounts with their options, package sources."""
+    name = PostureSettings.name
+    if ctx.live:
+        missing = unrecorded(ctx, "neighbour table", "/proc/net/arp")
+        if missing:
+            yield missing
+        else:
+            for n in _linux.parse_proc_arp(_read(ctx, "/proc/net/arp", gaps) or "")[:_MAX_FACTS]:
+                yield HostFact(V.posture_fact("neighbour"), f"{n.ip} {n.mac} {n.device} {n.state}")
+    missing = unrecorded(ctx, "hosts file", "/etc/hosts")
+    if missing:
+        yield missing
+    else:
+        for ip, names in _linux.parse_hosts(_read(ctx, "/etc/hosts", gaps) or "")[:_MAX_FACTS]:
+            # The stock loopback and IPv6 multicast lines (hosts(5), Debian's netbase) are no news.
+            if ip.startswith(("127.", "::1", "fe00::", "ff00::", "ff02::")):
+                continue
+            yield HostFact(V.posture_fact("hosts-entry"), f"{ip} {' '.join(names)}")
+    mounts_file = "/proc/mounts" if ctx.live else "/etc/fstab"
+    missing = unrecorded(ctx, "mount table", mounts_file)
+    if missing:
+        yield missing
+    else:
+        weak: List[str] = []
+        # A place mounted twice (a container's /dev/shm) is listed twice by the kernel: once here.
+        mounts = list(dict.fromkeys(m for m in _linux.parse_mounts(_read(ctx, mounts_file, gaps) or "")
+                                    if m.fstype not in _PSEUDO_FS))
+        for m in mounts[:_MAX_FACTS]:
+            yield HostFact(V.posture_fact("mount"), f"{m.target} {m.fstype} {m.source} ({','.join(m.options)})")
+            lacking = [o for o in _HARDENED_MOUNTS.get(m.target, ()) if o not in m.options]
+            if lacking:
+                weak.append(f"{m.target} ({m.fstype}) without {', '.join(lacking)}")
+        if weak:
+            yield Finding(id="CBOM-MOUNT-OPTIONS", severity=Severity.LOW,
+                          title=f"{len(weak)} world-writable mount(s) without nosuid/nodev/noexec",
+                          detail="CIS Debian Linux 12 Benchmark §1.1: /tmp, /var/tmp and /dev/shm mounted nosuid, "
+                                 "nodev, noexec", evidence=tuple(weak) + (mounts_file,), collector=name)
+    yield from _package_sources(ctx, gaps)
+
+
+def _package_sources(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
+    name = PostureSettings.name
+    missing = unrecorded(ctx, "package sources", "/etc/apt/sources.list", "/etc/apt/sources.list.d",
+                         "/etc/yum.repos.d")
+    if missing:
+        yield missing
+        return
+    found: List[Tuple[str, _linux.PackageSource]] = []
+    apt_d = "/etc/apt/sources.list.d"
+    for path in ["/etc/apt/sources.list"] + [posixpath.join(apt_d, n) for n in _listdir(ctx, apt_d, gaps)]:
+        if path.endswith((".list", "sources.list")):
+            found += [(path, s) for s in _linux.parse_sources_list(_read(ctx, path, gaps) or "")]
+        elif path.endswith(".sources"):
+            found += [(path, s) for s in _linux.parse_deb822_sources(_read(ctx, path, gaps) or "")]
+    for n in _listdir(ctx, "/etc/yum.repos.d", gaps):
+        if n.endswith(".repo"):
+            path = posixpath.join("/etc/yum.repos.d", n)
+            found += [(path, s) for s in _linux.parse_yum_repo(_read(ctx, path, gaps) or "")]
+    plain: List[str] = []
+    unsigned: List[str] = []
+    for path, s in found[:_MAX_FACTS]:
+        if not s.enabled:
+            continue
+        words = [s.kind, s.uri, s.suite, *s.components]
+        if s.signed_by:
+            words.append(f"signed-by={s.signed_by}")
+        if s.trusted:
+            words.append("trusted=yes")
+        if s.gpgcheck is not None:
+            words.append(f"gpgcheck={int(s.gpgcheck)}")
+        yield HostFact(V.posture_fact("package-source"), " ".join(w for w in words if w) + f" ({path})")
+        if s.trusted or s.gpgcheck is False:
+            unsigned.append(f"{path}: {s.uri} {s.suite} ({'trusted=yes' if s.trusted else 'gpgcheck=0'})")
+        elif s.uri.startswith("http://") and s.kind != "rpm-md" and not s.signed_by:
+            plain.append(f"{path}: {s.uri} {s.suite}")
+    if unsigned:
+        yield Finding(id="CBOM-PACKAGE-SOURCE-UNSIGNED", severity=Severity.LOW,
+                      title=f"{len(unsigned)} package source(s) whose signatures are not checked",
+                      detail="apt [trusted=yes] or yum/dnf gpgcheck=0: packages from there are installed unverified",
+                      evidence=tuple(unsigned), collector=name)
+    if plain:
+        yield Finding(id="CBOM-PACKAGE-SOURCE-PLAIN-HTTP", severity=Severity.INFO,
+                      title=f"{len(plain)} apt source(s) over plain http without signed-by",
+                      detail="the Release files are still signature-checked, but by any key apt trusts for all "
+                             "sources (no signed-by= pins one), and what is fetched is visible on the network",
+                      evidence=tuple(plain), collector=name)
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -435,11 +630,16 @@ def collect_serial(ctx: ScanContext) -> Iterator[Item]:
 
 class PostureSettings(Collector):
     name = "posture.settings"
-    description = "security sysctls, firewall rules, disk encryption, remote-access software"
-    platforms = frozenset({Platform.LINUX})
-    timeout = 20.0
+    description = ("security sysctls, firewall rules, disk encryption, remote-access software, neighbours, hosts, "
+                   "mounts, package sources")
+    platforms = frozenset({Platform.LINUX, Platform.WINDOWS, Platform.DARWIN})
+    timeout = 60.0  # Windows: PowerShell CIM and schtasks take seconds each
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
+        if ctx.platform == Platform.WINDOWS:  # Win32 classes, registry, net/schtasks (collectors/posture/_windows.py)
+            return _windows.collect_settings(ctx, self.name)
+        if ctx.platform == Platform.DARWIN:  # dscl, launchd plists, socketfilterfw… (collectors/posture/_darwin.py)
+            return _darwin.collect_settings(ctx, self.name)
         return collect_settings(ctx)
 
 
@@ -573,6 +773,7 @@ def collect_settings(ctx: ScanContext) -> Iterator[Item]:
             yield Finding(id="CBOM-REMOTE-ACCESS", title=f"{label} starts by itself", severity=Severity.MEDIUM,
                           detail="remote-access software reachable from outside the plant network",
                           evidence=tuple(on), collector=name)
+    yield from _exposure(ctx, gaps)
     yield from _gaps(gaps)
 
 

@@ -449,10 +449,11 @@ def test_collect_sh_here_then_ingest_equals_a_live_scan(tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert (out / "manifest.txt").is_file()
         recorded = ingest(out)
-        # software.npm: collect.sh does not record global npm folders yet (its run on the recording
-        # says so, a gap), so the live side leaves it out.
+        # software.npm/.go/.jar: collect.sh does not record global npm folders, executables or jars
+        # (their runs on the recording say so, a gap), so the live side leaves them out.
         live = runner.scan(runner.select(classes, ["os", "hardware", "firmware", "software", "network"],
-                                         ["software.npm"], platform=Platform.LINUX), ScanContext(), host_name="live")
+                                         ["software.npm", "software.go", "software.jar"], platform=Platform.LINUX),
+                           ScanContext(), host_name="live")
         a, b = _compared(live), _compared(recorded)
         problems = _differences(a, b)
         if not problems:

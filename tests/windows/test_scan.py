@@ -149,3 +149,26 @@ def test_own_interpreter_is_not_host_software(scan):
     found = _python_components(scan)
     own = sorted(name for name, sites in found.items() if any(s.upper().startswith("D:") for s in sites))
     assert own == [], f"{len(own)} distributions of the stick's own Python listed as host software: {own[:8]}"
+
+
+# CPUID bits Linux passes to /proc/cpuinfo unchanged: the same processor runs wine, so the kernel's
+# reading is the independent truth for what the Windows scan read through py-cpuinfo.
+# (Only flags the CPU component lists: collectors/hardware/_linux.py CPU_FLAGS_OF_INTEREST.)
+CPUID_BITS = ("aes", "pclmulqdq", "sha_ni", "rdrand", "rdseed", "vaes", "vpclmulqdq", "avx", "avx2", "avx512f",
+              "smep", "smap")
+
+
+def test_cpu_flags_read_by_cpuid(scan):
+    """WMI has no feature list: a live Windows scan reads CPUID through py-cpuinfo (issue 15)."""
+    kernel = set()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            kernel = set(value.split())
+            break
+    cpus = [c for c in scan.doc.get("components", [])
+            if any(p["name"] == "cbom:device-type" and p["value"] == "cpu" for p in c.get("properties", []))]
+    assert cpus, f"no CPU component; hardware.windows said: {scan.props().get('cbom:collector:hardware.windows:reason')}"
+    for cpu in cpus:
+        flags = {p["value"] for p in cpu.get("properties", []) if p["name"] == "cbom:cpu:flag"}
+        assert {f for f in CPUID_BITS if f in kernel} == {f for f in CPUID_BITS if f in flags}, cpu["name"]

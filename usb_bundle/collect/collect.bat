@@ -54,6 +54,36 @@ for /f "delims=" %%k in ('reg query HKU 2^>nul ^| findstr /r /c:"^HKEY_USERS\\S-
 )
 call :reg "CentralProcessor.reg" "HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor"
 
+rem --- security posture: local accounts and the Administrators group (whatever its local name: SID
+rem S-1-5-32-544), services and what else starts by itself, firewall, BitLocker, Remote Desktop,
+rem USB storage history, certificate stores. Never a password or key: `net user` shows none.
+call :run "Win32_UserAccount.wmi" "wmic path Win32_UserAccount where (LocalAccount=True) get /format:list"
+call :run "Win32_Group.wmi" "wmic path Win32_Group where (LocalAccount=True) get /format:list"
+for %%c in (Win32_Service Win32_StartupCommand) do call :run "%%c.wmi" "wmic path %%c get /format:list"
+call :run "Win32_EncryptableVolume.wmi" "wmic /namespace:\\root\cimv2\security\microsoftvolumeencryption path Win32_EncryptableVolume get /format:list"
+rem wmic /value lines end in CR LF CR: the inner for /f drops the stray CR from the name.
+set "ADMGRP=Administrators"
+for /f "tokens=2 delims==" %%g in ('wmic path Win32_Group where "SID='S-1-5-32-544'" get Name /value 2^>nul ^| find "="') do for /f "delims=" %%h in ("%%g") do set "ADMGRP=%%h"
+call :run "net-localgroup-administrators.txt" "net localgroup "%ADMGRP%""
+call :netusers
+call :run "schtasks.csv" "schtasks /query /fo csv /v"
+call :reg "Run-HKLM.reg" "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run"
+call :reg "RunOnce-HKLM.reg" "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce"
+call :reg "Run-WOW6432Node.reg" "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Run"
+call :reg "RunOnce-WOW6432Node.reg" "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\RunOnce"
+call :reg "Run-HKCU.reg" "HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+call :reg "RunOnce-HKCU.reg" "HKCU\Software\Microsoft\Windows\CurrentVersion\RunOnce"
+call :reg "FirewallPolicy.reg" "HKLM\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy"
+call :reg "TerminalServer.reg" "HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server"
+call :reg "USBSTOR.reg" "HKLM\SYSTEM\CurrentControlSet\Enum\USBSTOR"
+rem Certificate stores: each store's Certificates subkey only, and only the stores that exist.
+for %%s in (ROOT AuthRoot CA Disallowed TrustedPublisher TrustedPeople My) do (
+    call :store "SystemCertificates-%%s.reg" "HKLM\SOFTWARE\Microsoft\SystemCertificates\%%s\Certificates"
+    call :store "SystemCertificates-Policies-%%s.reg" "HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates\%%s\Certificates"
+    call :store "EnterpriseCertificates-%%s.reg" "HKLM\SOFTWARE\Microsoft\EnterpriseCertificates\%%s\Certificates"
+    call :store "SystemCertificates-HKCU-%%s.reg" "HKCU\Software\Microsoft\SystemCertificates\%%s\Certificates"
+)
+
 rem --- network configuration and listening sockets (nothing is sent)
 call :run "ipconfig-all.txt" "ipconfig /all"
 call :run "netstat-ano.txt" "netstat -ano"
@@ -120,6 +150,27 @@ set /a HASHED+=1
 goto :eof
 :nohash
 set "NOHASH=%NOHASH% %~1"
+goto :eof
+
+rem :netusers - `net user NAME` of every local account, one after the other, into net-user.txt (the
+rem account names from wmic /value, CR dropped as above); one manifest line with the last exit code.
+:netusers
+set "RC=0"
+if exist "%OUT%\net-user.txt" del "%OUT%\net-user.txt"
+for /f "tokens=2 delims==" %%u in ('wmic path Win32_UserAccount where "LocalAccount=True" get Name /value 2^>nul ^| find "="') do for /f "delims=" %%v in ("%%u") do call :netuser "%%v"
+for %%s in ("%OUT%\net-user.txt.stderr") do if exist "%%~s" if %%~zs==0 del "%%~s"
+>> "%M%" echo net-user.txt	!RC!	!DATE! !TIME!	net user NAME (every local account)
+goto :eof
+:netuser
+net user "%~1" < nul >> "%OUT%\net-user.txt" 2>> "%OUT%\net-user.txt.stderr"
+if errorlevel 1 set "RC=!ERRORLEVEL!"
+goto :eof
+
+rem :store FILE KEY - :reg, for a key that exists (most certificate stores are absent from most roots).
+:store
+reg query "%~2" >nul 2>&1
+if errorlevel 1 goto :eof
+call :reg "%~1" "%~2"
 goto :eof
 
 rem :reg FILE KEY - regedit export of KEY (UTF-16LE with BOM) into FILE; XP's reg has no /y, so delete first.

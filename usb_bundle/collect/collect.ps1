@@ -37,16 +37,18 @@ function Invoke-Recorded([string]$file, [string]$command) {
     Add-Line ("{0}`t{1}`t{2}`t{3}" -f $file, $rc, (& $utcNow), $command)
 }
 
-# One WMI class in wmic's /format:list layout.
-function Save-Wmi([string]$class) {
+# One WMI class in wmic's /format:list layout (optionally of another namespace, or filtered).
+function Save-Wmi([string]$class, [string]$namespace = "root\cimv2", [string]$filter = "") {
     $file = "$class.wmi"
     $rc = 0
     $lines = New-Object System.Collections.ArrayList
     try {
+        $how = @{ Namespace = $namespace; ErrorAction = 'Stop' }
+        if ($filter) { $how['Filter'] = $filter }
         if (Get-Command Get-WmiObject -ErrorAction SilentlyContinue) {
-            $objs = @(Get-WmiObject -Class $class -ErrorAction Stop)
+            $objs = @(Get-WmiObject -Class $class @how)
         } else {
-            $objs = @(Get-CimInstance -ClassName $class -ErrorAction Stop)
+            $objs = @(Get-CimInstance -ClassName $class @how)
         }
         foreach ($o in $objs) {
             [void]$lines.Add("")
@@ -65,7 +67,7 @@ function Save-Wmi([string]$class) {
         Set-Content -Path (Join-Path $Out "$file.stderr") -Value $_.Exception.Message -Encoding UTF8
     }
     if ($lines.Count) { $lines | Out-File -FilePath (Join-Path $Out $file) -Encoding Unicode }
-    Add-Line ("{0}`t{1}`t{2}`t{3}" -f $file, $rc, (& $utcNow), "Get-WmiObject $class")
+    Add-Line ("{0}`t{1}`t{2}`t{3}" -f $file, $rc, (& $utcNow), "Get-WmiObject $class $filter".Trim())
 }
 
 Invoke-Recorded "systeminfo.txt" "systeminfo"
@@ -94,6 +96,54 @@ foreach ($sid in @(Get-ChildItem Registry::HKEY_USERS -ErrorAction SilentlyConti
     Export-Key ("Uninstall-" + $sid.PSChildName + ".reg") ("HKU\" + $sid.PSChildName + "\Software\Microsoft\Windows\CurrentVersion\Uninstall")
 }
 Export-Key "CentralProcessor.reg" "HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor"
+
+# Security posture: local accounts, the Administrators group (SID S-1-5-32-544, whatever its local
+# name), services and what else starts by itself, firewall, BitLocker, Remote Desktop, USB storage
+# history, certificate stores. Never a password or key: `net user` shows none.
+Save-Wmi "Win32_UserAccount" "root\cimv2" "LocalAccount=True"
+Save-Wmi "Win32_Group" "root\cimv2" "LocalAccount=True"
+Save-Wmi "Win32_Service"
+Save-Wmi "Win32_StartupCommand"
+Save-Wmi "Win32_EncryptableVolume" "root\cimv2\Security\MicrosoftVolumeEncryption"
+$admins = "Administrators"
+try {
+    $g = @(Get-WmiObject -Class Win32_Group -Filter "SID='S-1-5-32-544'" -ErrorAction Stop)
+    if ($g.Count -and $g[0].Name) { $admins = $g[0].Name }
+} catch {}
+Invoke-Recorded "net-localgroup-administrators.txt" "net localgroup `"$admins`""
+# `net user NAME` of every local account, one after the other (cbom reads them as one file).
+$netUser = Join-Path $Out "net-user.txt"
+$rc = 0
+try {
+    foreach ($u in @(Get-WmiObject -Class Win32_UserAccount -Filter "LocalAccount=True" -ErrorAction Stop)) {
+        cmd /c "net user `"$($u.Name)`" < nul >> `"$netUser`" 2>&1"
+        if ($LASTEXITCODE) { $rc = $LASTEXITCODE }
+    }
+} catch { $rc = 1 }
+Add-Line ("{0}`t{1}`t{2}`t{3}" -f "net-user.txt", $rc, (& $utcNow), "net user NAME (every local account)")
+Invoke-Recorded "schtasks.csv" "schtasks /query /fo csv /v"
+Export-Key "Run-HKLM.reg" "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run"
+Export-Key "RunOnce-HKLM.reg" "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\RunOnce"
+Export-Key "Run-WOW6432Node.reg" "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Run"
+Export-Key "RunOnce-WOW6432Node.reg" "HKLM\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\RunOnce"
+Export-Key "Run-HKCU.reg" "HKCU\Software\Microsoft\Windows\CurrentVersion\Run"
+Export-Key "RunOnce-HKCU.reg" "HKCU\Software\Microsoft\Windows\CurrentVersion\RunOnce"
+Export-Key "FirewallPolicy.reg" "HKLM\SYSTEM\CurrentControlSet\Services\SharedAccess\Parameters\FirewallPolicy"
+Export-Key "TerminalServer.reg" "HKLM\SYSTEM\CurrentControlSet\Control\Terminal Server"
+Export-Key "USBSTOR.reg" "HKLM\SYSTEM\CurrentControlSet\Enum\USBSTOR"
+# Certificate stores: each store's Certificates subkey only, and only the stores that exist.
+foreach ($store in "ROOT", "AuthRoot", "CA", "Disallowed", "TrustedPublisher", "TrustedPeople", "My") {
+    foreach ($pair in @(@("SystemCertificates", "HKLM\SOFTWARE\Microsoft\SystemCertificates"),
+                        @("SystemCertificates-Policies", "HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates"),
+                        @("EnterpriseCertificates", "HKLM\SOFTWARE\Microsoft\EnterpriseCertificates"),
+                        @("SystemCertificates-HKCU", "HKCU\Software\Microsoft\SystemCertificates"))) {
+        $key = "$($pair[1])\$store\Certificates"
+        if (Test-Path ("Registry::" + $key.Replace("HKLM\", "HKEY_LOCAL_MACHINE\").Replace("HKCU\", "HKEY_CURRENT_USER\"))) {
+            Export-Key ("{0}-{1}.reg" -f $pair[0], $store) $key
+        }
+    }
+}
+
 Invoke-Recorded "ipconfig-all.txt" "ipconfig /all"
 Invoke-Recorded "netstat-ano.txt" "netstat -ano"
 Invoke-Recorded "tasklist.csv" "tasklist /fo csv /nh"

@@ -163,6 +163,106 @@ else
     rec netstat-ltnup.txt netstat -ltnup
 fi
 
+# Security posture and cryptographic assets (cbom's posture.* and crypto.linux collectors): the files they
+# read, under the names cbom/host.py FILES gives them. Symlinks are followed (cp -RL): a FAT stick holds none.
+# Never copied: password hashes, private keys (/etc/ssl/private, /etc/pki/tls/private, ssh_host_*_key).
+# tree NAME SRC : copy folder SRC (links followed) as NAME, recorded in the manifest.
+tree() {
+    if [ -d "$2" ] && [ -r "$2" ]; then
+        cp -RL "$2" "$out/$1" 2>/dev/null; rc=$?
+    else
+        rc=1
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$1" "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "cp -RL $2" >> "$manifest"
+}
+copy passwd /etc/passwd
+copy group /etc/group
+copy login.defs /etc/login.defs
+# shadow METADATA: the shadow(5) format, every field kept but the password, which becomes a marker of its
+# state alone ("" empty, "!" locked without password, "!redacted" locked password, "*" none, "$redacted$"
+# set) — the states cbom's parse_shadow tells apart; the hash never reaches the stick. Needs root.
+if [ -r /etc/shadow ]; then
+    awk -F: 'BEGIN { OFS = ":" } {
+        p = $2; c = substr(p, 1, 1)
+        if (p == "") s = ""
+        else if (c == "!") { r = p; sub(/^!+/, "", r); s = (r == "" || r == "*" || r == "x") ? "!" : "!redacted" }
+        else if (c == "*" || c == "x" || (length(p) < 13 && c != "$")) s = "*"
+        else s = "$redacted$"
+        $2 = s; print }' /etc/shadow > "$out/shadow-metadata" 2>/dev/null; rc=$?
+    [ -s "$out/shadow-metadata" ] || rm -f "$out/shadow-metadata"
+else
+    rc=1
+fi
+printf '%s\t%s\t%s\t%s\n' shadow-metadata "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "awk (password field replaced by its state) /etc/shadow" >> "$manifest"
+copy sudoers /etc/sudoers
+tree etc-sudoers.d /etc/sudoers.d
+# lastlog is sparse, indexed by uid: its first 4 MiB (uids below ~14000) at most.
+if [ -r /var/log/lastlog ]; then
+    dd if=/var/log/lastlog of="$out/lastlog" bs=4096 count=1024 2>/dev/null; rc=$?
+    [ -s "$out/lastlog" ] || rm -f "$out/lastlog"
+else
+    rc=1
+fi
+printf '%s\t%s\t%s\t%s\n' lastlog "$rc" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "dd if=/var/log/lastlog bs=4096 count=1024" >> "$manifest"
+# What starts by itself: enablement links (copied as the unit files they name) and the vendor units.
+tree etc-systemd-system /etc/systemd/system
+tree etc-systemd-user /etc/systemd/user
+if [ -d /usr/lib/systemd/system ]; then tree usr-lib-systemd-system /usr/lib/systemd/system
+else tree usr-lib-systemd-system /lib/systemd/system; fi
+if [ -d /usr/lib/systemd/user ]; then tree usr-lib-systemd-user /usr/lib/systemd/user
+else tree usr-lib-systemd-user /lib/systemd/user; fi
+copy crontab /etc/crontab
+copy anacrontab /etc/anacrontab
+copy rc.local /etc/rc.local
+for d in cron.d cron.hourly cron.daily cron.weekly cron.monthly rc2.d rc3.d rc4.d rc5.d; do tree "etc-$d" "/etc/$d"; done
+tree var-spool-cron-crontabs /var/spool/cron/crontabs
+# Settings: security sysctls, firewall, disk encryption, serial ports, neighbours, hosts, mounts, sources.
+for k in net/ipv4/ip_forward net/ipv6/conf/all/forwarding net/ipv4/conf/all/accept_redirects \
+    net/ipv4/conf/all/send_redirects net/ipv4/conf/all/accept_source_route net/ipv4/conf/all/rp_filter \
+    net/ipv4/tcp_syncookies kernel/randomize_va_space kernel/kptr_restrict kernel/dmesg_restrict \
+    kernel/yama/ptrace_scope kernel/unprivileged_bpf_disabled fs/protected_symlinks fs/protected_hardlinks \
+    fs/suid_dumpable kernel/sysrq; do
+    [ -r "/proc/sys/$k" ] || continue
+    mkdir -p "$out/proc-sys/$(dirname "$k")"
+    cat "/proc/sys/$k" > "$out/proc-sys/$k" 2>/dev/null || rm -f "$out/proc-sys/$k"
+done
+copy proc-net-arp.txt /proc/net/arp
+copy proc-mounts.txt /proc/mounts
+copy fstab /etc/fstab
+copy hosts /etc/hosts
+copy crypttab /etc/crypttab
+copy nftables.conf /etc/nftables.conf
+copy iptables-rules.v4 /etc/iptables/rules.v4
+copy ufw.conf /etc/ufw/ufw.conf
+copy proc-net-ip_tables_names.txt /proc/net/ip_tables_names
+copy proc-tty-driver-serial.txt /proc/tty/driver/serial
+for d in /sys/class/tty/*; do
+    [ -e "$d/device" ] || continue
+    n=${d##*/}
+    sysattrs "$d" "$out/sys-class-tty/$n" type port irq
+    syslink "$d/device" > "$out/sys-class-tty/$n/device-path"
+    syslink "$d/device/driver" -b > "$out/sys-class-tty/$n/driver"
+done
+copy apt-sources.list /etc/apt/sources.list
+tree etc-apt-sources.list.d /etc/apt/sources.list.d
+tree etc-yum.repos.d /etc/yum.repos.d
+# Crypto: trust stores, SSH server configuration and PUBLIC host keys, package-signing keys.
+tree etc-ssl-certs /etc/ssl/certs
+tree usr-local-share-ca-certificates /usr/local/share/ca-certificates
+tree etc-pki-ca-trust-source-anchors /etc/pki/ca-trust/source/anchors
+tree etc-pki-tls-certs /etc/pki/tls/certs
+tree etc-pki-rpm-gpg /etc/pki/rpm-gpg
+copy apt-trusted.gpg /etc/apt/trusted.gpg
+tree etc-apt-trusted.gpg.d /etc/apt/trusted.gpg.d
+if [ -d /etc/ssh ]; then
+    mkdir -p "$out/etc-ssh"
+    for f in /etc/ssh/sshd_config /etc/ssh/ssh_host_*_key.pub; do
+        [ -f "$f" ] && [ -r "$f" ] && cat "$f" > "$out/etc-ssh/${f##*/}" 2>/dev/null
+    done
+    [ -d /etc/ssh/sshd_config.d ] && cp -RL /etc/ssh/sshd_config.d "$out/etc-ssh/sshd_config.d" 2>/dev/null
+    printf '%s\t%s\t%s\t%s\n' etc-ssh 0 "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "cat /etc/ssh/sshd_config /etc/ssh/ssh_host_*_key.pub" >> "$manifest"
+fi
+
 # macOS (collect.sh runs there too): the sources `cbom ingest` reads for a Mac.
 if [ "$(uname -s 2>/dev/null)" = Darwin ]; then
     rec sw_vers.txt sw_vers
