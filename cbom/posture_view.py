@@ -195,6 +195,10 @@ def notable_change(old: Optional[Component], new: Optional[Component]) -> List[R
                             f"account {new.name} became administrator ({', '.join(gained)})"))
             if new.prop(V.ACCOUNT_PASSWORD) == "empty" and old.prop(V.ACCOUNT_PASSWORD) != "empty":
                 out.append((Severity.HIGH, "CBOM-DIFF-EMPTY-PASSWORD", f"account {new.name} now has an empty password"))
+            # Windows (Win32_UserAccount.PasswordRequired false): the account may have no password.
+            if new.prop(V.ACCOUNT_PASSWORD) == "not-required" and old.prop(V.ACCOUNT_PASSWORD) != "not-required":
+                out.append((Severity.HIGH, "CBOM-DIFF-EMPTY-PASSWORD",
+                            f"account {new.name} no longer requires a password"))
             if new.prop(V.ACCOUNT_LOGIN) == "true" and old.prop(V.ACCOUNT_LOGIN) != "true":
                 out.append((Severity.MEDIUM, "CBOM-DIFF-ACCOUNT-LOGIN", f"account {new.name} can now log on"))
         elif new is None and old is not None and _admin(old):

@@ -14,6 +14,7 @@ key, the type and size of its public half (the .pub beside it) are all that is r
 """
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import replace
@@ -66,6 +67,7 @@ class CryptoWindows(Collector):
 
     def collect(self, ctx: ScanContext) -> Iterator[Item]:
         yield from _windows.collect_windows(ctx, self.name)
+        yield from _windows.crypto_libraries(ctx)
         found, _why = _cpuid.read_cpuid(ctx)  # the hardware collector reports why it could not
         yield from _cpu_crypto(found.flags if found else ())
 
@@ -455,27 +457,36 @@ def cpu_crypto_features(cpuinfo: str) -> List[str]:
     return []
 
 
-# OpenSSL's libcrypto carries its version text ("OpenSSL 3.0.19 27 Jan 2026"), the string
-# `openssl version` prints (crypto/cversion.c); it is the crypto library nearly every program links.
-OPENSSL_LIBS = ("/usr/lib/x86_64-linux-gnu/libcrypto.so.*", "/usr/lib/aarch64-linux-gnu/libcrypto.so.*",
-                "/usr/lib/arm-linux-gnueabihf/libcrypto.so.*", "/usr/lib/i386-linux-gnu/libcrypto.so.*",
-                "/usr/lib64/libcrypto.so.*", "/usr/lib/libcrypto.so.*", "/lib/libcrypto.so.*")
-_OPENSSL_VERSION = re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?)(?: [^\x00]{0,40})?\x00")
+# The cryptographic libraries every Linux program links, each found by its shared object and its
+# version read from a text the library itself carries:
+# - OpenSSL's libcrypto: "OpenSSL 3.0.19 27 Jan 2026", what `openssl version` prints (crypto/cversion.c);
+# - GnuTLS: "Enabled GnuTLS 3.7.9 logging...", its debug-log greeting (lib/global.c, VERSION);
+# - Libgcrypt: "This is Libgcrypt 1.10.1 - The GNU Crypto Library" (src/global.c, its copyright blurb);
+# - NSS: "Version: NSS 3.87.1" (lib/nss/nssinit.c, the $Header/Version string NSS_VERSION).
+_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/arm-linux-gnueabihf",
+             "/usr/lib/i386-linux-gnu", "/usr/lib64", "/usr/lib", "/lib")
+CRYPTO_LIBRARIES: Tuple[Tuple[str, str, "re.Pattern[bytes]"], ...] = (
+    ("OpenSSL", "libcrypto.so.*", re.compile(rb"OpenSSL (\d+\.\d+\.\d+[a-z]?)(?: [^\x00]{0,40})?\x00")),
+    ("GnuTLS", "libgnutls.so.*", re.compile(rb"Enabled GnuTLS (\d+\.\d+\.\d+) logging")),
+    ("Libgcrypt", "libgcrypt.so.*", re.compile(rb"This is Libgcrypt (\d+\.\d+\.\d+)")),
+    ("NSS", "libnss3.so", re.compile(rb"Version: NSS (\d+\.\d+(?:\.\d+)*)")),
+)
 
 
 def _crypto_libraries(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
     seen: Set[str] = set()
-    for pattern in OPENSSL_LIBS:
-        for path in ctx.glob(pattern):
-            local = str(ctx.path(path))
-            if local in seen or not ctx.is_file(path):
-                continue
-            seen.add(local)
-            data = _read_bytes(ctx, path, 16 << 20, gaps)
-            if data is None:
-                continue
-            m = _OPENSSL_VERSION.search(data)
-            yield _common.library_component("OpenSSL", m.group(1).decode("ascii") if m else "", path)
+    for name, file_glob, version_text in CRYPTO_LIBRARIES:
+        for folder in _LIB_DIRS:
+            for path in ctx.glob(f"{folder}/{file_glob}"):
+                local = os.path.realpath(ctx.path(path))  # libgnutls.so.30 -> libgnutls.so.30.34.3: one library
+                if local in seen or not ctx.is_file(path):
+                    continue
+                seen.add(local)
+                data = _read_bytes(ctx, path, 16 << 20, gaps)
+                if data is None:
+                    continue
+                m = version_text.search(data)
+                yield _common.library_component(name, m.group(1).decode("ascii") if m else "", path)
 
 
 def collect_linux(ctx: ScanContext) -> Iterator[Item]:

@@ -105,6 +105,44 @@ def store_certificates(keys: List[RegKey]) -> List[StoreCertificate]:
     return out
 
 
+# The system's cryptographic providers: CNG (bcrypt.dll, bcryptprimitives.dll, ncrypt.dll), the
+# TLS/SSL security package (schannel.dll) and the CryptoAPI RSA/AES provider (rsaenh.dll), host
+# paths relative to the system drive. Their version is the file version of their resources.
+CRYPTO_DLLS = (("Schannel", "schannel.dll"), ("CNG bcrypt", "bcrypt.dll"), ("CNG primitives", "bcryptprimitives.dll"),
+               ("CNG key storage", "ncrypt.dll"), ("Microsoft Enhanced RSA and AES Cryptographic Provider", "rsaenh.dll"))
+SYSTEM32 = "Windows/System32"
+# VS_FIXEDFILEINFO (Microsoft docs, "VS_FIXEDFILEINFO structure"): dwSignature 0xFEEF04BD, then
+# dwStrucVersion, dwFileVersionMS, dwFileVersionLS; the structure is DWORD-aligned in the resource.
+_FIXED_FILE_INFO = struct.pack("<I", 0xFEEF04BD)
+
+
+def pe_file_version(data: bytes) -> str:
+    """"10.0.19041.5072" from a PE file's version resource; "" when it has none."""
+    pos = data.find(_FIXED_FILE_INFO)
+    while pos >= 0 and pos % 4:
+        pos = data.find(_FIXED_FILE_INFO, pos + 1)
+    if pos < 0 or len(data) < pos + 16:
+        return ""
+    ms, ls = struct.unpack_from("<II", data, pos + 8)
+    return f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+
+
+def crypto_libraries(ctx: ScanContext) -> Iterator[Item]:
+    """The cryptographic provider DLLs of the running Windows, with their file versions."""
+    if not (ctx.local and ctx.live):
+        return  # a recording holds no system DLL; collect.bat does not copy them
+    for name, dll in CRYPTO_DLLS:
+        path = f"{SYSTEM32}/{dll}"
+        try:
+            data = ctx.read_bytes(path, 16 << 20)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            yield Gap(f"{path}: {exc.strerror or exc}: its version not read")
+            continue
+        yield _common.library_component(name, pe_file_version(data), path)
+
+
 def _store_label(store: str) -> str:
     low = store.lower()
     if low in TRUST_STORES:

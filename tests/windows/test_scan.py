@@ -21,7 +21,8 @@ from wine_fixtures import bundle, DRIVE_D, PYTHONS, prefix, tag, text, win_pytho
 pytestmark = pytest.mark.slow
 SCAN_TIMEOUT = 300
 # Every collector a Windows scan runs by default, but capture (it would listen 30 s).
-COLLECTORS = ("os.windows", "hardware.windows", "network.windows", "software.windows", "software.python")
+COLLECTORS = ("os.windows", "hardware.windows", "network.windows", "software.windows", "software.python",
+              "posture.accounts", "posture.startup", "posture.settings", "crypto.windows")
 # Where a Python distribution sits on a Windows machine and cbom's root-relative globs look:
 # a virtualenv under \opt (pyvenv.cfg + Lib\site-packages) and a python.org all-users install.
 MARKER_PLACES = ("opt/cbom-marker-venv/Lib/site-packages", "Program Files/Python311/Lib/site-packages")
@@ -172,3 +173,18 @@ def test_cpu_flags_read_by_cpuid(scan):
     for cpu in cpus:
         flags = {p["value"] for p in cpu.get("properties", []) if p["name"] == "cbom:cpu:flag"}
         assert {f for f in CPUID_BITS if f in kernel} == {f for f in CPUID_BITS if f in flags}, cpu["name"]
+
+
+def test_crypto_provider_dlls_with_their_file_versions(scan, prefix):  # noqa: F811
+    """crypto.windows versions the system's provider DLLs (C:\\windows\\system32, wine's own builtins
+    here); pefile reads the same files' version resources independently."""
+    import pefile
+
+    libs = {c["name"]: c.get("version", "") for c in scan.doc.get("components", [])
+            if c.get("type") == "library" and any(p["name"] == "cbom:crypto:path" for p in c.get("properties", []))}
+    assert "Schannel" in libs, sorted(libs)
+    system32 = prefix.path / "drive_c" / "windows" / "system32"
+    pe = pefile.PE(str(system32 / "schannel.dll"), fast_load=True)
+    pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
+    ms, ls = pe.VS_FIXEDFILEINFO[0].FileVersionMS, pe.VS_FIXEDFILEINFO[0].FileVersionLS
+    assert libs["Schannel"] == f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"

@@ -269,8 +269,40 @@ if [ "$(uname -s 2>/dev/null)" = Darwin ]; then
     rec system_profiler.xml system_profiler -xml SPHardwareDataType SPSoftwareDataType SPSerialATADataType \
         SPNVMeDataType SPUSBDataType
     rec SPApplicationsDataType.xml system_profiler -xml SPApplicationsDataType
-    rec sysctl.txt sysctl hw.model hw.memsize hw.physicalcpu machdep.cpu.brand_string kern.hostname kern.osrelease
+    # machdep.cpu.*features and hw.optional: the CPU's crypto and security instructions (collectors/hardware/_cpuid.py)
+    rec sysctl.txt sysctl hw.model hw.memsize hw.physicalcpu machdep.cpu.brand_string kern.hostname kern.osrelease \
+        machdep.cpu.features machdep.cpu.leaf7_features machdep.cpu.extfeatures hw.optional
     rec ifconfig.txt ifconfig -a
+    # Security posture and trust store (collectors/posture/_darwin.py, collectors/crypto/_darwin.py).
+    # Never /var/db/dslocal (it holds the password hashes): dscl is asked for ids, shells, homes and
+    # the names of the authentication authorities only.
+    rec dscl-readall-users.txt dscl . -readall /Users RecordName UniqueID PrimaryGroupID NFSHomeDirectory \
+        UserShell RealName AuthenticationAuthority
+    rec dscl-list-users-usershell.txt dscl . -list /Users UserShell
+    rec dscl-list-groups-groupmembership.txt dscl . -list /Groups GroupMembership
+    rec dscl-list-groups-primarygroupid.txt dscl . -list /Groups PrimaryGroupID
+    rec dscl-read-groups-admin.txt dscl . -read /Groups/admin
+    rec launchctl-list.txt launchctl list
+    rec fdesetup-status.txt fdesetup status
+    rec csrutil-status.txt csrutil status
+    rec spctl-status.txt spctl --status
+    rec socketfilterfw-getglobalstate.txt /usr/libexec/ApplicationFirewall/socketfilterfw --getglobalstate
+    rec socketfilterfw-getstealthmode.txt /usr/libexec/ApplicationFirewall/socketfilterfw --getstealthmode
+    rec systemsetup-getremotelogin.txt systemsetup -getremotelogin
+    rec security-systemrootcertificates.pem security find-certificate -a -p \
+        /System/Library/Keychains/SystemRootCertificates.keychain
+    rec security-system-keychain.pem security find-certificate -a -p /Library/Keychains/System.keychain
+    copy launchd-disabled.plist /private/var/db/com.apple.xpc.launchd/disabled.plist
+    copy com.apple.alf.plist /Library/Preferences/com.apple.alf.plist
+    # launchd job folders, one plist a file (library-launchdaemons/, system-library-launchagents/…).
+    for d in /Library/LaunchDaemons /Library/LaunchAgents /System/Library/LaunchDaemons /System/Library/LaunchAgents; do
+        n=$(printf '%s' "${d#/}" | tr '/' '-' | tr 'A-Z' 'a-z')
+        mkdir -p "$out/$n"
+        for f in "$d"/*.plist; do
+            [ -f "$f" ] && [ -r "$f" ] && cat "$f" > "$out/$n/${f##*/}"
+        done
+        printf '%s\t%s\t%s\t%s\n' "$n" 0 "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "cp $d/*.plist" >> "$manifest"
+    done
 fi
 
 # The manifest is complete before it is hashed with the rest.

@@ -368,6 +368,26 @@ def test_the_openssl_library_version_equals_openssl_version(live_items):
     assert library in {c.version for c in libs}
 
 
+@pytest.mark.skipif(not shutil.which("dpkg-query"), reason="the truth is dpkg's record of each library's package")
+def test_every_crypto_library_version_equals_its_package(live_items):
+    """GnuTLS, Libgcrypt, NSS, OpenSSL: the version read from the library equals the upstream part of
+    the version dpkg installed the file with (libgnutls30 3.7.9-2+deb12u6 -> 3.7.9)."""
+    libs = [c for c in live_items if isinstance(c, Component) and c.kind.value == "library"]
+    assert {"OpenSSL", "GnuTLS", "Libgcrypt"} <= {c.name for c in libs}  # apt itself links the first three
+    for lib in libs:
+        path = lib.prop(V.CRYPTO_PATH)
+        owner = subprocess.run(["dpkg-query", "-S", os.path.realpath(path)], capture_output=True, text=True)
+        if owner.returncode:  # merged /usr: dpkg knows the file by its /lib path
+            owner = subprocess.run(["dpkg-query", "-S", path], capture_output=True, text=True)
+        if owner.returncode:
+            continue  # not a packaged file (built by hand): no truth to compare with
+        package = owner.stdout.split(":")[0] + (":" + owner.stdout.split(":")[1] if owner.stdout.count(":") > 1 else "")
+        version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package.strip()], capture_output=True,
+                                 text=True).stdout
+        upstream = re.sub(r"^\d+:", "", version).split("-")[0].split("+")[0]
+        assert lib.version == upstream, (lib.name, path, package, version)
+
+
 def test_cpu_crypto_features_from_cpuinfo_text():
     from collectors.crypto import cpu_crypto_features
 

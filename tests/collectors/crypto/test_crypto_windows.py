@@ -79,3 +79,35 @@ def test_a_key_without_a_binary_blob_is_reported():
     keys = [("HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\SystemCertificates\\CA\\Certificates\\00AA", {"Blob": "text"})]
     [sc] = W.store_certificates(keys)
     assert sc.problem == "no binary Blob value" and sc.der == b""
+
+
+# Debian's wine package ships Windows DLLs (PE files with version resources) for its x86_64 prefix;
+# the provider DLLs cbom versions on a live Windows are among them. pefile is the independent reader.
+WINE_DLLS = Path("/usr/lib/x86_64-linux-gnu/wine/x86_64-windows")
+
+
+@pytest.mark.skipif(not WINE_DLLS.is_dir(), reason="Debian's wine package (.ci/setup installs it) is not installed")
+def test_dll_file_versions_equal_pefile():
+    import pefile
+
+    from collectors.crypto._windows import CRYPTO_DLLS, pe_file_version
+
+    checked = 0
+    for _name, dll in CRYPTO_DLLS:
+        path = WINE_DLLS / dll
+        if not path.is_file():
+            continue
+        pe = pefile.PE(str(path), fast_load=True)
+        pe.parse_data_directories(directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]])
+        infos = getattr(pe, "VS_FIXEDFILEINFO", [])
+        truth = ""
+        if infos:
+            ms, ls = infos[0].FileVersionMS, infos[0].FileVersionLS
+            truth = f"{ms >> 16}.{ms & 0xFFFF}.{ls >> 16}.{ls & 0xFFFF}"
+        data = path.read_bytes()
+        assert pe_file_version(data) == truth, dll
+        checked += bool(truth)
+        # Cut anywhere, a file never raises: it has a version or none.
+        for cut in (0, 3, len(data) // 2):
+            assert isinstance(pe_file_version(data[:cut]), str)
+    assert checked >= 2

@@ -14,7 +14,7 @@ from cbom import cyclonedx, runner, validate
 from cbom.collector import ScanContext
 from cbom.decode import decode_recorded
 from cbom.host import RecordedHost
-from cbom.model import Category, Platform, Status
+from cbom.model import Category, Component, Platform, Severity, Status
 from cbom.recording import Recording, describe
 from collectors import BUILTIN
 from collectors._text import parse_reg_export, parse_wmic_list
@@ -304,3 +304,30 @@ def test_live_registry_reading_equals_the_recording_under_wine(tmp_path):
     assert comps["CbomProbe"][1] == r"C:\probe\probe.exe /quiet"
     assert facts["cbom:posture:firewall"] == "Windows Firewall Domain: on; Public: on; Private: on"
     assert {r[1]: r[2] for r in rows if r[0] == "RUN"}["crypto.windows"] == "ok"
+
+
+def test_diff_flags_an_account_that_stopped_requiring_a_password(recording: Path, tmp_path: Path):
+    """The recorded machine's teclib account has PasswordRequired=FALSE; the same machine before
+    (that one line TRUE) required it: the diff's notable change says so."""
+    from cbom.posture_view import notable_change
+
+    before = tmp_path / "BEFORE"
+    shutil.copytree(recording, before)
+    wmi = before / "Win32_UserAccount.wmi"
+    text = wmi.read_bytes().decode("utf-16")
+    block = text.index("Name=teclib")
+    start = text.rindex("\r\n\r\n", 0, block)
+    end = text.find("\r\n\r\n", block)
+    end = len(text) if end < 0 else end
+    assert text[start:end].count("PasswordRequired=FALSE") == 1
+    wmi.write_bytes((text[:start] + text[start:end].replace(
+        "PasswordRequired=FALSE", "PasswordRequired=TRUE") + text[end:]).encode("utf-16"))
+
+    def teclib(folder: Path) -> Component:
+        return next(c for c in _ingest(folder).components if c.category == Category.POSTURE and c.name == "teclib")
+
+    old, new = teclib(before), teclib(recording)
+    assert (old.prop("cbom:account:password"), new.prop("cbom:account:password")) == ("required", "not-required")
+    assert (Severity.HIGH, "CBOM-DIFF-EMPTY-PASSWORD", "account teclib no longer requires a password") \
+        in notable_change(old, new)
+    assert notable_change(new, new) == []
