@@ -5,10 +5,15 @@ tests/fixtures/capture (Ethernet ones laid end to end, then repeated; each
 repetition is shifted in time and its TCP sequence/acknowledgement numbers
 moved by k x 50,000,000 so both tools see new data rather than
 retransmissions; checksums are left as they are, neither tool verifies them).
-Then runs both tools side by side, each in its own process, and prints wall
-time, packets/s, the ratio and each one's peak RSS.
+Then runs both tools side by side, each in its own process, one after the
+other, `--repeat` times (the order alternating), and prints for each run and
+as medians: wall and CPU time (user + system of the whole process, interpreter
+start included), packets/s, the ratio tshark / cbom and each one's peak RSS,
+with the load average before and after (on a busy machine the CPU-time ratio
+is the steadier one). `--live` then runs bench_capture_live.py (root only):
+the live-capture rate and the kernel drop count.
 
-    .venv/bin/python benchmarks/bench_capture.py [--packets N] [--keep FILE]
+    .venv/bin/python benchmarks/bench_capture.py [--packets N] [--repeat 3] [--pcap FILE | --keep FILE] [--live]
 
 Not run by pytest (it takes about a minute).
 """
@@ -17,12 +22,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import List
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "capture"
@@ -97,45 +104,78 @@ def build(path: Path, target: int) -> int:
 
 
 def timed(argv) -> tuple:
+    """(wall s, CPU s, peak RSS MB, exit code, stdout) of one run of `argv`."""
     t = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=str(ROOT))
+    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     _pid, status, ru = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t
-    out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
     if proc.stdout:
         proc.stdout.close()
-    if proc.stderr:
-        proc.stderr.close()
-    return wall, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status), out
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0, proc.returncode, out
+
+
+def _line(name: str, n: int, r: tuple) -> str:
+    return "%-14s: %6.2f s wall %6.2f s CPU %9.0f packets/s (CPU)  peak RSS %6.1f MB" % (
+        name, r[0], r[1], n / r[1], r[2])
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--packets", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--keep", metavar="FILE", help="keep the generated capture at FILE")
+    ap.add_argument("--pcap", metavar="FILE", help="use this capture instead of building one")
+    ap.add_argument("--live", action="store_true", help="then measure live capture (bench_capture_live.py)")
     a = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cbom-bench-"))
+    tshark = shutil.which("tshark")
     try:
-        big = tmp / "big.pcap"
-        t = time.monotonic()
-        n = build(big, a.packets)
-        print("built %s: %d packets, %.1f MB in %.1f s" % (big.name, n, big.stat().st_size / 1e6, time.monotonic() - t))
-        ours = timed([sys.executable, "-c", CHILD, str(big)])
-        print("cbom capture : %6.2f s  %9.0f packets/s  peak RSS %6.1f MB  (%s)" % (
-            ours[0], n / ours[0], ours[1], ours[3].strip()))
-        if shutil.which("tshark"):
-            ts = timed(["tshark", "-r", str(big), "-q", "-z", "conv,ip"])
-            print("tshark conv,ip: %6.2f s  %9.0f packets/s  peak RSS %6.1f MB  (exit %d)" % (
-                ts[0], n / ts[0], ts[1], ts[2]))
-            print("ratio (tshark time / cbom time): %.2f  -> cbom is %s" % (
-                ts[0] / ours[0], "faster" if ours[0] <= ts[0] else "SLOWER"))
+        if a.pcap:
+            big = Path(a.pcap)
+            with open(big, "rb") as fh, CaptureFile(fh) as cf:
+                n = sum(1 for _ in cf)
+            print("using %s: %d packets, %.1f MB" % (big, n, big.stat().st_size / 1e6))
+        else:
+            big = tmp / "big.pcap"
+            t = time.monotonic()
+            n = build(big, a.packets)
+            print("built %s: %d packets, %.1f MB in %.1f s" % (big.name, n, big.stat().st_size / 1e6,
+                                                               time.monotonic() - t))
+        print("load average before: %.2f %.2f %.2f (%d CPUs)" % (*os.getloadavg(), os.cpu_count() or 0))
+        ours: List[tuple] = []
+        theirs: List[tuple] = []
+        for k in range(a.repeat):
+            runs = [("cbom", [sys.executable, "-c", CHILD, str(big)], ours)]
+            if tshark:
+                runs.append(("tshark", [tshark, "-r", str(big), "-q", "-z", "conv,ip"], theirs))
+            for name, argv, into in runs if k % 2 == 0 else runs[::-1]:
+                r = timed(argv)
+                into.append(r)
+                extra = "(%s)" % r[4].strip() if name == "cbom" else "(exit %d)" % r[3]
+                print("run %d %s %s" % (k + 1, _line(name, n, r), extra))
+        med = lambda rs, i: statistics.median(r[i] for r in rs)  # noqa: E731
+        print("median of %d: %s" % (a.repeat, _line("cbom", n, (med(ours, 0), med(ours, 1), med(ours, 2)))))
+        if theirs:
+            print("median of %d: %s" % (a.repeat, _line("tshark", n, (med(theirs, 0), med(theirs, 1), med(theirs, 2)))))
+            wall = statistics.median(t[0] / o[0] for o, t in zip(ours, theirs))
+            cpu = statistics.median(t[1] / o[1] for o, t in zip(ours, theirs))
+            print("ratio tshark / cbom (median of the %d side-by-side pairs): wall %.2f, CPU %.2f  -> cbom is %s" % (
+                a.repeat, wall, cpu, "faster" if wall >= 1 else "SLOWER"))
+            print("target >= 2x tshark: %s" % ("yes" if min(wall, cpu) >= 2 else "NO"))
         else:
             print("tshark not found: no comparison")
-        print("peak memory under 200 MB: %s" % ("yes" if ours[1] < 200 else "NO"))
-        if a.keep:
+        print("peak memory under 100 MB: %s" % ("yes" if max(r[2] for r in ours) < 100 else "NO"))
+        print("load average after:  %.2f %.2f %.2f" % os.getloadavg())
+        if a.keep and not a.pcap:
             shutil.copyfile(big, a.keep)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if a.live:
+        import bench_capture_live
+
+        bench_capture_live.report(bench_capture_live.run(500_000, [50000, 0]))
     return 0
 
 

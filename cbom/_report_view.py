@@ -581,7 +581,7 @@ def _hosts(_: Translate, pdf: bool, comps: Sequence[Component]) -> Dict[str, Any
         # The capture's own word on how the host is keyed (a router, a remote address, an IP behind a
         # zeroed MAC), unless it merely repeats an identity value.
         said = c.description if c.description and c.description not in {v for _k, v in c.properties} else ""
-        identity = "; ".join(([_(said)] if said else []) + ident + ([rest] if rest else []))
+        identity = "; ".join(([_gen(said)] if said else []) + ident + ([rest] if rest else []))
         row = [c.name, c.prop(V.MAC_ADDRESS), ", ".join(c.props(V.NET_IP)), c.prop(V.NET_VENDOR)]
         row += [] if pdf else [hostnames]
         row += [", ".join(c.props(V.NET_SERVES)), _thousands(c.prop(V.NET_PACKETS)), _thousands(c.prop(V.NET_BYTES))]

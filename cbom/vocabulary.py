@@ -149,6 +149,7 @@ CPU_SOCKET = "cbom:cpu:socket"
 CPU_SPEED = "cbom:cpu:speed"
 CPU_MAX_SPEED = "cbom:cpu:max-speed"
 CPU_FLAG = "cbom:cpu:flag"  # one per flag
+CPU_FLAGS_SOURCE = "cbom:cpu:flags-source"  # where WMI/system_profiler list none: "CPUID (py-cpuinfo)", "sysctl"
 CPU_VULNERABILITY = "cbom:cpu:vulnerability"  # one per /sys/devices/system/cpu/vulnerabilities entry
 
 # --- memory and slots ----------------------------------------------------------------------------

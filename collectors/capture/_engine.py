@@ -28,7 +28,7 @@ in `dissector_errors[protocol]` with its message and reported as a gap.
 from __future__ import annotations
 
 import collections
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Collection, Dict, List, Optional, Sequence, Set, Tuple
 
 from . import protocols
 from ._records import (
@@ -71,6 +71,8 @@ _UPGRADED = StreamMode.UPGRADED
 _BODY = StreamMode.BODY
 _PDUS = StreamMode.PDUS
 _INF = float("inf")
+# Entries of each direction cache of `Analyzer._eth_ip4` (~350 bytes each: at most ~6 MB per cache).
+MAX_DIRECTIONS = 1 << 14
 
 
 class Analyzer:
@@ -111,6 +113,12 @@ class Analyzer:
         self.events: Dict[Tuple[EventKind, str], Event] = {}  # (kind, key) -> evidence
         self.malformed: Dict[str, int] = {}  # protocol -> PDUs cut short or garbled (frame itself fine)
         self.dissector_errors: Dict[str, Failure] = {}  # protocol -> packets a decoder bug hit
+        # IPv4 source+destination address and port (12 bytes of the frame) -> what `_eth_ip4` needs for the
+        # next packets of that direction (its `Flow`, which way it goes, its keys), so that they skip `_flow`.
+        # A flow is never removed from `flows`, so an entry stays true; the caches only save work.
+        self._tcp_dirs: Dict[bytes, Tuple[Flow, bool, bytes, bytes, bytes, bytes]] = {}
+        self._udp_dirs: Dict[bytes, Tuple[Flow, bool, bytes]] = {}
+        self._served: Set[Tuple[str, bytes, int, str]] = set()  # `serve` calls already in both tables
 
     # ------------------------------------------------------------------ public
 
@@ -123,9 +131,14 @@ class Analyzer:
             self._t0 = ts
         if ts > self._t1:
             self._t1 = ts
-        st: List[str] = []
+        # Ethernet II carrying IPv4 without options: most frames of any capture
+        fast = linktype == 1 and buf[12:15] == b"\x08\x00\x45" and len(buf) >= 34
+        st: List[str] = ["eth", "ethertype", "ip"] if fast else []
         try:
-            self._dissect(ts, buf, wl, linktype, st)
+            if fast:
+                self._eth_ip4(ts, buf, wl, st)
+            else:
+                self._dissect(ts, buf, wl, linktype, st)
         except MALFORMED:  # a hostile or cut frame
             self.undecodable += 1
         except Exception as exc:  # a bug in the engine's own layers: named after the deepest one
@@ -190,12 +203,18 @@ class Analyzer:
 
     def serve(self, proto: str, ip: bytes, port: int, l4: str) -> None:
         """`ip` serves `proto` on `port`."""
+        k = (proto, ip, port, l4)
+        if k in self._served:  # the decoders say so for every request: the second time changes nothing
+            return
         d = self.endpoints.setdefault(proto, {})
+        e = (ip, port, l4)
         if len(d) < 256:
-            d[(ip, port, l4)] = None
+            d[e] = None
         s = self.ip_serves.setdefault(ip, {})
         if len(s) < 64:
             s[(l4, port)] = None
+        if e in d and (l4, port) in s:  # both tables hold it (they never lose an entry)
+            self._served.add(k)
 
     def malformed_pdu(self, proto: str) -> None:
         """A PDU of `proto` too short or garbled to decode (the frame itself was fine)."""
@@ -211,10 +230,119 @@ class Analyzer:
 
     # ------------------------------------------------------------------ helpers
 
+    @staticmethod
+    def _remember(cache: Dict[bytes, Any], k: bytes, value: Any) -> None:
+        """Keep what a direction's next packets need; the cache starts again when full (memory stays bounded)."""
+        if len(cache) >= MAX_DIRECTIONS:
+            cache.clear()
+        cache[k] = value
+
     def _cap(self, table: str) -> None:
         self.caps_hit[table] = self.caps_hit.get(table, 0) + 1
 
     # ------------------------------------------------------------------ layer 2
+
+    def _eth_ip4(self, ts: float, b: bytes, wl: int, st: List[str]) -> None:
+        """The frame most captures are made of: Ethernet II, IPv4 without options (`_dissect`, `_ip4` and
+        `_l4` in one function, with the same results: `feed` checked the EtherType, version and length and
+        put the first three names on the stack)."""
+        src = b[6:12]
+        hosts = self.hosts
+        h = hosts.get(src)
+        if h is None:
+            if len(hosts) >= self.max_hosts:
+                self._cap("hosts")
+            else:
+                h = hosts[src] = HostRec(ts)
+        ips = b[26:30]
+        if h is not None:
+            h.pkts += 1
+            h.bytes += wl
+            if ts > h.last:
+                h.last = ts
+            elif ts < h.first:
+                h.first = ts
+            hips = h.ips
+            if ips not in hips and len(hips) < MAX_IPS_PER_HOST:
+                hips[ips] = None
+        n = len(b)
+        tot = (b[16] << 8) | b[17]
+        end = 14 + tot if tot >= 20 else n
+        if end > n:
+            end = n
+        if b[20] & 0x1F or b[21]:  # not the first fragment: no transport header here
+            st.append("data")
+            return
+        proto = b[23]
+        if proto == 6:
+            st.append("tcp")
+            if end < 54:
+                raise Truncated
+            doff = (b[46] >> 4) * 4
+            if doff < 20:
+                raise Truncated
+            k = b[26:38]  # source and destination address and port: one direction of one conversation
+            c = self._tcp_dirs.get(k)
+            if c is None:
+                dst = b[30:34]
+                s = ips + b[34:36]
+                d = dst + b[36:38]
+                fl = self._flow(ts, 6, s, d, wl)
+                key = s + d
+                if fl is not None:
+                    self._remember(self._tcp_dirs, k, (fl, fl.initiator == s, s, d, key, dst))
+            else:  # `_flow` without building its key
+                fl, fwd, s, d, key, dst = c
+                if fwd:
+                    fl.pkts_fwd += 1
+                    fl.bytes_fwd += wl
+                else:
+                    fl.pkts_back += 1
+                    fl.bytes_back += wl
+                if ts > fl.last:
+                    fl.last = ts
+                elif ts < fl.first:
+                    fl.first = ts
+            p = 34 + doff
+            pl = b[p:end] if p < end else b""
+            flags = b[47]
+            sport = (b[34] << 8) | b[35]
+            if flags & 0x12 == 0x12 and len(self.tcp) < self.max_flows:  # SYN+ACK: the sender serves this port
+                self.serve("tcp", ips, sport, "tcp")
+            if pl or flags & 0x05:
+                self._tcp(ts, key, s, d, sport, (b[36] << 8) | b[37], u32(b, 38)[0], flags, pl, st, ips, dst, fl)
+        elif proto == 17:
+            st.append("udp")
+            if end < 42:
+                raise Truncated
+            k = b[26:38]
+            cu = self._udp_dirs.get(k)
+            if cu is None:
+                dst = b[30:34]
+                s = ips + b[34:36]
+                fl = self._flow(ts, 17, s, dst + b[36:38], wl)
+                if fl is not None:
+                    self._remember(self._udp_dirs, k, (fl, fl.initiator == s, dst))
+            else:
+                fl, fwd, dst = cu
+                if fwd:
+                    fl.pkts_fwd += 1
+                    fl.bytes_fwd += wl
+                else:
+                    fl.pkts_back += 1
+                    fl.bytes_back += wl
+                if ts > fl.last:
+                    fl.last = ts
+                elif ts < fl.first:
+                    fl.first = ts
+            ulen = (b[38] << 8) | b[39]
+            e = 34 + ulen if 8 <= ulen and 34 + ulen <= end else end
+            n0 = len(st)
+            self._udp(ts, b[42:e], (b[34] << 8) | b[35], (b[36] << 8) | b[37], ips, dst, st, False)
+            if fl is not None and not fl.app and len(st) > n0 and st[n0] != "data":
+                fl.app = st[n0]
+        else:
+            self._l4(ts, b, 34, end, proto, ips, b[30:34], wl, st, h, False)
 
     def _dissect(self, ts: float, b: bytes, wl: int, lt: int, st: List[str]) -> None:
         h: Optional[HostRec]
@@ -439,7 +567,7 @@ class Analyzer:
             if flags & 0x12 == 0x12 and len(self.tcp) < self.max_flows:  # SYN+ACK: the sender serves this port
                 self.serve("tcp", src, sport, "tcp")
             if pl or flags & 0x05:
-                self._tcp(ts, s, d, sport, dport, u32(b, p + 4)[0], flags, pl, st, src, dst, fl)
+                self._tcp(ts, s + d, s, d, sport, dport, u32(b, p + 4)[0], flags, pl, st, src, dst, fl)
         elif proto == 17:
             if end < p + 8:
                 st.append("udp")
@@ -524,9 +652,8 @@ class Analyzer:
 
     # ------------------------------------------------------------------ TCP
 
-    def _tcp(self, ts: float, s: bytes, d: bytes, sport: int, dport: int, seq: int, flags: int, pl: bytes,
-             st: List[str], src: bytes, dst: bytes, fl: Optional[Flow]) -> None:
-        key = s + d
+    def _tcp(self, ts: float, key: bytes, s: bytes, d: bytes, sport: int, dport: int, seq: int, flags: int,
+             pl: bytes, st: List[str], src: bytes, dst: bytes, fl: Optional[Flow]) -> None:
         tcp = self.tcp
         dr = tcp.get(key)
         if dr is None:
@@ -623,7 +750,7 @@ class Analyzer:
             return other.dissector
         for port in (dport, sport) if dport < sport else (sport, dport):
             cand = self._tcp_ports.get(port)
-            if cand is not None and self._check(cand, pl):
+            if cand is not None and (cand.owns_ports or self._check(cand, pl)):
                 return cand
         # No port hint matched: try the self-identifying protocols anywhere.
         for cand in self.table.tcp_heuristics:
@@ -646,14 +773,16 @@ class Analyzer:
                     src: bytes, dst: bytes, sport: int, dport: int) -> None:
         n = len(pl)
         pos = 0
-        names: Set[str] = set()
+        # Display-filter names of the segment: the framer's tuple as it is while there is one kind of PDU
+        # (the common case: no set to build), a set of them once several kinds are seen.
+        names: Collection[str] = ()
         if dr.need:
             if n < dr.need:
                 dr.need -= n
                 return
             pos = dr.need
             dr.need = 0
-            names.update(dr.pending)
+            names = dr.pending
             if dr.buf:
                 self._pdu(ts, dis, dr.buf + pl[:pos], src, dst, sport, dport)
                 dr.buf = b""
@@ -663,13 +792,14 @@ class Analyzer:
             dr.buf = b""
         # Every turn either leaves the loop or moves `pos` forward (a PDU length is > 0), so no
         # input can keep it turning; a framer that rejects the data resets the direction's framing.
+        fn = dis.pdu
         while pos < n:
             body = dr.mode is _BODY  # a piece of a message body: skipped, not decoded
             try:
                 r = framer(pl, pos, dr)
             except MALFORMED:
                 self.malformed_pdu(dis.name)
-                names.add(dis.name)
+                names = {*names, dis.name}
                 dr.need = 0
                 dr.mode = _PDUS
                 break
@@ -678,26 +808,32 @@ class Analyzer:
                     dr.buf = pl[pos:]
                 else:
                     self._cap("tcp-reassembly")
-                names.update(dis.partial_names)
+                names = {*names, *dis.partial_names}
                 break
             ln, pnames = r
             if ln <= 0:  # not a valid PDU start
                 if dis.partial_names:  # e.g. TPKT labels what it cannot parse "Continuation"
-                    names.update(dis.partial_names)
+                    names = {*names, *dis.partial_names}
                 elif not names:
-                    names.add("data")
+                    names = ("data",)
                 dr.need = 0
                 break
             if pos + ln <= n:
-                names.update(pnames)
-                if not body:
-                    self._pdu(ts, dis, pl[pos:pos + ln], src, dst, sport, dport)
+                if names is not pnames:
+                    names = pnames if not names else {*names, *pnames}
+                if fn is not None and not body:  # `_pdu`, inline: most segments carry one PDU or more
+                    try:
+                        fn(self, ts, pl[pos:pos + ln], src, dst, sport, dport)
+                    except MALFORMED:
+                        self.malformed_pdu(dis.name)
+                    except Exception as exc:
+                        self.failed(dis.name, exc)
                 pos += ln
             else:
                 dr.need = pos + ln - n
                 dr.pending = pnames
                 if dis.shows_partial:  # e.g. the TLS dissector shows itself before asking for more data
-                    names.update(pnames)
+                    names = {*names, *pnames}
                 # keep the start of a large PDU when its content matters (identity, writes)
                 dr.buf = pl[pos:] if dis.keep_pdu_start and not body and n - pos < 4096 else b""
                 break

@@ -1,8 +1,10 @@
 """From the Analyzer's tables to model items: observed hosts, protocols, findings, statistics.
 
 Mapping (documented in README "capture"):
-- one `observed-host` device per source MAC, ref `make_ref("observed-host", mac)`
-  (per source IP when the link type carries no MAC): `cdx:device:macAddress`,
+- one `observed-host` device per source MAC, ref `make_ref("observed-host", mac)`; per
+  source IP, ref `make_ref("observed-host", "ip", ip)`, when the link type carries no MAC,
+  behind a zeroed MAC, and for the remote addresses a router's MAC relays (see `_hosts`):
+  `cdx:device:macAddress`,
   `cbom:net:ip` (one per address), `cbom:net:vendor`, `cbom:net:hostname`,
   `cbom:net:identity:<source>`, `cbom:net:serves` ("tcp/502"), packets, bytes,
   first/last seen;
@@ -36,7 +38,7 @@ from cbom.model import (
 
 from . import _oui
 from ._engine import LLC_FLOW, TITLES, Analyzer
-from ._records import MAX_BUFFERED, MAX_STREAM_BUFFER, MAX_TCP_STREAMS
+from ._records import MAX_BUFFERED, MAX_IPS_PER_HOST, MAX_STREAM_BUFFER, MAX_TCP_STREAMS, HostRec
 from ._wire import ip as _ip
 from ._wire import mac as _mac
 from .protocols import Subject
@@ -81,60 +83,9 @@ def host_ref(mac: str) -> str:
 def items_from(an: Analyzer, source: str) -> List[Item]:
     """Model items for everything `an` saw (pure: no I/O besides the bundled OUI database)."""
     items: List[Item] = []
-    ip_owner: Dict[bytes, str] = {}  # ip -> host ref (first MAC that sent from it)
-    hosts_out: List[Tuple[str, dict]] = []
-    for macb, h in sorted(an.hosts.items()):
-        mac = _mac(macb)
-        ref = host_ref(mac)
-        for ip in list(h.ips) + list(h.arp_ips):
-            ip_owner.setdefault(ip, ref)
-        hosts_out.append((mac, {"h": h, "ref": ref}))
-    # Hosts of link types without MAC addresses (raw IP, loopback): one per source IP.
-    ip_only: Set[bytes] = set()
-    if not an.hosts:
-        for f in an.flows.values():
-            ip_only.add(f.initiator[:-2])
-
-    for mac, d in hosts_out:
-        h = d["h"]
-        ips = [ip for ip in dict.fromkeys(list(h.ips) + list(h.arp_ips)) if not _is_unspecified(ip)]
-        names: Dict[str, str] = dict(h.names)
-        ident: Dict[str, str] = dict(h.ident)
-        serves: Dict[str, None] = {}
-        for ip in ips:
-            if ip_owner.get(ip) != d["ref"]:
-                continue
-            for n, how in an.ip_names.get(ip, {}).items():
-                names.setdefault(n, how)
-            for k, v in an.ip_ident.get(ip, {}).items():
-                ident.setdefault(k, v)
-            for (l4, port) in an.ip_serves.get(ip, {}):
-                serves["%s/%d" % (l4, port)] = None
-        vendor = _oui.vendor(mac)
-        props: List[Tuple[str, str]] = [(V.MAC_ADDRESS, mac)]
-        props += [(V.NET_IP, _ip(ip)) for ip in ips]
-        if vendor:
-            props.append((V.NET_VENDOR, vendor))
-        props += [(V.NET_HOSTNAME, n) for n in names]
-        props += [(V.NET_HOSTNAME_SOURCE, "%s %s" % (n, how)) for n, how in names.items()]
-        props += [(V.net_identity_property(k), v) for k, v in sorted(ident.items()) if v]
-        props += [(V.NET_SERVES, s) for s in sorted(serves, key=lambda x: (x.split("/")[0], int(x.split("/")[1])))]
-        props += [(V.NET_PACKETS, str(h.pkts)), (V.NET_BYTES, str(h.bytes)),
-                  (V.NET_FIRST_SEEN, _ts(h.first)), (V.NET_LAST_SEEN, _ts(h.last))]
-        if len(h.ips) >= 64:
-            props.append((V.NET_IP_LIST_TRUNCATED, "true"))
-        label = next(iter(names), "") or (vendor.split()[0].rstrip(",.") + "_" + mac[9:] if vendor else mac)
-        desc = ident.get("lldp-system-description") or ident.get("enip-product-name") or ident.get("cdp-platform") or ""
-        items.append(Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=label, ref=d["ref"],
-                               manufacturer="", description=desc, properties=tuple(props)))
-    for ip in sorted(ip_only):
-        props = [(V.NET_IP, _ip(ip))]
-        props += [(V.NET_HOSTNAME, n) for n in an.ip_names.get(ip, {})]
-        props += [(V.net_identity_property(k), v) for k, v in sorted(an.ip_ident.get(ip, {}).items())]
-        ref = make_ref(Category.OBSERVED_HOST.value, "ip", _ip(ip))
-        ip_owner.setdefault(ip, ref)
-        items.append(Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=_ip(ip), ref=ref,
-                               properties=tuple(props)))
+    ip_owner: Dict[bytes, str] = {}  # ip -> ref of the host it belongs to
+    mac_ref: Dict[bytes, str] = {}  # MAC -> ref of the host keyed by it (not for a shared MAC)
+    items.extend(_hosts(an, ip_owner, mac_ref))
 
     # ---- protocols and conversations
     protos = an.protocols()
@@ -175,9 +126,158 @@ def items_from(an: Analyzer, source: str) -> List[Item]:
                                description=titles.get(name, ""), properties=tuple(props),
                                conversations=tuple(convs.get(name, ()))))
 
-    items.extend(_findings(an, ip_owner))
+    items.extend(_findings(an, ip_owner, mac_ref))
     items.extend(_stats(an, source, n_conv))
     return items
+
+
+ZERO_MAC = b"\0" * 6
+
+
+def shared_mac(mac: bytes) -> bool:
+    """A source MAC that does not name one station: all zeros (Linux loopback, container bridges,
+    anonymised traces) or a group address (I/G bit set: never a valid source, seen in rewritten traces)."""
+    return mac == ZERO_MAC or bool(mac[0] & 1)
+
+
+def is_router(h: HostRec) -> bool:
+    """A MAC sending from more IPv4 addresses than a station has: a router relaying remote ones
+    (IPv6 is left out of the count: one station has several, link-local and temporary ones)."""
+    return sum(1 for ip in h.ips if len(ip) == 4) > ROUTER_IPS
+
+
+def _claimed(an: Analyzer, macb: bytes, h: HostRec, ip: bytes) -> bool:
+    """`ip` is the station's own: announced in ARP by this MAC, or an IPv6 link-local address."""
+    return ip in h.arp_ips or macb in an.arp.get(ip, {}) or (len(ip) == 16 and ip[0] == 0xFE and ip[1] & 0xC0 == 0x80)
+
+
+def _ip_stats(an: Analyzer, wanted: Set[bytes]) -> Dict[bytes, List[float]]:
+    """Packets and bytes each address of `wanted` sent, and the first and last time of the
+    conversations it sent in, from the TCP/UDP conversations (what an address sends outside
+    TCP/UDP, ICMP for one, is not in them)."""
+    out: Dict[bytes, List[float]] = {}
+    for (_p, a, b), f in an.flows.items():
+        resp = b if f.initiator == a else a
+        for ep, n, byts in ((f.initiator, f.pkts_fwd, f.bytes_fwd), (resp, f.pkts_back, f.bytes_back)):
+            ip = ep[:-2]
+            if n and ip in wanted:
+                r = out.get(ip)
+                if r is None:
+                    out[ip] = [n, byts, f.first, f.last]
+                else:
+                    r[0] += n
+                    r[1] += byts
+                    r[2] = min(r[2], f.first)
+                    r[3] = max(r[3], f.last)
+    return out
+
+
+def _facts(an: Analyzer, ips: Iterable[bytes], names: Dict[str, str], ident: Dict[str, str]) -> List[str]:
+    """Add what traffic said of `ips` to `names`/`ident`; return the services they offer ("tcp/502")."""
+    serves: Dict[str, None] = {}
+    for ip in ips:
+        for n, how in an.ip_names.get(ip, {}).items():
+            names.setdefault(n, how)
+        for k, v in an.ip_ident.get(ip, {}).items():
+            ident.setdefault(k, v)
+        for (l4, port) in an.ip_serves.get(ip, {}):
+            serves["%s/%d" % (l4, port)] = None
+    return sorted(serves, key=lambda x: (x.split("/")[0], int(x.split("/")[1])))
+
+
+def _hosts(an: Analyzer, ip_owner: Dict[bytes, str], mac_ref: Dict[bytes, str]) -> Iterable[Component]:
+    """Observed hosts, filling `ip_owner` (address -> host ref) and `mac_ref` (MAC -> host ref).
+
+    A MAC is one host when it names one station. It is not when it is shared (all zeros: every
+    address behind it is a station of its own) or when it is a router's: the router stays one
+    host with its own addresses (those it announced in ARP), and each remote address it relays
+    becomes a host keyed by IP, as `tshark -z endpoints,ip` lists them. Those IP-keyed hosts keep,
+    as `cdx:device:macAddress`, the MAC their frames carried on this segment (what the wire says),
+    and say in their description why they are not that MAC's station.
+    """
+    stations: List[Tuple[bytes, HostRec, List[bytes], List[bytes]]] = []
+    by_ip: Dict[bytes, Tuple[bytes, str]] = {}  # address -> (MAC its frames carried, why keyed by IP)
+    for macb, h in sorted(an.hosts.items()):
+        ips = [ip for ip in dict.fromkeys(list(h.ips) + list(h.arp_ips)) if not _is_unspecified(ip)]
+        if shared_mac(macb):
+            own: List[bytes] = []
+            why = "shared"
+        elif is_router(h):
+            own = [ip for ip in ips if _claimed(an, macb, h, ip)]
+            why = "remote"
+        else:
+            own, why = ips, ""
+        stations.append((macb, h, own, ips))
+        for ip in ips:
+            if why and ip not in own:
+                by_ip.setdefault(ip, (macb, why))
+    if not an.hosts:  # link types without MAC addresses (raw IP, loopback): one host per source IP
+        for f in an.flows.values():
+            by_ip.setdefault(f.initiator[:-2], (b"", ""))
+    refs = {macb: host_ref(_mac(macb)) for macb, _h, _own, _ips in stations}
+    for macb, _h, own, _ips in stations:
+        for ip in own:
+            ip_owner.setdefault(ip, refs[macb])
+    for ip in by_ip:
+        ip_owner.setdefault(ip, make_ref(Category.OBSERVED_HOST.value, "ip", _ip(ip)))
+
+    for macb, h, own, ips in stations:
+        shared = shared_mac(macb)
+        if shared and ips and not (h.names or h.ident):
+            continue  # every address behind a shared MAC is a host of its own (below)
+        mac = _mac(macb)
+        ref = mac_ref[macb] = refs[macb]
+        names: Dict[str, str] = dict(h.names)
+        ident: Dict[str, str] = dict(h.ident)
+        serves = _facts(an, [ip for ip in own if ip_owner.get(ip) == ref], names, ident)
+        vendor = "" if shared else _oui.vendor(mac)  # a zeroed MAC's OUI (Xerox) names no one
+        props: List[Tuple[str, str]] = [(V.MAC_ADDRESS, mac)]
+        props += [(V.NET_IP, _ip(ip)) for ip in own]
+        if vendor:
+            props.append((V.NET_VENDOR, vendor))
+        props += [(V.NET_HOSTNAME, n) for n in names]
+        props += [(V.NET_HOSTNAME_SOURCE, "%s %s" % (n, how)) for n, how in names.items()]
+        props += [(V.net_identity_property(k), v) for k, v in sorted(ident.items()) if v]
+        props += [(V.NET_SERVES, s) for s in serves]
+        props += [(V.NET_PACKETS, str(h.pkts)), (V.NET_BYTES, str(h.bytes)),
+                  (V.NET_FIRST_SEEN, _ts(h.first)), (V.NET_LAST_SEEN, _ts(h.last))]
+        if len(h.ips) >= MAX_IPS_PER_HOST:
+            props.append((V.NET_IP_LIST_TRUNCATED, "true"))
+        label = next(iter(names), "") or (vendor.split()[0].rstrip(",.") + "_" + mac[9:] if vendor else mac)
+        desc = ident.get("lldp-system-description") or ident.get("enip-product-name") or ident.get("cdp-platform") or ""
+        n_remote = len(ips) - len(own)
+        if n_remote and not desc and not shared:
+            desc = "Router: relays %d remote addresses (each listed as a host of its own)" % n_remote
+        yield Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=label, ref=ref,
+                        manufacturer="", description=desc, properties=tuple(props))
+
+    stats = _ip_stats(an, set(by_ip))
+    for ip, (macb, why) in sorted(by_ip.items()):
+        ref = make_ref(Category.OBSERVED_HOST.value, "ip", _ip(ip))
+        if ip_owner.get(ip) != ref:
+            continue  # also a station's own address under a MAC of its own: that host has it
+        names = {}
+        ident = {}
+        serves = _facts(an, [ip], names, ident)
+        props = [(V.MAC_ADDRESS, _mac(macb))] if macb else []
+        props.append((V.NET_IP, _ip(ip)))
+        props += [(V.NET_HOSTNAME, n) for n in names]
+        props += [(V.NET_HOSTNAME_SOURCE, "%s %s" % (n, how)) for n, how in names.items()]
+        props += [(V.net_identity_property(k), v) for k, v in sorted(ident.items()) if v]
+        props += [(V.NET_SERVES, s) for s in serves]
+        st = stats.get(ip)
+        if st is not None:
+            props += [(V.NET_PACKETS, str(int(st[0]))), (V.NET_BYTES, str(int(st[1]))),
+                      (V.NET_FIRST_SEEN, _ts(st[2])), (V.NET_LAST_SEEN, _ts(st[3]))]
+        if why == "shared":
+            desc = ("Keyed by IP address: its frames carry the MAC %s, which is not one station's "
+                    "(zeroed or rewritten)" % _mac(macb))
+        elif why == "remote":
+            desc = "Remote address: its frames come through the router with MAC %s" % _mac(macb)
+        else:
+            desc = ""
+        yield Component(category=Category.OBSERVED_HOST, kind=Kind.DEVICE, name=next(iter(names), "") or _ip(ip),
+                        ref=ref, description=desc, properties=tuple(props))
 
 
 def _refs_for(hexkey: str, ip_owner: Dict[bytes, str]) -> Tuple[str, ...]:
@@ -192,10 +292,11 @@ def _refs_for(hexkey: str, ip_owner: Dict[bytes, str]) -> Tuple[str, ...]:
     return tuple(out)
 
 
-def _findings(an: Analyzer, ip_owner: Dict[bytes, str]) -> Iterable[Finding]:
+def _findings(an: Analyzer, ip_owner: Dict[bytes, str], mac_ref: Dict[bytes, str]) -> Iterable[Finding]:
     for (kind, key), event in sorted(an.events.items(), key=lambda kv: (kv[0][0].name, kv[1].first)):
         if kind.subject is Subject.MAC:
-            refs: Tuple[str, ...] = (host_ref(_mac(bytes.fromhex(key))),)
+            r = mac_ref.get(bytes.fromhex(key))  # none for a shared MAC: no one station to point at
+            refs: Tuple[str, ...] = (r,) if r else ()
         else:
             refs = _refs_for(key, ip_owner)
         yield Finding(id=kind.finding_id, title=kind.title, severity=kind.severity,
@@ -212,7 +313,7 @@ def _findings(an: Analyzer, ip_owner: Dict[bytes, str]) -> Iterable[Finding]:
                           detail="ARP replies/announcements for one address from several stations: address conflict, "
                                  "ARP spoofing (man in the middle) or a redundancy pair; check which is legitimate.",
                           evidence=tuple("%s first claimed %s" % (_mac(m), _ts(t)) for m, t in ms),
-                          refs=tuple(host_ref(_mac(m)) for m, _ in ms))
+                          refs=tuple(dict.fromkeys(r for m, _ in ms for r in [mac_ref.get(m, ip_owner.get(ip))] if r)))
     # Traffic with non-private addresses on a supposedly isolated network.
     public: Dict[bytes, List[int]] = {}
     for (_p, a, b), f in an.flows.items():
@@ -260,11 +361,13 @@ def _on_link(an: Analyzer, public: Dict[bytes, List[int]]) -> Set[bytes]:
     owner: Dict[bytes, bytes] = {}
     for mac, h in an.hosts.items():
         out.update(ip for ip in h.arp_ips if ip in public)
-        if len(h.ips) <= ROUTER_IPS:
+        shared = shared_mac(mac)  # behind a zeroed MAC each address is a station of its own
+        if shared or len(h.ips) <= ROUTER_IPS:
             for ip in h.ips:
                 if ip in public:
-                    own.setdefault(ip[:2], set()).add(mac)
-                    owner[ip] = mac
+                    station = mac + ip if shared else mac
+                    own.setdefault(ip[:2], set()).add(station)
+                    owner[ip] = station
     out.update(ip for ip, mac in owner.items() if len(own[ip[:2]] - {mac}) >= 1)
     return out
 

@@ -6,6 +6,7 @@ printable text of string fields, and the display forms of addresses.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import struct
 
 __all__ = ["u16", "u32", "u16le", "u32le", "text", "ip", "mac", "ber_len_size"]
@@ -14,18 +15,21 @@ u16 = struct.Struct(">H").unpack_from
 u32 = struct.Struct(">I").unpack_from
 u16le = struct.Struct("<H").unpack_from
 u32le = struct.Struct("<I").unpack_from
+_ntoa = socket.inet_ntoa  # dotted decimal of 4 bytes (POSIX inet_ntoa; the same text as "%d.%d.%d.%d")
 
 
 def text(v: bytes) -> str:
     """Printable text of a protocol string field (NULs and control characters dropped)."""
     s = v.split(b"\0", 1)[0].decode("utf-8", "replace")
+    if s.isprintable():  # the common case, checked in one call
+        return s.strip()
     return "".join(ch for ch in s if ch.isprintable()).strip()
 
 
 def ip(b: bytes) -> str:
     """Dotted IPv4 or RFC 5952 IPv6 text of a 4- or 16-byte address."""
     if len(b) == 4:
-        return "%d.%d.%d.%d" % (b[0], b[1], b[2], b[3])
+        return _ntoa(b)
     return str(ipaddress.IPv6Address(b))
 
 

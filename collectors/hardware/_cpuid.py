@@ -140,21 +140,24 @@ _VENDORS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD"}
 
 
 def with_flags(items: Iterable[Item], found: Optional[CpuId]) -> Iterator[Item]:
-    """`items`, each CPU component with the flags of interest `found` lists; when no item described
-    the processor, one from what the processor says of itself."""
-    flags = [f for f in CPU_FLAGS_OF_INTEREST if found and f in found.flags]
+    """`items`, each CPU component with the flags of interest `found` lists (and how they were
+    read); when no item described the processor, one from what the processor says of itself."""
+    if found is None:
+        yield from items
+        return
+    flags = [f for f in CPU_FLAGS_OF_INTEREST if f in found.flags]
+    added = tuple((V.CPU_FLAG, f) for f in flags) + (((V.CPU_FLAGS_SOURCE, found.source),) if found.source else ())
     seen_cpu = False
     for item in items:
         if isinstance(item, Component) and item.prop(V.DEVICE_TYPE) == "cpu":
             seen_cpu = True
             if flags and not item.prop(V.CPU_FLAG):
-                item = replace(item, properties=item.properties + tuple((V.CPU_FLAG, f) for f in flags))
+                item = replace(item, properties=item.properties + added)
         yield item
-    if found and not seen_cpu and (found.brand or flags):
+    if not seen_cpu and (found.brand or flags):
         vendor = _VENDORS.get(found.vendor, found.vendor)
         yield device(_refs.cpu_ref("0"), name=found.brand or "Processor", manufacturer=vendor,
-                     properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, vendor),
-                                      *((V.CPU_FLAG, f) for f in flags)))
+                     properties=props((V.DEVICE_TYPE, "cpu"), (V.CPU_VENDOR, vendor), *added))
 
 
 def cpuid_items(ctx: ScanContext, items: Iterable[Item]) -> Iterator[Item]:

@@ -427,7 +427,7 @@ def _fieldbus_cards(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
             if driver:
                 props.append((V.DRIVER, driver))
             yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, manufacturer=maker,
-                            name=f"Field-bus interface {label or vendor + ':' + device}",
+                            name=label or f"{vendor}:{device}",
                             ref=make_ref("hardware", "fieldbus", bus, addr), properties=tuple(props))
 
 
@@ -487,11 +487,12 @@ def collect_serial(ctx: ScanContext) -> Iterator[Item]:
                              for f in ("manufacturer", "product")).strip()
             if maker:
                 props.append((V.USB_MANUFACTURER_STRING, maker))  # "FTDI FT232R USB UART"
-        yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=f"Serial port {tty}",
+        # Named by the device alone (its type is the device-type property): a name is never translated.
+        yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=tty,
                         ref=make_ref("hardware", "serial", tty), properties=tuple(props))
     for iface in _listdir(ctx, "/sys/class/net", gaps):
         if (_read(ctx, f"/sys/class/net/{iface}/type", []) or "").strip() == "280":  # ARPHRD_CAN
-            yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=f"CAN interface {iface}",
+            yield Component(category=Category.HARDWARE, kind=Kind.DEVICE, name=iface,
                             ref=make_ref("hardware", "can", iface),
                             properties=((V.DEVICE_TYPE, "can"), (V.INTERFACE, iface)))
     yield from _fieldbus_cards(ctx, gaps)

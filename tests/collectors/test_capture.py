@@ -32,8 +32,9 @@ FIX = Path(__file__).resolve().parent.parent / "fixtures" / "capture"
 CAPTURES = sorted(p.name for p in FIX.iterdir() if p.suffix in (".pcap", ".pcapng"))
 # Names from the list (strict 1 %) and the lower layers we also recognise.
 LISTED = set("arp lldp cdp dhcp dns mdns nbns ssdp http tls ssh smb smb2 mbtcp modbus s7comm cotp enip cip dnp3 "
-             "bacnet bvlc iec60870_104 opcua pn_dcp pn_rt ntp snmp ftp telnet".split())
-ALSO = set("eth vlan ip ipv6 icmp icmpv6 igmp tcp udp llc stp llmnr nbdgm browser bacapp iec60870_asdu goose "
+             "bacnet bvlc iec60870_104 opcua pn_dcp pn_rt ntp snmp ftp telnet omron ams ptp hart_ip kip mms "
+             "cippccc".split())
+ALSO = set("eth vlan ip ipv6 icmp icmpv6 igmp tcp udp llc stp llmnr nbdgm browser bacapp iec60870_asdu goose ses pres acse "
            "synphasor dhcpv6 tpkt nbss".split())
 
 
@@ -256,7 +257,8 @@ def test_findings():
     assert [x.evidence[0] for x in f if x.id == "CBOM-NET-ICS-WRITE"] == [
         "CIP Set_Attribute_List (service 0x04) from 192.168.10.105 to 192.168.10.120"]
     f = _findings("profinet_dcp_change_ip.pcap")
-    assert [x.evidence[0] for x in f] == ["PROFINET DCP Set request to 08:00:06:93:cf:32"]
+    assert [x.evidence[0] for x in f] == [
+        "PROFINET DCP Set request to 08:00:06:93:cf:32 (IP 192.168.0.10 mask 255.255.255.0 gateway 192.168.0.1)"]
     f = _findings("modbus_tcp_test_data_part2.pcap")
     # one public server, one MAC, no ARP: it may be a router's MAC relaying it, so it stays "internet"
     internet = next(x for x in f if x.id == "CBOM-NET-INTERNET-TRAFFIC")

@@ -451,7 +451,9 @@ def test_collect_sh_here_then_ingest_equals_a_live_scan(tmp_path):
         recorded = ingest(out)
         # software.npm/.go/.jar: collect.sh does not record global npm folders, executables or jars
         # (their runs on the recording say so, a gap), so the live side leaves them out.
-        live = runner.scan(runner.select(classes, ["os", "hardware", "firmware", "software", "network"],
+        # posture.serial: its serial ports are hardware components, which the recording has too.
+        live = runner.scan(runner.select(classes, ["os", "hardware", "firmware", "software", "network",
+                                                   "posture.serial"],
                                          ["software.npm", "software.go", "software.jar"], platform=Platform.LINUX),
                            ScanContext(), host_name="live")
         a, b = _compared(live), _compared(recorded)

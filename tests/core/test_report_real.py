@@ -294,7 +294,7 @@ class TestPlant:
         assert len(findings) == 25
         part = " ".join(section(plant, "Findings", "Appendix: method, versions, glossary").split())
         assert "25 findings of 4 kinds" in part
-        assert "S7comm write, download or PLC control seen (10 occurrences)" in part
+        assert "S7comm memory writes seen (10 occurrences)" in part
         assert "Modbus write operations seen (13 occurrences)" in part
         for f in findings:
             for e in f.evidence:

@@ -34,7 +34,7 @@ from typing import List
 
 from ._dissector import Dissector, EventKind, Subject
 from .arp import ARP
-from .bacnet import BACNET
+from .bacnet import BACNET, BACNET_LLC
 from .cdp import CDP
 from .dhcp import DHCP, DHCPV6
 from .dnp3 import DNP3
@@ -47,6 +47,8 @@ from .http import HTTP
 from .iec104 import IEC104
 from .iec61850 import GOOSE, SV
 from .lldp import LLDP
+from .melsoft import MELSOFT
+from .mms import MMS
 from .modbus import MODBUS
 from .nbdgm import NBDGM
 from .nbns import NBNS
@@ -63,6 +65,12 @@ from .stp import STP
 from .synphasor import SYNPHASOR
 from .telnet import TELNET
 from .tls import TLS
+# issue 14: OMRON FINS, Beckhoff ADS/AMS, PTP, HART-IP, KNXnet/IP
+from .ads import AMS
+from .fins import OMRON
+from .hartip import HARTIP
+from .knxip import KNXIP
+from .ptp import PTP
 
 __all__ = ["DISSECTORS", "Dissector", "EventKind", "Subject", "register"]
 
@@ -70,11 +78,13 @@ __all__ = ["DISSECTORS", "Dissector", "EventKind", "Subject", "register"]
 # on any port (`tcp_heuristic`, `udp_heuristic`): they are tried in this order.
 DISSECTORS: List[Dissector] = [
     # link layer
-    ARP, LLDP, CDP, DTP, STP, NETBIOS, PROFINET, GOOSE, SV, ECAT,
+    ARP, LLDP, CDP, DTP, STP, NETBIOS, PROFINET, GOOSE, SV, ECAT, BACNET_LLC,
     # UDP
     DNS, MDNS, LLMNR, NBNS, NBDGM, DHCP, DHCPV6, SSDP, NTP, SNMP, BACNET,
     # industrial, TCP and UDP
-    MODBUS, S7COMM, ENIP, DNP3, IEC104, SYNPHASOR,
+    MODBUS, S7COMM, MMS, MELSOFT, ENIP, DNP3, IEC104, SYNPHASOR,
+    # issue 14: FINS, ADS/AMS, PTP (EtherType and UDP), HART-IP, KNXnet/IP (port-registered, no heuristics)
+    OMRON, AMS, PTP, HARTIP, KNXIP,
     # TCP, then the ones recognised on any port, in the order they are tried
     SMB, FTP, TELNET, OPCUA, TLS, SSH, HTTP,
 ]

@@ -71,6 +71,9 @@ class Dissector:
     llc_saps: Tuple[int, ...] = ()  # 802.2 DSAP = SSAP
     snap: Tuple[Tuple[bytes, int], ...] = ()  # 802.2 SNAP (OUI, protocol id)
     tcp_heuristic: bool = False  # also recognised by `check` on any TCP port
+    # On its own TCP ports a first payload that `check` rejects is still its own (a capture begun
+    # inside a TLS record: Wireshark's port table decides there, and the framer resynchronises).
+    owns_ports: bool = False
     udp_heuristic: Optional[Check] = None  # recognised on any UDP port without a port match
     # TCP: `check` accepts the first payload of a direction (None: any); `frame` cuts PDUs and
     # `pdu` decodes each; without `frame`, `stream` sees every segment as it comes.

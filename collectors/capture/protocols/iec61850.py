@@ -1,10 +1,86 @@
-"""IEC 61850-8-1 GOOSE (EtherType 0x88B8) and 9-2 Sampled Values (0x88BA): recognised, not decoded.
+"""IEC 61850-8-1 GOOSE (EtherType 0x88B8) and 9-2 Sampled Values (0x88BA).
 
-Wireshark: packet-goose.c, packet-sv.c.
+GOOSE identity: the goosePdu (IEC 61850-8-1 Annex A, BER: APPID, length,
+reserved 1 and 2, then [APPLICATION 1] with context tags 0 gocbRef, 2 datSet,
+3 goID) names the publishing IED's control block ("AA1C1Q01A1LD0/LLN0$GO$gcb_A",
+whose first part is the IED name and logical device), its data set and its
+GOOSE id; kept as identity of the publishing MAC (several control blocks:
+listed in the order first seen). Wireshark: packet-goose.c (`goose.gocbRef`,
+`goose.datSet`, `goose.goID`), packet-sv.c.
 """
 from __future__ import annotations
 
+import weakref
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+
+from .._records import HostRec, Truncated
+from .._wire import text
 from ._dissector import Dissector
 
-GOOSE = Dissector(name="goose", title="IEC 61850 GOOSE", ethertypes=(0x88B8,))
+if TYPE_CHECKING:
+    from .._engine import Analyzer
+
+_KEYS = {0x80: "goose-gocbref", 0x82: "goose-datset", 0x83: "goose-goid"}
+_MAX_VALUES = 8  # control blocks listed per publisher
+_MAX_SEEN = 4096
+# Per analyser: (publisher MAC + encoded gocbRef) already read. A publisher repeats the same
+# control block every few milliseconds; its identity is read once, not at every frame.
+_SEEN: "weakref.WeakKeyDictionary[Analyzer, Dict[bytes, None]]" = weakref.WeakKeyDictionary()
+
+
+def decode_goose(an: Analyzer, ts: float, b: bytes, off: int, end: int, st: List[str], h: Optional[HostRec]) -> None:
+    if h is None:
+        return
+    try:
+        _goose(an, b, off, h)
+    except (Truncated, IndexError, ValueError):  # the frame is fine, its goosePdu is cut or garbled
+        an.malformed_pdu("goose")
+
+
+def _goose(an: Analyzer, b: bytes, off: int, h: HostRec) -> None:
+    tag, q, pend = _tlv(b, off + 8)
+    if tag != 0x61:  # goosePdu [APPLICATION 1]
+        return
+    tag, v, e = _tlv(b, q)
+    seen = _SEEN.get(an)
+    if seen is None:
+        seen = _SEEN[an] = {}
+    key = b[6:12] + b[v:e]
+    if tag != 0x80 or key in seen or len(seen) >= _MAX_SEEN:
+        return
+    while q < pend:
+        tag, v, q = _tlv(b, q)
+        name = _KEYS.get(tag)
+        if name is not None:
+            _add(h, name, text(b[v:q]))
+        if tag == 0x83:  # goID is the last identity field; allData follows
+            break
+    seen[key] = None  # only once read whole: a cut frame is read again next time
+
+
+def _add(h: HostRec, key: str, value: str) -> None:
+    if not value:
+        return
+    have = h.ident.get(key, "")
+    seen = have.split(", ") if have else []
+    if value not in seen and len(seen) < _MAX_VALUES:
+        h.ident[key] = ", ".join(seen + [value])
+
+
+def _tlv(b: bytes, p: int) -> Tuple[int, int, int]:
+    """(tag, value start, value end) of a BER element (X.690 8.1, definite length)."""
+    tag, n = b[p], b[p + 1]
+    if n < 0x80:
+        start, ln = p + 2, n
+    else:
+        k = n & 0x7F
+        if not 1 <= k <= 3:
+            raise ValueError("BER length")
+        start, ln = p + 2 + k, int.from_bytes(b[p + 2:p + 2 + k], "big")
+    if start + ln > len(b):
+        raise Truncated
+    return tag, start, start + ln
+
+
+GOOSE = Dissector(name="goose", title="IEC 61850 GOOSE", ethertypes=(0x88B8,), link=decode_goose)
 SV = Dissector(name="sv", title="IEC 61850 Sampled Values", ethertypes=(0x88BA,))

@@ -119,7 +119,7 @@ def test_every_real_serial_port_appears_with_its_uart():
             truth[f"/dev/ttyS{m.group(1)}"] = m.group(2)
     items = list(collect_serial(ScanContext()))
     ports = {c.prop(V.SERIAL_DEVICE): c.prop(V.SERIAL_UART) for c in items
-             if isinstance(c, Component) and c.prop(V.DEVICE_TYPE) == "serial" and c.name.startswith("Serial port ttyS")}
+             if isinstance(c, Component) and c.prop(V.DEVICE_TYPE) == "serial" and c.name.startswith("ttyS")}
     assert ports == truth
     assert all(c.category == Category.HARDWARE for c in items if isinstance(c, Component))
 
