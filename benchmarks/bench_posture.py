@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/bench_posture.py [--runs N]
 Runs `cbom scan --skip capture --format json` with and without the new collectors (crypto, posture,
-software.npm) in N (default 7) pairs of fresh processes, alternating so both see the same cache
+software.npm, .go, .jar) in N (default 7) pairs of fresh processes, alternating so both see the same cache
 state, and prints the median whole-process time of each, their difference (the issue's budget:
 < 0.5 s), and each new collector's own duration as the CBOM records it.
 """
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The built-in tuple, passed as the frozen build does: works before pyproject's entry points list them.
 LAUNCH = ("import sys; from cbom.cli import run; from collectors import BUILTIN; "
           "sys.argv = ['cbom'] + sys.argv[1:]; run(BUILTIN)")
-NEW = "crypto,posture,software.npm"
+NEW = "crypto,posture,software.npm,software.go,software.jar"
 
 
 def scan(out: Path, skip: str) -> float:
@@ -49,7 +49,8 @@ def main() -> int:
     print(f"added: {b - a:+.3f} s (budget 0.5 s)")
     props = {q["name"]: q["value"] for q in doc["metadata"].get("properties", [])}
     for name, value in sorted(props.items()):
-        if name.endswith(":duration") and (":crypto." in name or ":posture." in name or ":software.npm:" in name):
+        if name.endswith(":duration") and any(f":{n}" in name for n in ("crypto.", "posture.", "software.npm:",
+                                                                          "software.go:", "software.jar:")):
             collector = name.split(":")[2]
             count = props.get(name.replace(":duration", ":components"), "?")
             print(f"  {collector:18} {float(value):.3f} s  {count} components")

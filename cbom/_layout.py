@@ -9,7 +9,7 @@ right-to-left text cannot reorder the other columns of its line.
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Set, Tuple
 
 __all__ = ["LINE_WIDTH", "TABLE_CHARS", "DETAIL_INDENT", "text_lines", "column_widths"]
 
@@ -90,11 +90,16 @@ def text_lines(
         widths[i] += max(0, min(longest[i] - widths[i], room - sum(widths)))
     if n - 1 not in right:  # a number stays next to its heading
         widths[-1] += max(0, room - sum(widths))
+    starts = [sum(widths[:i]) + 2 * i for i in range(n)]
     out = []
     for row in rows:
         lines: List[str] = []
         first = row[0]
         if len(first) > widths[0]:
+            one = _overflowing(row, widths, starts, right, width)
+            if one is not None:
+                out.append([one])
+                continue
             lines.extend(_chunks(first, width))  # a name longer than a whole line still wraps
             first = ""
         cells = [_chunks(first, widths[0])] + [_chunks(v, widths[i]) for i, v in enumerate(row) if i]
@@ -103,6 +108,23 @@ def text_lines(
             lines.append("  ".join(parts).rstrip())
         out.append(lines)
     return "  ".join(("{:>%d}" if i in right else "{:<%d}") % w for i, w in enumerate(widths)), out
+
+
+def _overflowing(row: Sequence[str], widths: Sequence[int], starts: Sequence[int], right: Set[int],
+                 width: int) -> Optional[str]:
+    """A row whose name is wider than its column on one line when it fits the line: its other
+    values follow the name, each at its column where the name left room. One line rather than the
+    name alone and its values below, where a page break may fall between them; None when the row
+    needs several lines anyway."""
+    if any(len(v) > widths[i] for i, v in enumerate(row) if i):
+        return None
+    line = row[0]
+    for i in range(1, len(row)):
+        if not row[i]:
+            continue
+        line = line.ljust(starts[i]) if len(line) + 2 <= starts[i] else line + "  "
+        line += _isolate(row[i], widths[i], i in right).rstrip() if i in right else _isolate(row[i], 0)
+    return line if len(line) <= width else None
 
 
 # Characters of a table row across the text width: DejaVu Sans at 7.5 pt averages ~0.62 em

@@ -24,8 +24,6 @@ from dataclasses import replace
 from datetime import date, timezone
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from markupsafe import Markup, escape
-
 from cbom import vocabulary as V
 
 from ._dates import age_years, parse_date
@@ -133,22 +131,18 @@ def listing(
     return out
 
 
-def _blocks(per_row: Sequence[Sequence[str]]) -> List[Markup]:
-    """The <pre> blocks of a listing's text lines, about BLOCK_LINES lines each. A row on several
-    lines (a long name alone on its line, its version on the next) is one inline-block: a page
-    break never falls between a name and its version."""
-    blocks: List[Markup] = []
+def _blocks(per_row: Sequence[Sequence[str]]) -> List[str]:
+    """The <pre> blocks of a listing's text lines, BLOCK_LINES lines each (a block never ends inside
+    a row: a row's lines stay in one block)."""
+    blocks: List[str] = []
     part: List[str] = []
-    count = 0
     for lines in per_row:
-        text = "\n".join(lines)
-        part.append(str(escape(text)) if len(lines) == 1 else f'<span class="row">{escape(text)}</span>')
-        count += len(lines)
-        if count >= BLOCK_LINES:
-            blocks.append(Markup("\n".join(part)))
-            part, count = [], 0
+        part.extend(lines)
+        if len(part) >= BLOCK_LINES:
+            blocks.append("\n".join(part))
+            part = []
     if part:
-        blocks.append(Markup("\n".join(part)))
+        blocks.append("\n".join(part))
     return blocks
 
 

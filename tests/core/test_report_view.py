@@ -64,6 +64,25 @@ def test_text_lines_keep_names_whole_and_columns_aligned():
     assert "".join(line[head.index("Version"):head.index("Arch")].strip() for line in out[2]) == "v" * 50
 
 
+def test_an_over_long_name_keeps_its_values_on_its_line_when_they_fit():
+    """Go module paths are longer than the name column: the row stays one line (a page break can
+    never fall between a name and its version), the version right after the name, the arch at its
+    column where the name left room."""
+    rows = [["bash", "5.2.15-2+b8", "amd64"], ["github.com/aws/aws-sdk-go-v2/service/internal/endpoint-discovery",
+                                              "v1.10.12", "amd64"], ["github.com/aws/aws-sdk-go-v2/service/ssooidc", "v1.2.13",
+                                                                     "amd64"]]
+    spec, out = text_lines(rows, [40, 12, 7], ["Name", "Version", "Arch"], width=110)
+    head = spec.format("Name", "Version", "Arch")
+    assert len(rows[2][0]) > head.index("Version") - 2  # wider than its column
+    for row, lines in zip(rows[1:], out[1:]):
+        assert len(lines) == 1 and lines[0].split() == row
+        assert lines[0].index(row[1]) == len(row[0]) + 2  # the version right after the name
+    assert out[2][0].index("amd64") == head.index("Arch") == out[0][0].index("amd64")  # where there is room
+    # Too long for one line: the name alone, its values below, as before.
+    spec, out = text_lines(rows, [40, 12, 7], ["Name", "Version", "Arch"], width=70)
+    assert len(out[1]) == 2 and out[1][1].split() == ["v1.10.12", "amd64"]
+
+
 def test_chart_scales_to_the_largest_and_groups_the_rest():
     chart = protocol_chart([(f"p{i}", 100 - i) for i in range(20)], top=3, width=200)
     assert [b["label"] for b in chart["bars"]] == ["p0", "p1", "p2", "(17 others)"]
