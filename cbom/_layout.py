@@ -78,7 +78,7 @@ def text_lines(
     longest = [max(floor[i], min(cap, max(len(r[i]) for r in rows))) for i, cap in enumerate(caps)]
     widths = [max(floor[i], min(cap, _typical(sorted(len(r[i]) for r in rows)))) for i, cap in enumerate(caps)]
     floor[0] = widths[0]  # names are never squeezed: a narrow name column puts every name on its own line
-    for i in whole:
+    for i in set(whole) | right:  # a number is never wrapped: "172," over "331" reads as two
         floor[i] = widths[i] = longest[i]
     room = width - 2 * (n - 1)
     while sum(widths) > room:

@@ -209,6 +209,18 @@ def test_text_lines_detail_line_and_numbers():
     assert " ".join(x.strip() for x in out[0][1:]) == rows[0][3]
 
 
+
+def test_numbers_are_never_wrapped_even_when_most_are_short():
+    """A column is as wide as 97 % of its values: a byte count longer than the others would print
+    "172," above "331" (the hosts of the plant capture did)."""
+    rows = [["Siemens_02:e6:%02x" % i, "141.81.0.%d" % i, "1", "60"] for i in range(40)]
+    rows.append(["Hewlett_6c:28:f0", "141.81.0.11", "369", "172,331"])
+    spec, out = text_lines(rows, [18, 15, 7, 10], ["Host", "IP addresses", "Packets", "Bytes"], width=70,
+                           numeric=[2, 3])
+    assert len(out[-1]) == 1 and out[-1][0].split()[-2:] == ["369", "172,331"]
+    assert out[-1][0].index("172,331") + len("172,331") == len(spec.format("Host", "IP addresses", "Packets", "Bytes"))
+
+
 def test_ids_header_of_the_shipped_databases():
     from collectors.hardware import _ids_header, ids_fact, parse_ids_header
 
