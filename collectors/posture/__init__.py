@@ -621,8 +621,9 @@ def _package_sources(ctx: ScanContext, gaps: List[str]) -> Iterator[Item]:
     if plain:
         yield Finding(id="CBOM-PACKAGE-SOURCE-PLAIN-HTTP", severity=Severity.INFO,
                       title=f"{len(plain)} apt source(s) over plain http without signed-by",
-                      detail="the Release files are still signature-checked, but by any key apt trusts for all "
-                             "sources (no signed-by= pins one), and what is fetched is visible on the network",
+                      detail="the archive's signed index (InRelease) is still checked, but against any key apt "
+                             "trusts for all sources (no signed-by= pins one), and what is fetched is visible on "
+                             "the network",
                       evidence=tuple(plain), collector=name)
 
 
