@@ -661,7 +661,8 @@ class Analyzer:
                 return
             if len(tcp) >= self.max_streams:
                 self._forget(next(iter(tcp)), "tcp-streams")
-            dr = tcp[key] = TcpStream(self._guess_tcp(pl, sport, dport, tcp.get(d + s)))
+            other = tcp.get(d + s)
+            dr = tcp[key] = TcpStream(self._guess_tcp(pl, sport, dport, other), other.conn if other else None)
             dr.next_seq = seq
             if fl is not None and dr.dissector is not None and not fl.app:
                 fl.app = dr.dissector.name

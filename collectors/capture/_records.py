@@ -114,15 +114,18 @@ class StreamMode(enum.Enum):
 class TcpStream:
     """TCP state of one direction of one connection: PDU framing across segments."""
 
-    __slots__ = ("dissector", "next_seq", "need", "pending", "buf", "mode")
+    __slots__ = ("dissector", "next_seq", "need", "pending", "buf", "mode", "conn")
 
-    def __init__(self, dissector: Optional[Dissector]) -> None:
+    def __init__(self, dissector: Optional[Dissector], conn: Optional[Dict[bytes, object]] = None) -> None:
         self.dissector = dissector  # None: payload not recognised, shown as "data"
         self.next_seq = -1
         self.need = 0  # bytes still missing from the PDU in progress
         self.pending: Tuple[str, ...] = ()  # names of the PDU in progress
         self.buf = b""  # a header split across segments
         self.mode = StreamMode.PDUS
+        # What a framer remembers of the connection, shared by both directions (a request seen, so
+        # that its reply is named as Wireshark names it); the other direction's when it exists.
+        self.conn: Dict[bytes, object] = {} if conn is None else conn
 
 
 class Event(NamedTuple):

@@ -82,22 +82,20 @@ def frame(p: bytes, i: int, dr: TcpStream) -> Optional[Tuple[int, Tuple[str, ...
     cmd = u16le(p, i)[0]
     ln = 24 + u16le(p, i + 2)[0]
     if cmd in (0x6F, 0x70):  # SendRRData, SendUnitData: CIP inside
-        return ln, (_N_PCCC if _is_pccc(p, i, i + ln) else _N_CIP)
+        return ln, (_N_PCCC if _is_pccc(p, i, i + ln, dr.conn) else _N_CIP)
     if cmd in (0x01, 0x04, 0x63, 0x64, 0x65, 0x66):
         return ln, _N_ENIP
     return 0, ()
 
 
-# Execute PCCC requests seen, by what their reply repeats (Wireshark's enip request tracking,
-# packet-enip.c enip_match_request: session handle and sender context when unconnected, the CIP
-# sequence count when connected): a reply is `cippccc` only when its request was seen, as in tshark,
-# which names a reply without one (the capture began after it) by its generic class. Kept for the
-# process, bounded (a framer sees no analyser); the session handle makes a key one connection's.
-_PCCC_ASKED: Dict[bytes, None] = {}
-_MAX_ASKED = 4096
+# Execute PCCC requests seen on a connection, by what their reply repeats (Wireshark's enip request
+# tracking, packet-enip.c enip_match_request: session handle and sender context when unconnected,
+# the CIP sequence count when connected): a reply is `cippccc` only when its request was seen, as in
+# tshark, which names a reply without one (the capture began after it) by its generic class.
+_MAX_ASKED = 256  # requests awaiting their reply on one connection
 
 
-def _is_pccc(p: bytes, i: int, end: int) -> bool:
+def _is_pccc(p: bytes, i: int, end: int, asked: Dict[bytes, object]) -> bool:
     """Is the CIP message of this encapsulation an Execute PCCC request or reply? (no copy: every PDU)"""
     if len(p) < end or end < i + 32:
         return False
@@ -112,16 +110,14 @@ def _is_pccc(p: bytes, i: int, end: int) -> bool:
             if m + 4 > end or p[m] & 0x7F != 0x4B:
                 return False
             key = p[i + 4:i + 8] + (p[q:q + 2] if itype == 0xB1 else p[i + 12:i + 20])
+            key = b"pccc" + key
             if p[m] & 0x80:
-                if key not in _PCCC_ASKED:
-                    return False
-                del _PCCC_ASKED[key]
-                return True
+                return asked.pop(key, False) is None
             if _path_class(p[m:m + 6]) != _CLASS_PCCC:
                 return False
-            if len(_PCCC_ASKED) >= _MAX_ASKED:
-                del _PCCC_ASKED[next(iter(_PCCC_ASKED))]
-            _PCCC_ASKED[key] = None
+            if len(asked) >= _MAX_ASKED:
+                del asked[next(iter(asked))]
+            asked[key] = None
             return True
         q += ilen
     return False
