@@ -176,21 +176,15 @@ def _certificates(ctx: ScanContext, now: datetime, gaps: List[str]) -> Iterator[
                 continue
             entry = found.setdefault(cert.sha256, (cert, []))
             entry[1].extend(p for p in where if p not in entry[1])
-    algorithms: Dict[str, Tuple[str, str, str, str]] = {}
+    algorithms: _common.Algorithms = {}
     for cert, paths in found.values():
         local_anchor = any(p.startswith(d + "/") for p in paths for d in LOCAL_DIRS)
         store = "local-trust" if local_anchor else "system-trust"
         comp = _common.certificate_component(cert, paths, store, local_anchor)
         yield comp
         yield from _common.certificate_findings(cert, comp.ref, paths, now, local_anchor)
-        algorithms.setdefault(cert.signature_algorithm, ("signature", cert.signature_oid, "", ""))
-        key_name = _common.key_algorithm_name(cert.key_algorithm, cert.key_size, cert.curve)
-        # RSA keys both sign and encrypt (pke); EC, EdDSA and DSA keys of certificates sign.
-        algorithms.setdefault(key_name, ("pke" if cert.key_algorithm == "RSA" else "signature", cert.key_oid,
-                                         str(cert.key_size) if cert.key_size else "", cert.curve))
-    for name in sorted(algorithms):
-        primitive, oid, parameter, curve = algorithms[name]
-        yield _common.algorithm_component(name, primitive, oid, parameter, curve)
+        _common.note_algorithms(cert, algorithms)
+    yield from _common.algorithm_components(algorithms)
 
 
 # Server configurations that name certificate and key files (glob, then the files it includes are

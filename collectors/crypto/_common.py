@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from cbom import vocabulary as V
 from cbom.model import Category, Component, Finding, Kind, Severity, make_ref
@@ -82,6 +82,26 @@ def library_component(name: str, version: str, path: str) -> Component:
     return Component(category=Category.CRYPTO, kind=Kind.LIBRARY, name=name, version=version,
                      ref=make_ref("crypto", "library", name, path),
                      properties=((V.CRYPTO_PATH, path),))
+
+
+# The algorithm assets certificates name: name -> (primitive, OID, parameter set, curve).
+Algorithms = Dict[str, Tuple[str, str, str, str]]
+
+
+def note_algorithms(cert: Certificate, algorithms: Algorithms) -> None:
+    """Remember the signature and key algorithms of `cert` (the first certificate naming one wins)."""
+    algorithms.setdefault(cert.signature_algorithm, ("signature", cert.signature_oid, "", ""))
+    key_name = key_algorithm_name(cert.key_algorithm, cert.key_size, cert.curve)
+    # RSA keys both sign and encrypt (pke); EC, EdDSA and DSA keys of certificates sign.
+    algorithms.setdefault(key_name, ("pke" if cert.key_algorithm == "RSA" else "signature", cert.key_oid,
+                                     str(cert.key_size) if cert.key_size else "", cert.curve))
+
+
+def algorithm_components(algorithms: Algorithms) -> Iterator[Component]:
+    """One algorithm asset per algorithm noted, in name order."""
+    for name in sorted(algorithms):
+        primitive, oid, parameter, curve = algorithms[name]
+        yield algorithm_component(name, primitive, oid, parameter, curve)
 
 
 def key_algorithm_name(algorithm: str, bits: int, curve: str = "") -> str:

@@ -58,7 +58,7 @@ def parse_security_pem(text: str) -> Tuple[List[_x509.Certificate], List[str]]:
 
 
 def _items(certs: Sequence[_x509.Certificate], keychain: str, store: str, added_here: bool, now: datetime,
-           seen: Dict[str, str], algorithms: Dict[str, Tuple[str, str, str, str]], name: str) -> Iterator[Item]:
+           seen: Dict[str, str], algorithms: _common.Algorithms, name: str) -> Iterator[Item]:
     for cert in certs:
         if cert.sha256 in seen:
             continue  # a root also present in System.keychain: listed once, from the first keychain
@@ -67,10 +67,7 @@ def _items(certs: Sequence[_x509.Certificate], keychain: str, store: str, added_
         comp = _common.certificate_component(cert, [keychain], "local-trust" if local else store, local)
         yield comp
         yield from _common.certificate_findings(cert, comp.ref, [keychain], now, local, collector=name)
-        algorithms.setdefault(cert.signature_algorithm, ("signature", cert.signature_oid, "", ""))
-        key_name = _common.key_algorithm_name(cert.key_algorithm, cert.key_size, cert.curve)
-        algorithms.setdefault(key_name, ("pke" if cert.key_algorithm == "RSA" else "signature", cert.key_oid,
-                                         str(cert.key_size) if cert.key_size else "", cert.curve))
+        _common.note_algorithms(cert, algorithms)
 
 
 def collect(ctx: ScanContext, name: str = COLLECTOR) -> Iterator[Item]:
@@ -81,7 +78,7 @@ def collect(ctx: ScanContext, name: str = COLLECTOR) -> Iterator[Item]:
         return
     now = datetime.now(timezone.utc)
     seen: Dict[str, str] = {}
-    algorithms: Dict[str, Tuple[str, str, str, str]] = {}
+    algorithms: _common.Algorithms = {}
     for keychain, store, added_here in KEYCHAINS:
         res = ctx.run(["security", "find-certificate", "-a", "-p", keychain], timeout=30)
         if not res.ok:
@@ -96,6 +93,4 @@ def collect(ctx: ScanContext, name: str = COLLECTOR) -> Iterator[Item]:
         if not certs and store == "system-trust":
             yield Gap(f"{keychain}: no certificate in the output of security find-certificate")
         yield from _items(certs, keychain, store, added_here, now, seen, algorithms, name)
-    for name in sorted(algorithms):
-        primitive, oid, parameter, curve = algorithms[name]
-        yield _common.algorithm_component(name, primitive, oid, parameter, curve)
+    yield from _common.algorithm_components(algorithms)

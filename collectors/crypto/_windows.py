@@ -183,7 +183,7 @@ def collect_windows(ctx: ScanContext, collector: str, now: Optional[datetime] = 
         entry = found.setdefault(cert.sha256, (cert, [], []))
         entry[1].append(sc.key)
         entry[2].append(sc)
-    algorithms: Dict[str, Tuple[str, str, str, str]] = {}
+    algorithms: _common.Algorithms = {}
     distrusted: List[str] = []
     for cert, paths, places in found.values():
         stores = sorted({p.store.lower() for p in places})
@@ -198,13 +198,8 @@ def collect_windows(ctx: ScanContext, collector: str, now: Optional[datetime] = 
         yield from _common.certificate_findings(cert, comp.ref, paths, now, local, collector=collector)
         if "disallowed" in stores:
             distrusted.append(f"{cert.common_name} ({cert.sha1})")
-        algorithms.setdefault(cert.signature_algorithm, ("signature", cert.signature_oid, "", ""))
-        key_name = _common.key_algorithm_name(cert.key_algorithm, cert.key_size, cert.curve)
-        algorithms.setdefault(key_name, ("pke" if cert.key_algorithm == "RSA" else "signature", cert.key_oid,
-                                         str(cert.key_size) if cert.key_size else "", cert.curve))
-    for name in sorted(algorithms):
-        primitive, oid, parameter, curve = algorithms[name]
-        yield _common.algorithm_component(name, primitive, oid, parameter, curve)
+        _common.note_algorithms(cert, algorithms)
+    yield from _common.algorithm_components(algorithms)
     if distrusted:
         yield Finding(id="CBOM-CERT-DISALLOWED", title=f"{len(distrusted)} certificate(s) explicitly distrusted",
                       severity=Severity.INFO, detail="the Disallowed store: Windows refuses these certificates",
