@@ -44,6 +44,7 @@ from cbom.host import register_command, register_file
 from cbom.model import Component, Finding, Gap, HostFact, Item, Kind, Severity, make_ref
 
 from ._accounts import login_shell
+from ._common import POSTURE_CATEGORY, _gaps, _listdir, sudo_grants, unrecorded
 
 __all__ = ["COMMANDS", "FILES", "LaunchdJob", "MacAccount", "MacGroup", "account_from_dslocal", "account_from_record",
            "collect_accounts", "collect_settings", "collect_startup", "group_from_dslocal", "parse_csrutil_status",
@@ -260,7 +261,7 @@ def group_from_dslocal(data: bytes) -> MacGroup:
     return MacGroup(_strings(record, "name")[0], _int(_strings(record, "gid")), tuple(_strings(record, "users")))
 
 
-# --- shared helpers (the package's own are imported where used: it imports this module) ---------
+# --- shared helpers (the package's are in _common) -----------------------------------------------
 
 
 def _read_bytes(ctx: ScanContext, path: str, gaps: List[str]) -> Optional[bytes]:
@@ -271,16 +272,6 @@ def _read_bytes(ctx: ScanContext, path: str, gaps: List[str]) -> Optional[bytes]
     except OSError as exc:
         gaps.append(f"cannot read {path}: {exc.strerror or exc}")
         return None
-
-
-def _listdir(ctx: ScanContext, path: str, gaps: List[str]) -> List[str]:
-    try:
-        return ctx.listdir(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    except OSError as exc:
-        gaps.append(f"cannot list {path}: {exc.strerror or exc}")
-        return []
 
 
 def _run_text(ctx: ScanContext, argv: Sequence[str], gaps: List[str], what: str,
@@ -373,8 +364,6 @@ MAC_PRIVILEGED_GROUPS = ("admin", "wheel")
 def collect_accounts(ctx: ScanContext, name: str = ACCOUNTS) -> Iterator[Item]:
     """One component per local user (hidden system accounts marked), groups with members, admin reasons;
     `name` is the collector its findings name."""
-    # The package's helpers, imported here: collectors/posture/__init__.py imports this module.
-    from . import POSTURE_CATEGORY, _gaps, sudo_grants, unrecorded
 
     gaps: List[str] = []
     accounts: List[MacAccount] = []
@@ -591,7 +580,6 @@ def switched_on(job: LaunchdJob, overrides: Optional[Dict[str, bool]]) -> bool:
 
 def collect_startup(ctx: ScanContext, name: str = STARTUP) -> Iterator[Item]:
     """Every enabled third-party launchd job, and Apple's jobs an administrator switched on."""
-    from . import POSTURE_CATEGORY, _gaps, unrecorded
 
     missing = unrecorded(ctx, "launchd job folders", "/Library/LaunchDaemons", "/Library/LaunchAgents")
     if missing:
@@ -826,7 +814,6 @@ SP_SERVICES = (("Remote Login", "com.openssh.sshd"), ("Screen Sharing", "com.app
 def collect_settings(ctx: ScanContext, name: str = SETTINGS) -> Iterator[Item]:
     """Host facts for the firewall, FileVault, SIP, Gatekeeper and remote access, with findings
     (`name`: the collector they name)."""
-    from . import _gaps  # the package imports this module: its helpers are imported here
 
     gaps: List[str] = []
     absent: List[str] = []
