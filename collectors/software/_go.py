@@ -30,6 +30,8 @@ from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, Platform, make_ref
 
+from ._common import summarise
+
 __all__ = ["COLLECTORS", "GoBuildInfo", "GoModule", "SoftwareGoBinaries", "collect_go_binaries", "elf_go_data_segments",
            "parse_build_info", "parse_modinfo"]
 
@@ -317,7 +319,7 @@ def collect_go_binaries(ctx: ScanContext) -> Iterator[Item]:
             continue
         yield from go_components(path, info)
     if problems:
-        yield Gap("go: " + "; ".join(problems[:3]) + (f"; … {len(problems) - 3} more" if len(problems) > 3 else ""))
+        yield Gap(summarise("go", problems))
 
 
 COLLECTORS = (SoftwareGoBinaries,)

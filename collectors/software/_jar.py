@@ -26,6 +26,8 @@ from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Category, Component, Gap, Item, Kind, Platform, make_ref
 
+from ._common import summarise
+
 __all__ = ["COLLECTORS", "JarInfo", "SoftwareJars", "collect_jars", "parse_jar", "parse_manifest",
            "parse_properties"]
 
@@ -197,7 +199,7 @@ def collect_jars(ctx: ScanContext) -> Iterator[Item]:
                 continue
             yield from jar_components(path, info)
     if problems:
-        yield Gap("jar: " + "; ".join(problems[:3]) + (f"; … {len(problems) - 3} more" if len(problems) > 3 else ""))
+        yield Gap(summarise("jar", problems))
 
 
 COLLECTORS = (SoftwareJars,)
