@@ -274,6 +274,16 @@ def _read_bytes(ctx: ScanContext, path: str, gaps: List[str]) -> Optional[bytes]
         return None
 
 
+def _plists(ctx: ScanContext, folder: str, gaps: List[str]) -> Iterator[Tuple[str, bytes]]:
+    """(path, bytes) of every readable *.plist of `folder` (an unreadable one is a gap)."""
+    for name in _listdir(ctx, folder, gaps):
+        if name.endswith(".plist"):
+            path = posixpath.join(folder, name)
+            data = _read_bytes(ctx, path, gaps)
+            if data is not None:
+                yield path, data
+
+
 def _run_text(ctx: ScanContext, argv: Sequence[str], gaps: List[str], what: str,
               absent: Optional[List[str]] = None) -> Optional[str]:
     """stdout of `argv` when it succeeded; else None and a gap saying `what` is unknown and why. A
@@ -321,13 +331,7 @@ def _dslocal_accounts(ctx: ScanContext, gaps: List[str]) -> Tuple[List[MacAccoun
     groups: List[MacGroup] = []
     for kind in ("users", "groups"):
         folder = f"{DSLOCAL}/{kind}"
-        for name in _listdir(ctx, folder, gaps):
-            if not name.endswith(".plist"):
-                continue
-            path = posixpath.join(folder, name)
-            data = _read_bytes(ctx, path, gaps)
-            if data is None:
-                continue
+        for path, data in _plists(ctx, folder, gaps):
             try:
                 if kind == "users":
                     accounts.append(account_from_dslocal(data))
@@ -554,13 +558,7 @@ def _jobs(ctx: ScanContext, gaps: List[str], apple_too: bool) -> Iterator[Tuple[
     for home in ctx.glob("/Users/*/Library/LaunchAgents"):
         folders.append((home, "launchd-agent", False, home.split("/")[2]))
     for folder, kind, apple, owner in folders:
-        for name in _listdir(ctx, folder, gaps):
-            if not name.endswith(".plist"):
-                continue
-            path = posixpath.join(folder, name)
-            data = _read_bytes(ctx, path, gaps)
-            if data is None:
-                continue
+        for path, data in _plists(ctx, folder, gaps):
             try:
                 yield kind, path, apple, owner, parse_launchd_plist(data)
             except ValueError as exc:
