@@ -11,12 +11,20 @@ from __future__ import annotations
 import re
 import struct
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["CronJob", "LastLogon", "Mount", "Neighbour", "PackageSource", "is_fieldbus", "lastlog_record_size",
            "parse_anacrontab", "parse_crontab", "parse_crypttab", "parse_deb822_sources", "parse_hosts",
            "parse_lastlog", "parse_mounts", "parse_proc_arp", "parse_proc_serial", "parse_sources_list", "parse_unit",
            "parse_yum_repo", "uart_name"]
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The stripped lines of a configuration file that are neither blank nor a # comment."""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield line
 
 
 def parse_unit(text: str) -> Dict[str, List[str]]:
@@ -51,9 +59,8 @@ _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\s*=")
 def parse_crontab(text: str, system: bool) -> List[CronJob]:
     """Jobs of a crontab; `system` for /etc/crontab and /etc/cron.d files, which name the user."""
     jobs = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or _ENV.match(line):
+    for line in _lines(text):
+        if _ENV.match(line):
             continue
         m = _SPECIAL.match(line)
         if m:
@@ -75,9 +82,8 @@ def parse_crontab(text: str, system: bool) -> List[CronJob]:
 def parse_anacrontab(text: str) -> List[CronJob]:
     """anacrontab lines: PERIOD DELAY JOB-ID COMMAND (run as root)."""
     jobs = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#") or _ENV.match(line):
+    for line in _lines(text):
+        if _ENV.match(line):
             continue
         parts = line.split(None, 3)
         if len(parts) == 4:
@@ -122,10 +128,7 @@ def uart_name(sys_type: str) -> str:
 def parse_crypttab(text: str) -> List[Tuple[str, str, str]]:
     """(mapped name, device, options) of each crypttab(5) line."""
     out = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line in _lines(text):
         parts = line.split()
         if len(parts) >= 2:
             out.append((parts[0], parts[1], parts[3] if len(parts) > 3 else ""))
@@ -225,10 +228,7 @@ class Mount:
 def parse_mounts(text: str) -> List[Mount]:
     """Entries of /proc/mounts or fstab(5): device, mount point, type, options (comments skipped)."""
     out = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line in _lines(text):
         parts = line.split()
         if len(parts) >= 4:
             out.append(Mount(_unescape(parts[0]), _unescape(parts[1]), parts[2], tuple(parts[3].split(","))))
