@@ -646,10 +646,13 @@ def _databases(scan: Scan, _: Translate) -> List[Tuple[str, str]]:
 # (a fingerprint, a file) is printed on a line of its own under its row.
 TABLE_CAPS = {
     "accounts": (18, 6, 6, 9, 10, 14, 28, 18), "groups": (18, 7, 16, 60), "startup": (30, 10, 14, 10, 44, 60),
-    "serial": (12, 16, 10, 5, 14), "settings": (48, 60), "certificates": (30, 34, 10, 10, 22, 9, 12, 95),
+    "serial": (12, 16, 10, 5, 14), "settings": (48, 60), "certificates": (30, 34, 10, 10, 24, 9, 12, 95),
     "keys": (26, 12, 14, 5, 22, 50, 95), "libraries": (24, 14, 60), "algorithms": (28, 18, 18, 10),
 }
 DETAIL_LAST = {"startup", "certificates", "keys"}
+# Columns printed whole (never wrapped): a certificate's signature algorithm, an OpenSSL name an
+# auditor searches for ("sha256WithRSAEncryptio" over "n" was printed).
+TABLE_WHOLE = {"certificates": (4,)}
 
 
 def _tables(_: Translate, pdf: bool, tables: Sequence[Any]) -> List[Dict[str, Any]]:
@@ -664,7 +667,8 @@ def _tables(_: Translate, pdf: bool, tables: Sequence[Any]) -> List[Dict[str, An
              "listing": listing(_, pdf, t.key, list(t.columns),
                                 [[cell(t, i, j, text) for j, text in enumerate(row)] for i, row in enumerate(t.rows)],
                                 caps=TABLE_CAPS.get(t.key) or [24] * len(t.columns),
-                                detail_line=t.key in DETAIL_LAST, force_lines=t.key in DETAIL_LAST)}
+                                detail_line=t.key in DETAIL_LAST, force_lines=t.key in DETAIL_LAST,
+                                whole=TABLE_WHOLE.get(t.key, ()))}
             for t in tables]
 
 
