@@ -88,6 +88,8 @@ def collected_values(doc: dict) -> List[str]:
     walk(doc.get("components", []))
     walk(doc.get("metadata", {}).get("component", {}))
     walk(doc.get("metadata", {}).get("properties", []))
+    # The scan's serial number, printed on the cover: random hex, which can spell "be" or "face".
+    walk(doc.get("serialNumber", ""))
     for p in doc.get("metadata", {}).get("properties", []):
         if p["name"].startswith("cbom:collector:"):
             out.add(p["name"].split(":")[2])  # the collector's name
