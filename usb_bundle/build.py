@@ -138,7 +138,7 @@ def _input_files() -> List[Path]:
             out.append(path)
         elif path.is_dir():
             out += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                    and p.suffix not in (".pyc", ".pyo")]
+                    and p.suffix not in (".pyc", ".pyo", ".so", ".pyd")]
     return sorted(out)
 
 
@@ -218,7 +218,9 @@ def stage_sources() -> Path:
     src = BUILD / "src"
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    # *.so: the capture engine compiled for this machine's Python by .ci/setup (setup.py); the bundle
+    # ships the same modules as Python, which every target runs.
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.so", "*.pyd")
     for name in SOURCES:
         path = REPO / name
         if path.is_dir():

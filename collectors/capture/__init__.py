@@ -21,12 +21,16 @@ import stat
 import threading
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 
 from cbom import vocabulary as V
 from cbom.collector import Collector, ScanContext
 from cbom.model import Gap, HostFact, Item, Platform
 
+# The engine first: compiled (setup.py), its modules must initialise in dependency order. The
+# classes of _records refer to the dissectors' (protocols/_dissector.py), and a compiled _records
+# imported before them crashes the interpreter; every import of a capture module passes here first.
+from ._engine import Analyzer
 from ._live import (
     ARPHRD_LINKTYPE,
     REMEDY,
@@ -35,9 +39,6 @@ from ._live import (
     parse_iface_flags,
 )
 from ._pcap import CaptureFile, PcapError, PcapWriter
-
-if TYPE_CHECKING:
-    from ._engine import Analyzer
 
 __all__ = ["CaptureCollector", "packets_option", "seconds_option"]
 
@@ -140,10 +141,6 @@ class CaptureCollector(Collector):
     # ------------------------------------------------------------------ files
 
     def _files(self, ctx: ScanContext, files: List[str]) -> Iterator[Item]:
-        # The engine and its ~30 protocol modules load when a capture runs, not at every start of
-        # cbom (registering the collectors imports this module): ~8 ms of each command.
-        from ._engine import Analyzer
-
         an = Analyzer()
         gaps: List[str] = []
         done: List[str] = []
@@ -235,8 +232,6 @@ class CaptureCollector(Collector):
     # ------------------------------------------------------------------ live
 
     def _live(self, ctx: ScanContext) -> Iterator[Item]:
-        from ._engine import Analyzer  # see _files
-
         seconds = _seconds(ctx)
         max_packets = int(_opts(ctx).get("capture_max_packets") or DEFAULT_MAX_PACKETS)
         bpf = str(_opts(ctx).get("capture_filter") or "")
@@ -421,13 +416,26 @@ def _interrupt(thread: threading.Thread) -> bool:
 
 
 def _dissector_in(tb: Any) -> str:
-    """Name of the innermost dissector the engine was calling where `tb` was raised ("" if none)."""
-    from .protocols._dissector import Dissector
+    """Name of the innermost dissector the engine was calling where `tb` was raised ("" if none).
 
+    A frame running one of a dissector's functions names it; so does, when the engine is not
+    compiled (setup.py: compiled code has no Python frames), the engine's frame handing data to it.
+    A compiled built-in dissector stuck in a loop is not named.
+    """
+    from .protocols import DISSECTORS, Dissector
+
+    codes = {}
+    for d in DISSECTORS:
+        for fn in (d.check, d.frame, d.pdu, d.stream, d.datagram, d.link, d.udp_heuristic):
+            code = getattr(fn, "__code__", None)
+            if code is not None:
+                codes[code] = d.name
     name = ""
     while tb is not None:
+        frame = tb.tb_frame
+        name = codes.get(frame.f_code, name)
         for var in ("dis", "cand"):  # the engine's names for the dissector it hands data to
-            value = tb.tb_frame.f_locals.get(var)
+            value = frame.f_locals.get(var)
             if isinstance(value, Dissector):
                 name = value.name
         tb = tb.tb_next

@@ -80,7 +80,10 @@ class Analyzer:
 
     def __init__(self, max_hosts: int = MAX_HOSTS, max_flows: int = MAX_FLOWS,
                  dissectors: Optional[Sequence[Dissector]] = None, max_streams: int = MAX_TCP_STREAMS,
-                 max_buffered: int = MAX_BUFFERED) -> None:
+                 max_buffered: int = MAX_BUFFERED, fast_path: bool = True) -> None:
+        # fast_path=False sends every frame through the general path (`_dissect`): the tests check that
+        # both paths give the same tables.
+        self.fast_path = fast_path
         self.table = Table(protocols.DISSECTORS if dissectors is None else dissectors)
         self._tcp_ports = self.table.tcp_ports
         self._udp_ports = self.table.udp_ports
@@ -119,6 +122,7 @@ class Analyzer:
         self._tcp_dirs: Dict[bytes, Tuple[Flow, bool, bytes, bytes, bytes, bytes]] = {}
         self._udp_dirs: Dict[bytes, Tuple[Flow, bool, bytes]] = {}
         self._served: Set[Tuple[str, bytes, int, str]] = set()  # `serve` calls already in both tables
+        self._memory: Dict[str, Dict[bytes, Any]] = {}  # `memory`: each dissector's, by protocol name
 
     # ------------------------------------------------------------------ public
 
@@ -132,7 +136,7 @@ class Analyzer:
         if ts > self._t1:
             self._t1 = ts
         # Ethernet II carrying IPv4 without options: most frames of any capture
-        fast = linktype == 1 and buf[12:15] == b"\x08\x00\x45" and len(buf) >= 34
+        fast = linktype == 1 and buf[12:15] == b"\x08\x00\x45" and len(buf) >= 34 and self.fast_path
         st: List[str] = ["eth", "ethertype", "ip"] if fast else []
         try:
             if fast:
@@ -215,6 +219,14 @@ class Analyzer:
             s[(l4, port)] = None
         if e in d and (l4, port) in s:  # both tables hold it (they never lose an entry)
             self._served.add(k)
+
+    def memory(self, proto: str) -> Dict[bytes, Any]:
+        """What a dissector of `proto` remembers across packets of this capture (a request awaiting its
+        reply, a connection's login…); the dissector bounds it."""
+        d = self._memory.get(proto)
+        if d is None:
+            d = self._memory[proto] = {}
+        return d
 
     def malformed_pdu(self, proto: str) -> None:
         """A PDU of `proto` too short or garbled to decode (the frame itself was fine)."""

@@ -16,6 +16,7 @@ from cbom.runner import run_one
 from collectors.capture import CaptureCollector
 from collectors.capture._engine import Analyzer
 from collectors.capture._pcap import CaptureFile
+from collectors.capture._records import TcpStream
 from collectors.capture.protocols import dnp3
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "capture"
@@ -245,4 +246,4 @@ def test_malformed_dnp3_never_raises():
     for cut in range(len(bad) + 1):
         an.feed(1.0, eth + ip4 + udp + bad[:cut])
     assert an.undecodable == 0 and not an.dissector_errors
-    assert dnp3.frame(bad, 0, None) == (0, ())  # type: ignore[arg-type]  # not a frame: no length
+    assert dnp3.frame(bad, 0, TcpStream(None)) == (0, ())  # not a frame: no length

@@ -66,7 +66,7 @@ def _gaps(items) -> List[str]:
 
 
 def _docstring_example() -> str:
-    doc = protocols.__doc__ or ""
+    doc = protocols.__doc__ or ""  # protocols/__init__.py is never compiled (setup.py): its docstring stays
     block = re.search(r"\n\n((?:    .*\n|\n)+)", doc[doc.index("UDP port 40000:"):]).group(1)
     return textwrap.dedent(block)
 

@@ -18,7 +18,6 @@ Wireshark: packet-enip.c (encapsulation, CPF, ListIdentity), packet-cip.c
 from __future__ import annotations
 
 import struct
-import weakref
 from typing import TYPE_CHECKING, Dict, List, MutableMapping, Optional, Tuple
 
 from cbom.model import Severity
@@ -66,10 +65,9 @@ _CLASS_IDENTITY = 0x01
 _CLASS_PCCC = 0x67
 _MAX_PENDING = 256  # requests remembered per capture until their reply (oldest dropped)
 
-# Requests waiting for their reply, per analyser: (client, server, sender context or sequence
+# Requests waiting for their reply (the analyser's memory of "enip"): (client, server, sender context or sequence
 # count) -> (CIP service, class, route label) and (client, server, PCCC TNS) -> (command, function, "").
 _Request = Tuple[int, int, str]
-_PENDING: "weakref.WeakKeyDictionary[Analyzer, Dict[bytes, _Request]]" = weakref.WeakKeyDictionary()
 
 
 def check(p: bytes) -> bool:
@@ -217,10 +215,7 @@ def _identity(an: Analyzer, dev: bytes, v: bytes, route: str = "") -> None:
 
 
 def _pending(an: Analyzer) -> Dict[bytes, _Request]:
-    d = _PENDING.get(an)
-    if d is None:
-        d = _PENDING[an] = {}
-    return d
+    return an.memory("enip")
 
 
 def _remember(table: MutableMapping[bytes, _Request], key: bytes, value: _Request) -> None:

@@ -10,7 +10,6 @@ Wireshark: packet-ftp.c.
 """
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Dict, List
 
 from cbom.model import Severity
@@ -31,15 +30,11 @@ FTP_ANONYMOUS = EventKind("ftp_anonymous", "CBOM-NET-FTP-ANONYMOUS", Severity.ME
 # RFC 1635: the user names of anonymous FTP.
 ANONYMOUS_USERS = (b"anonymous", b"ftp")
 _MAX_LOGINS = 256  # connections whose last USER is remembered (oldest dropped)
-# Per analyser: client endpoint + server address -> the user name of the last USER command.
-_LOGINS: "weakref.WeakKeyDictionary[Analyzer, Dict[bytes, bytes]]" = weakref.WeakKeyDictionary()
+# The analyser's memory of "ftp": client endpoint + server address -> the user name of the last USER command.
 
 
 def _logins(an: Analyzer) -> Dict[bytes, bytes]:
-    d = _LOGINS.get(an)
-    if d is None:
-        d = _LOGINS[an] = {}
-    return d
+    return an.memory("ftp")
 
 
 def _conn(client: bytes, port: int, server: bytes) -> bytes:

@@ -10,8 +10,7 @@ listed in the order first seen). Wireshark: packet-goose.c (`goose.gocbRef`,
 """
 from __future__ import annotations
 
-import weakref
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 from .._records import HostRec, Truncated
 from .._wire import text
@@ -23,9 +22,8 @@ if TYPE_CHECKING:
 _KEYS = {0x80: "goose-gocbref", 0x82: "goose-datset", 0x83: "goose-goid"}
 _MAX_VALUES = 8  # control blocks listed per publisher
 _MAX_SEEN = 4096
-# Per analyser: (publisher MAC + encoded gocbRef) already read. A publisher repeats the same
+# The analyser's memory of "goose": (publisher MAC + encoded gocbRef) already read. A publisher repeats the same
 # control block every few milliseconds; its identity is read once, not at every frame.
-_SEEN: "weakref.WeakKeyDictionary[Analyzer, Dict[bytes, None]]" = weakref.WeakKeyDictionary()
 
 
 def decode_goose(an: Analyzer, ts: float, b: bytes, off: int, end: int, st: List[str], h: Optional[HostRec]) -> None:
@@ -42,9 +40,7 @@ def _goose(an: Analyzer, b: bytes, off: int, h: HostRec) -> None:
     if tag != 0x61:  # goosePdu [APPLICATION 1]
         return
     tag, v, e = _tlv(b, q)
-    seen = _SEEN.get(an)
-    if seen is None:
-        seen = _SEEN[an] = {}
+    seen = an.memory("goose")
     key = b[6:12] + b[v:e]
     if tag != 0x80 or key in seen or len(seen) >= _MAX_SEEN:
         return

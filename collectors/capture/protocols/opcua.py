@@ -15,8 +15,7 @@ opcua_application_layer.c, opcua_complextypeparser.c (`opcua.EndpointUrl`,
 from __future__ import annotations
 
 import struct
-import weakref
-from typing import TYPE_CHECKING, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from cbom.model import Severity
 
@@ -40,8 +39,7 @@ _CREATE_SESSION_RESPONSE = 464
 _APP_TYPES = {0: "Server", 1: "Client", 2: "ClientAndServer", 3: "DiscoveryServer"}
 _MAX_CHANNELS = 1024
 
-# Connections (lower endpoint + higher endpoint) whose secure channel uses SecurityPolicy None.
-_CLEAR: "weakref.WeakKeyDictionary[Analyzer, Dict[bytes, None]]" = weakref.WeakKeyDictionary()
+# The analyser's memory of "opcua": connections (lower endpoint + higher endpoint) whose secure channel uses SecurityPolicy None.
 
 
 def check(p: bytes) -> bool:
@@ -67,15 +65,13 @@ def decode(an: Analyzer, ts: float, pdu: bytes, src: bytes, dst: bytes, sport: i
         if url:
             an.ident_ip(dst, "opcua-hello-endpoint-url", url)
     elif kind == b"OPN" and b"SecurityPolicy#None" in pdu[:200]:
-        clear = _CLEAR.get(an)
-        if clear is None:
-            clear = _CLEAR[an] = {}
+        clear = an.memory("opcua")
         if len(clear) < _MAX_CHANNELS:
             clear[conn] = None
         if sport > dport:
             an.event(OPCUA_NONE, src.hex() + dst.hex(), ts,
                      "OPC UA secure channel with SecurityPolicy None from %s to %s:%d" % (ip(src), ip(dst), dport))
-    elif kind == b"MSG" and conn in _CLEAR.get(an, {}):
+    elif kind == b"MSG" and conn in an.memory("opcua"):
         try:
             _message(an, pdu, src)
         except (IndexError, ValueError, struct.error):

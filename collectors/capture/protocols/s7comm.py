@@ -15,6 +15,8 @@ import re
 import struct
 from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
+from mypy_extensions import mypyc_attr
+
 from cbom.model import Severity
 
 from .._records import StreamMode, TcpStream
@@ -58,6 +60,8 @@ _FRAGMENT = StreamMode.FRAGMENT
 _PDUS = StreamMode.PDUS
 
 
+# A tuple subclass cannot be a compiled (native) class: mypyc leaves this one to the interpreter.
+@mypyc_attr(native_class=False)
 class _Names(Tuple[str, ...]):
     """The display-filter names of a COTP unit, carrying its direction's upper-layer state.
 
