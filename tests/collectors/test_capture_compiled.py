@@ -38,7 +38,7 @@ def plain(v: Any) -> Any:
     if isinstance(v, enum.Enum):
         return v.value
     if dataclasses.is_dataclass(v):  # EventKind: its name says which
-        return getattr(v, "name")
+        return v.name
     names = getattr(type(v), "__slots__", None) or getattr(type(v), "__mypyc_attrs__", None)
     if names:  # HostRec, Flow, L2Flow: slotted in Python, native once compiled
         return {n: plain(getattr(v, n)) for n in names if not n.startswith("__")}

@@ -10,6 +10,7 @@ read by eye where tshark 4.0 has no dissector (S7comm-plus, MELSOFT).
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,8 @@ def test_counts_equal_tshark(name):
 
 
 @pytest.mark.parametrize("name", ["s7comm_plus_s7_1511_hmi_fragments.pcap", "s7comm_plus_s7_1200_hmi_tp1200.pcapng",
-                                  "s7comm_plus_s7_1200_hmi_ndpi.pcap", "melsoft_udp_gxworks3_fx5u.pcap"])
+                                  "s7comm_plus_s7_1200_hmi_ndpi.pcap", "melsoft_udp_gxworks3_fx5u.pcap",
+                                  "melsoft_iqr_user_registration_plc_stop.pcapng"])
 def test_protocols_without_a_wireshark_4_dissector_are_named(name):
     """tshark 4.0 shows S7comm-plus (a plugin protocol) and MELSOFT as "data": every one of those
     frames is named here, and nothing else is."""
@@ -152,6 +154,35 @@ def test_s7_plc_stop_and_download_are_graded_control_findings():
 
 def test_melsoft_cpu_model():
     assert _identity("melsoft_udp_gxworks3_fx5u.pcap", "192.168.3.250") == {"melsoft-cpu-model": "FX5U-32MT/ES"}
+    # an iQ-R Safety CPU on TCP 5007 (the capture's README: GX Works 3 and an R08SFCPU)
+    assert _identity("melsoft_iqr_user_registration_plc_stop.pcapng", "172.17.0.134") == {
+        "melsoft-cpu-model": "R08SFCPU"}
+
+
+def _melsoft_requests(name: str, command: str) -> list:
+    """(source, destination) of the MELSOFT requests (0x5701) with this command code (2 bytes at offset 45,
+    after the 21-byte Ethernet and 24-byte command headers of Nozomi Networks' dissector), read by tshark."""
+    out = subprocess.run(["tshark", "-n", "-r", str(FIX / name), "-Y", "tcp.payload[0:2] == 57:01 && "
+                          "tcp.payload[45:2] == %s" % command, "-T", "fields", "-e", "ip.src", "-e", "ip.dst"],
+                         capture_output=True, text=True, check=True).stdout
+    return [tuple(line.split("\t")) for line in out.splitlines()]
+
+
+def test_melsoft_stop_safety_mode_and_user_registration_are_findings():
+    # the README of the capture's repository: "user registration, remote control stop, and safety run
+    # mode change to test mode"; tshark (no MELSOFT dissector) finds the requests by their command code
+    name = "melsoft_iqr_user_registration_plc_stop.pcapng"
+    found = {f.evidence[0]: f for f in _items(name) if isinstance(f, Finding) and "MELSOFT" in f.evidence[0]}
+    for command, what, severity in (("10:02", "Remote Control Stop (command 0x1002)", "high"),
+                                    ("11:20", "Safety Run Mode Change (command 0x1120)", "high"),
+                                    ("11:33", "User Information Registration (command 0x1133)", "medium")):
+        requests = _melsoft_requests(name, command)
+        assert requests, command
+        line = "MELSOFT %s from %s to %s" % (what, *requests[0])
+        assert line in found, sorted(found)
+        assert found[line].severity.value == severity
+        assert found[line].evidence[2] == "packets %d" % len(requests)
+    assert len(found) == 3
 
 
 def test_tls_sslv2_hello_and_resynchronisation():

@@ -166,6 +166,51 @@ def test_pccc_named_catalogue_and_findings_match_tshark():
     assert high == {"high"}
 
 
+@needs_tshark
+def test_cip_firmware_download_and_reset_are_high_findings_matching_tshark():
+    name = "enip_controlflash_firmware_update_excerpt.pcap"
+    # the firmware blocks: service 0x4D to class 0xA1 (Wireshark 4.0: "Unknown class 0xa1"), 454-byte frames
+    blocks = _tshark(name, "cip.class == 0xa1 && cip.service == 0x4d", "ip.src", "ip.dst", "frame.len")
+    assert len(blocks) == 5 and {r[2] for r in blocks} == {"454"}
+    down = [f for f in _findings(name) if "vendor-specific class 0xa1" in f.evidence[0]]
+    assert len(down) == 1 and down[0].severity.value == "high"
+    assert down[0].evidence[2] == "packets %d" % len(blocks)
+    assert "service 0x4d" in down[0].evidence[0] and "from %s to %s" % tuple(blocks[0][:2]) in down[0].evidence[0]
+    # then the Identity object's Reset (its type: Cycle Power) and, after the restart, the module's identity
+    (reset,) = _tshark(name, "cip.service == 0x05", "ip.src", "ip.dst", "cip.class")
+    assert reset[2] == "0x01"
+    ev = [f for f in _findings(name) if "Reset (service 0x05)" in f.evidence[0]]
+    assert len(ev) == 1 and ev[0].severity.value == "high"
+    assert "of class 0x01 from %s to %s" % tuple(reset[:2]) in ev[0].evidence[0]
+    # three Get_Attribute_All replies, all alike
+    (src, pname, major, minor), = {tuple(r) for r in _tshark(name, "cip.id.product_name", "ip.src",
+                                                             "cip.id.product_name", "cip.id.major_rev",
+                                                             "cip.id.minor_rev")}
+    got = _ident_by_ip(name)[src]
+    assert got["enip-product-name"] == pname == "1756-ENBT/A"
+    assert got["enip-revision"] == "%s.%02d" % (major, int(minor))
+
+
+@needs_tshark
+def test_logix_tag_writes_inside_multiple_service_packets_match_tshark():
+    name = "plant_mixed_modbus_s7comm_enip_profinet_lldp.pcap"
+    # Read Modify Write Tag (0x4E) requests on symbolic paths, four to a Multiple Service Packet
+    rows = _tshark(name, "cip.service == 0x4e", "ip.src", "ip.dst", "cip.service", "cip.symbol")
+    want: Dict[Tuple[str, str], int] = {}
+    for src, dst, services, _symbols in rows:
+        want[(src, dst)] = want.get((src, dst), 0) + services.split("|").count("0x4e")
+    assert len(want) == 4 and sum(want.values()) == 367
+    got = {}
+    for f in _findings(name):
+        if "Logix Read Modify Write Tag" in f.evidence[0]:
+            m = re.search(r"from (\S+) to (\S+)$", f.evidence[0])
+            assert m and f.severity.value == "medium"
+            got[(m.group(1), m.group(2))] = int(f.evidence[2].split()[1])
+    assert got == want
+    first = rows[0][3].split("|")[0]
+    assert any("'%s'" % first in f.evidence[0] for f in _findings(name))
+
+
 def test_enip_cut_list_identity_is_contained():
     # Hand-made malformed input: a ListIdentity reply whose product name runs past the item.
     an = Analyzer()

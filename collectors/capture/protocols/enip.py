@@ -29,9 +29,17 @@ from ._dissector import Dissector, EventKind
 if TYPE_CHECKING:
     from .._engine import Analyzer
 
-# CIP services that change a device (ODVA CIP Vol 1 table A-3.1).
-CIP_WRITES = {0x02: "Set_Attributes_All", 0x04: "Set_Attribute_List", 0x10: "Set_Attribute_Single",
-              0x05: "Reset", 0x06: "Start", 0x07: "Stop"}
+# CIP services that change a device's attributes, or its state (ODVA CIP Vol 1 table A-3.1).
+CIP_WRITES = {0x02: "Set_Attributes_All", 0x04: "Set_Attribute_List", 0x10: "Set_Attribute_Single"}
+CIP_CONTROLS = {0x05: "Reset", 0x06: "Start", 0x07: "Stop"}
+# Logix controllers' tag writes, on a symbolic path (Rockwell publication 1756-PM020, "Logix 5000
+# Controllers Data Access": services 0x4D, 0x4E, 0x53; Wireshark 4.0 shows them as unknown services
+# outside a connection it saw open).
+LOGIX_WRITES = {0x4D: "Write Tag", 0x4E: "Read Modify Write Tag", 0x53: "Write Tag Fragmented"}
+# Requests carrying this much data to one vendor-specific object are a download (a firmware
+# update moves its image in blocks of a few hundred bytes: 5,243 blocks of 400 bytes to class 0xA1
+# in the real ControlFLASH capture of tests/fixtures/capture/SOURCES.md).
+_DOWNLOAD_BYTES = 256
 
 # PCCC commands that write data or change the processor (names as Wireshark 4.0's packet-cip.c
 # `cip.pccc.fnc.code_0f` value strings; Rockwell publication 1770-6.5.16, DF1 command set).
@@ -49,8 +57,14 @@ PCCC_CONTROLS = {0x05: "Download request", 0x07: "Shutdown", 0x0A: "Restart requ
 PCCC_MODES = {0x01: "Remote Program", 0x06: "Remote Run", 0x07: "Remote Test Continuous",
               0x08: "Remote Test Single", 0x09: "Remote Test Debug"}
 
-CIP_WRITE = EventKind("cip_write", "CBOM-NET-ICS-WRITE", Severity.MEDIUM, "CIP set-attribute or control services seen",
-                      "A client changed attributes or the state of an EtherNet/IP device.")
+CIP_WRITE = EventKind("cip_write", "CBOM-NET-ICS-WRITE", Severity.MEDIUM, "CIP attribute or tag writes seen",
+                      "A client changed attributes of an EtherNet/IP device or tags of a Logix controller.")
+CIP_CONTROL = EventKind("cip_control", "CBOM-NET-ICS-WRITE", Severity.HIGH, "CIP reset, start or stop of a device seen",
+                        "A client reset, started or stopped an EtherNet/IP device or one of its objects.")
+CIP_DOWNLOAD = EventKind("cip_download", "CBOM-NET-ICS-WRITE", Severity.HIGH,
+                         "Download to a vendor-specific CIP object seen",
+                         "A client sent blocks of data to a vendor-specific object of an EtherNet/IP device, "
+                         "as a firmware update or program download does.")
 PCCC_WRITE = EventKind("pccc_write", "CBOM-NET-ICS-WRITE", Severity.MEDIUM, "PCCC (DF1) data writes seen",
                        "A client wrote data table values of an Allen-Bradley processor through PCCC in CIP.")
 PCCC_CONTROL = EventKind("pccc_control", "CBOM-NET-ICS-WRITE", Severity.HIGH,
@@ -62,6 +76,8 @@ _N_ENIP = ("enip",)
 _N_CIP = ("enip", "cip")
 _N_PCCC = ("enip", "cip", "cippccc")
 _CLASS_IDENTITY = 0x01
+_CLASS_ROUTER = 0x02
+_CLASS_SYMBOL = 0x6B
 _CLASS_PCCC = 0x67
 _MAX_PENDING = 256  # requests remembered per capture until their reply (oldest dropped)
 
@@ -239,13 +255,48 @@ def _request(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes, tag: b
             route = _route_label(msg[q + 2:q + 2 + 2 * msg[q]]) if q < len(msg) else ""
             msg, svc = inner, inner[0]
     cls = _path_class(msg) if len(msg) > 1 else -1
-    if svc in CIP_WRITES:
-        an.event(CIP_WRITE, src.hex() + dst.hex() + "%02x" % svc, ts,
-                 "CIP %s (service 0x%02x) from %s to %s" % (CIP_WRITES[svc], svc, ip(src), ip(dst)))
+    if svc == 0x0A and cls == _CLASS_ROUTER:  # Multiple Service Packet: the requests it holds count
+        _multiple(an, ts, msg, src, dst)
+    else:
+        _changes(an, ts, msg, svc, cls, src, dst)
     if svc == 0x01 and cls == _CLASS_IDENTITY or svc == 0x4B and cls == _CLASS_PCCC:
         _remember(_pending(an), src + dst + tag, (svc, cls, route))
     if svc == 0x4B and cls == _CLASS_PCCC:
         _pccc_request(an, ts, msg[2 + msg[1] * 2:], src, dst)
+
+
+def _changes(an: Analyzer, ts: float, msg: bytes, svc: int, cls: int, src: bytes, dst: bytes) -> None:
+    """Events of one request `msg` (service, path size in words, path, data) that changes the device."""
+    who = "from %s to %s" % (ip(src), ip(dst))
+    key = src.hex() + dst.hex()
+    if svc in CIP_WRITES:
+        an.event(CIP_WRITE, key + "%02x" % svc, ts, "CIP %s (service 0x%02x) %s" % (CIP_WRITES[svc], svc, who))
+    elif svc in CIP_CONTROLS:
+        of = " of class 0x%02x" % cls if cls >= 0 else ""
+        an.event(CIP_CONTROL, key + "%02x" % svc, ts, "CIP %s (service 0x%02x)%s %s" % (
+            CIP_CONTROLS[svc], svc, of, who))
+    elif svc in LOGIX_WRITES and (msg[2] == 0x91 or cls == _CLASS_SYMBOL):
+        # 0x91: ANSI extended symbol segment (CIP Vol 1 C-1.5): length, then the tag name
+        tag = " '%s'" % text(msg[4:4 + msg[3]]) if msg[2] == 0x91 else ""
+        an.event(CIP_WRITE, key + "%02x" % svc, ts, "Logix %s%s (service 0x%02x) %s" % (
+            LOGIX_WRITES[svc], tag, svc, who))
+    elif 0x64 <= cls <= 0xC7 or 0x300 <= cls <= 0x4FF:  # vendor-specific classes (CIP Vol 1 table 5-1.1)
+        size = len(msg) - 2 - 2 * msg[1]
+        if size >= _DOWNLOAD_BYTES:
+            an.event(CIP_DOWNLOAD, key + "%04x" % cls, ts, "service 0x%02x to vendor-specific class 0x%02x with "
+                     "%d bytes of data (first of the blocks counted) %s" % (svc, cls, size, who))
+
+
+def _multiple(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes) -> None:
+    """The requests of a Multiple Service Packet (CIP Vol 1 A-4.10.1: number of services, their
+    offsets from the number, then the requests)."""
+    d = msg[2 + 2 * msg[1]:]
+    n = u16le(d, 0)[0]
+    offsets = [u16le(d, 2 + 2 * k)[0] for k in range(min(n, 64))]
+    for k, start in enumerate(offsets):
+        sub = d[start:offsets[k + 1] if k + 1 < len(offsets) else len(d)]
+        if len(sub) >= 2 and not sub[0] & 0x80:
+            _changes(an, ts, sub, sub[0], _path_class(sub), src, dst)
 
 
 def _route_label(path: bytes) -> str:
@@ -330,4 +381,5 @@ def _pccc_reply(an: Analyzer, d: bytes, src: bytes, dst: bytes) -> None:
 ENIP = Dissector(name="enip", title="EtherNet/IP",
                  names={"cip": "Common Industrial Protocol", "cippccc": "CIP PCCC Object"},
                  tcp_ports=(44818,), udp_ports=(44818, 2222), check=check, frame=frame, pdu=decode_pdu,
-                 keep_pdu_start=True, datagram=decode_datagram, events=(CIP_WRITE, PCCC_WRITE, PCCC_CONTROL))
+                 keep_pdu_start=True, datagram=decode_datagram,
+                 events=(CIP_WRITE, CIP_CONTROL, CIP_DOWNLOAD, PCCC_WRITE, PCCC_CONTROL))
