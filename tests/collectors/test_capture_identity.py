@@ -211,6 +211,28 @@ def test_logix_tag_writes_inside_multiple_service_packets_match_tshark():
     assert any("'%s'" % first in f.evidence[0] for f in _findings(name))
 
 
+# Modbus Application Protocol v1.1b3, 6.21 (Read Device Identification): basic object ids
+MODBUS_OBJECTS = {"0": "modbus-vendor", "1": "modbus-product-code", "2": "modbus-revision"}
+
+
+@needs_tshark
+@pytest.mark.parametrize("name", ["modbus_read_device_id_test_server_loopback.pcap",
+                                  "modbus_read_device_id_4sics_short_reply.pcap"])
+def test_modbus_read_device_identification_matches_tshark(name):
+    rows = _tshark(name, "modbus.mei == 14 && tcp.srcport == 502", "ip.src", "modbus.object_id",
+                   "modbus.object_str_value")
+    assert len(rows) == 1
+    src, ids, values = rows[0]
+    want = dict(zip((MODBUS_OBJECTS[i] for i in ids.split("|") if i), values.split("|") if values else ()))
+    got = {k: v for k, v in _ident_by_ip(name)[src].items() if k.startswith("modbus-")}
+    assert got == want
+    # the test server's three objects; the 4SICS device's short reply holds none (tshark: 0 objects)
+    assert len(want) == (3 if "test_server" in name else 0)
+    truth = _truth(name)["protocols"]
+    assert _protocol_packets(name)["modbus"] == truth["modbus"]
+    assert not [f for f in _findings(name) if "Modbus" in f.title and "decod" in f.title.lower()]
+
+
 def test_enip_cut_list_identity_is_contained():
     # Hand-made malformed input: a ListIdentity reply whose product name runs past the item.
     an = Analyzer()
