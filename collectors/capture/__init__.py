@@ -359,7 +359,9 @@ def _bounded(work: Callable[[threading.Event], None], deadline: float, grace: fl
     so a looping dissector does not spin until the process exits; this costs nothing while the
     analysis runs (a child process would cost a fork and sending every table back through a pipe,
     a trace function ~2x the analysis time). Code stuck inside one C call (a regex, say) sees the
-    exception only when that call returns; such a thread is left behind, as the runner leaves a
+    exception only when that call returns (so does a loop inside the engine or a built-in dissector
+    where setup.py compiled them: compiled code does not run the interpreter's loop that delivers the
+    exception); such a thread is left behind, as the runner leaves a
     collector that timed out.
     """
     stop = threading.Event()

@@ -24,6 +24,7 @@ from cbom.model import Category, Component, Finding, Status
 from cbom.runner import run_one
 from collectors.capture import CaptureCollector
 from collectors.capture._engine import Analyzer
+from collectors.capture._pcap import CaptureFile
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "capture"
 IDENT = "cbom:net:identity:"
@@ -346,6 +347,43 @@ def test_bacnet_writes_and_control_match_tshark():
     sev = {f.evidence[0].split()[1]: f.severity.value for f in _findings(name) if f.evidence[0].startswith("BACnet")}
     assert sev == {"WriteProperty": "medium", "AtomicWriteFile": "high", "DeviceCommunicationControl": "high",
                    "ReinitializeDevice": "high"}
+
+
+@needs_tshark
+def test_bacnet_read_property_multiple_identity_matches_tshark():
+    # ReadPropertyMultiple "all" of a device behind a BACnet router (NPDU SNET/SADR), answered twice
+    name = "bacnet_rpm_device_lithonia_behind_router.pcap"
+    rows = _tshark(name, "bacapp.type == 3 && bacapp.confirmed_service == 14", "ip.src", "bacnet.snet",
+                   "bacnet.sadr_mstp")
+    assert len(rows) == 2 and len({tuple(r) for r in rows}) == 1
+    router, snet, sadr = rows[0]
+    text = _tshark_text(name, "bacapp.type == 3 && bacapp.confirmed_service == 14")
+    device = text.split("ObjectIdentifier: analog-input")[0]  # the device object's results come first
+    want = {"device-instance": re.search(r"ObjectIdentifier: device, (\d+)", device).group(1),
+            "object-name": re.search(r"Object Name: (.+)", device).group(1),
+            "vendor-id": re.search(r"vendor-identifier: \(Unsigned\) (\d+)", device).group(1)}
+    for prop in ("vendor-name", "model-name", "firmware-revision", "application-software-version"):
+        want[prop] = re.search(r"%s: UTF-8 '(.*)'" % prop, device).group(1)
+    pre = "bacnet-net-%s-addr-%s-" % (snet, sadr)
+    got = {k[len(pre):]: v for k, v in _ident_by_ip(name)[router].items() if k.startswith(pre)}
+    assert got == want
+    assert want["model-name"] == "SYSC MLX"  # read by eye in tshark's tree
+    assert _protocol_packets(name)["bacapp"] == _truth(name)["protocols"]["bacapp"]
+
+
+def test_bacnet_read_property_multiple_cut_anywhere_is_contained():
+    # the real answer of the capture above, cut after every byte and with its tags garbled
+    with open(FIX / "bacnet_rpm_device_lithonia_behind_router.pcap", "rb") as f, CaptureFile(f) as cf:
+        frame = list(cf)[1][2]
+    an = Analyzer()
+    for cut in range(len(frame) + 1):
+        an.feed(1.0, frame[:cut])
+    garbled = bytearray(frame)
+    for k in range(60, len(frame), 7):  # tag octets and lengths inside the APDU
+        garbled[k] ^= 0x0E
+        an.feed(1.0, bytes(garbled))
+    assert not an.dissector_errors, an.dissector_errors
+    assert an.malformed.get("bacnet", 0) > 0
 
 
 def test_bacnet_cut_i_am_is_contained():

@@ -2,9 +2,10 @@
 ISO 8802-2 LLC (clause 7, DSAP = SSAP = 0x82, no IP).
 
 Identity: I-Am (unconfirmed service 0) names the sender's device instance,
-max APDU length accepted and vendor id; a ReadProperty-ACK of the device
-object its vendor name, model name, firmware revision, application software
-version, object name, location and description. A device a router relays
+max APDU length accepted and vendor id; a ReadProperty-ACK or a
+ReadPropertyMultiple-ACK of the device object its vendor name, model name,
+firmware revision, application software version, object name, location and
+description. A device a router relays
 (NPDU with SNET/SADR: an MS/TP device, say) has no address of its own on the
 capture: its facts are kept on the router as "bacnet-net-<SNET>-addr-<SADR>-*". Writes and control: the confirmed
 services WriteProperty, WritePropertyMultiple, AtomicWriteFile, Create/
@@ -173,7 +174,8 @@ def _confirmed_service(pl: bytes, a: int) -> int:
 
 def _facts(pl: bytes, a: int) -> List[Tuple[str, str]]:
     """Identity facts of an APDU: an I-Am (clause 16.10: object id, max APDU, segmentation,
-    vendor id) or a ReadProperty-ACK (clause 15.5) of a device object's naming properties."""
+    vendor id), a ReadProperty-ACK (clause 15.5) or ReadPropertyMultiple-ACK (clause 15.7) of a
+    device object's naming properties."""
     kind = pl[a] >> 4
     if kind == 1 and pl[a + 1] == 0:  # Unconfirmed-Request, service i-Am
         q = a + 2
@@ -190,32 +192,127 @@ def _facts(pl: bytes, a: int) -> List[Tuple[str, str]]:
             return []
         return [("device-instance", str(oid & 0x3FFFFF)), ("max-apdu", str(max_apdu)), ("vendor-id", str(vendor))]
     if kind == 3:  # Complex-ACK: flags, invoke id, (sequence number, window size), service
-        q = a + (4 if pl[a] & 0x08 else 2)
-        if pl[q] != 12 or pl[q + 1] != 0x0C:  # readProperty; context tag 0: object identifier
+        segmented = pl[a] & 0x08
+        q = a + (4 if segmented else 2)
+        if segmented and pl[a + 2]:  # a later segment: the middle of a value
             return []
-        oid = int.from_bytes(pl[q + 2:q + 6], "big")
-        q += 6
-        if pl[q] & 0xF8 != 0x18:  # context tag 1: property identifier
-            raise ValueError("ReadProperty-ACK without a property")
-        n = pl[q] & 7
-        prop = int.from_bytes(pl[q + 1:q + 1 + n], "big")
-        q += 1 + n
-        if oid >> 22 != 8 or pl[q] != 0x3E:  # device object; opening tag 3 (no array index)
-            return []
-        if prop == 75 and pl[q + 1] == 0xC4:  # object-identifier: the real instance behind a wildcard
-            oid = int.from_bytes(pl[q + 2:q + 6], "big")
-            return [("device-instance", str(oid & 0x3FFFFF))] if oid >> 22 == 8 else []
-        if prop == 120:  # vendor-identifier (Unsigned)
-            return [("vendor-id", str(_unsigned(pl, q + 1)[0]))]
-        name = _DEVICE_PROPERTIES.get(prop)
-        if name is None:
-            return []
-        value = _character_string(pl, q + 1)
-        inst = oid & 0x3FFFFF
-        # 4194303 is the wildcard instance ("the device that answers", clause 12.11.1), echoed back
-        facts = [(name, value)] if value else []
-        return facts + [("device-instance", str(inst))] if facts and inst != 0x3FFFFF else facts
+        if pl[q] == 12 and pl[q + 1] == 0x0C:  # readProperty; context tag 0: object identifier
+            return _read_property_ack(pl, q + 1)
+        if pl[q] == 14:  # readPropertyMultiple
+            return _read_property_multiple_ack(pl, q + 1, cut=bool(segmented))
     return []
+
+
+def _read_property_ack(pl: bytes, q: int) -> List[Tuple[str, str]]:
+    oid = int.from_bytes(pl[q + 1:q + 5], "big")
+    q += 5
+    if pl[q] & 0xF8 != 0x18:  # context tag 1: property identifier
+        raise ValueError("ReadProperty-ACK without a property")
+    n = pl[q] & 7
+    prop = int.from_bytes(pl[q + 1:q + 1 + n], "big")
+    q += 1 + n
+    if oid >> 22 != 8 or pl[q] != 0x3E:  # device object; opening tag 3 (no array index)
+        return []
+    fact = _device_fact(pl, q + 1, prop)
+    inst = oid & 0x3FFFFF
+    # 4194303 is the wildcard instance ("the device that answers", clause 12.11.1), echoed back
+    if fact is None or fact[0] in ("device-instance", "vendor-id") or inst == 0x3FFFFF:
+        return [fact] if fact else []
+    return [fact, ("device-instance", str(inst))]
+
+
+def _read_property_multiple_ack(pl: bytes, q: int, cut: bool) -> List[Tuple[str, str]]:
+    """Facts of a ReadPropertyMultiple-ACK (clause 15.7.1.3.1): for each object its identifier
+    (context tag 0), then inside context tag 1 each property (tag 2, optional array index 3) with
+    its value (inside tag 4) or an error (inside tag 5). The first segment of a segmented answer
+    (`cut`) gives the facts of what it holds."""
+    facts: List[Tuple[str, str]] = []
+    try:
+        while q < len(pl):
+            if pl[q] != 0x0C or pl[q + 5] != 0x1E:
+                raise ValueError("ReadPropertyMultiple-ACK: object identifier and results expected")
+            oid = int.from_bytes(pl[q + 1:q + 5], "big")
+            device = oid >> 22 == 8
+            named = False
+            q += 6
+            while pl[q] != 0x1F:  # closing tag 1
+                num, ctx, n, v = _tag(pl, q)
+                if not ctx or num != 2 or not 1 <= n <= 4:
+                    raise ValueError("ReadPropertyMultiple-ACK: property identifier expected")
+                prop = int.from_bytes(pl[v:v + n], "big")
+                num, ctx, n, v = _tag(pl, v + n)
+                indexed = ctx and num == 3 and n < 6
+                if indexed:
+                    num, ctx, n, v = _tag(pl, v + n)
+                if not ctx or num not in (4, 5) or n != 6:
+                    raise ValueError("ReadPropertyMultiple-ACK: property value or error expected")
+                fact = _device_fact(pl, v, prop) if device and num == 4 and not indexed else None
+                if fact:
+                    facts.append(fact)
+                    named = named or fact[0] not in ("device-instance", "vendor-id")
+                q = _after_closing(pl, v, num)
+            q += 1
+            if named and oid & 0x3FFFFF != 0x3FFFFF:
+                facts.append(("device-instance", str(oid & 0x3FFFFF)))
+    except IndexError:
+        if not cut:
+            raise
+    return facts
+
+
+def _device_fact(pl: bytes, q: int, prop: int) -> Optional[Tuple[str, str]]:
+    """The identity fact a device object's property `prop` holds in the value at pl[q], if any."""
+    if prop == 75:  # object-identifier: the real instance behind a wildcard
+        if pl[q] != 0xC4:
+            return None
+        oid = int.from_bytes(pl[q + 1:q + 5], "big")
+        return ("device-instance", str(oid & 0x3FFFFF)) if oid >> 22 == 8 else None
+    if prop == 120:  # vendor-identifier (Unsigned)
+        return ("vendor-id", str(_unsigned(pl, q)[0]))
+    name = _DEVICE_PROPERTIES.get(prop)
+    value = _character_string(pl, q) if name else ""
+    return (name, value) if name and value else None
+
+
+def _tag(pl: bytes, q: int) -> Tuple[int, bool, int, int]:
+    """A tag (clause 20.2.1): (number, context class, length, offset of the content). Length 6 or 7
+    of a context tag is an opening or closing tag; an application Boolean holds its value in the
+    tag (length 0)."""
+    t = pl[q]
+    num, ctx, n = t >> 4, bool(t & 0x08), t & 7
+    q += 1
+    if num == 15:  # extended tag number
+        num, q = pl[q], q + 1
+    if ctx and n >= 6:
+        return num, ctx, n, q
+    if not ctx and num == 1:
+        return num, ctx, 0, q
+    if n == 5:  # extended length
+        n, q = pl[q], q + 1
+        if n == 254:
+            n, q = u16(pl, q)[0], q + 2
+        elif n == 255:
+            n, q = int.from_bytes(pl[q:q + 4], "big"), q + 4
+    return num, ctx, n, q
+
+
+def _after_closing(pl: bytes, q: int, number: int) -> int:
+    """The offset after the closing tag `number` that ends the constructed value starting at q."""
+    depth = 0
+    while True:
+        num, ctx, n, v = _tag(pl, q)
+        if ctx and n == 6:
+            depth += 1
+            q = v
+        elif ctx and n == 7:
+            if not depth:
+                if num != number:
+                    raise ValueError("BACnet tags do not balance")
+                return v
+            depth -= 1
+            q = v
+        else:
+            q = v + n
 
 
 # Naming properties of the device object (clause 12.11; packet-bacapp.c BACnetPropertyIdentifier).

@@ -37,7 +37,7 @@ CIP_CONTROLS = {0x05: "Reset", 0x06: "Start", 0x07: "Stop"}
 # outside a connection it saw open).
 LOGIX_WRITES = {0x4D: "Write Tag", 0x4E: "Read Modify Write Tag", 0x53: "Write Tag Fragmented"}
 # Requests carrying this much data to one vendor-specific object are a download (a firmware
-# update moves its image in blocks of a few hundred bytes: 5,243 blocks of 400 bytes to class 0xA1
+# update moves its image in blocks of a few hundred bytes: 5,243 blocks of 354 bytes to class 0xA1
 # in the real ControlFLASH capture of tests/fixtures/capture/SOURCES.md).
 _DOWNLOAD_BYTES = 256
 
@@ -275,12 +275,12 @@ def _changes(an: Analyzer, ts: float, msg: bytes, svc: int, cls: int, src: bytes
         of = " of class 0x%02x" % cls if cls >= 0 else ""
         an.event(CIP_CONTROL, key + "%02x" % svc, ts, "CIP %s (service 0x%02x)%s %s" % (
             CIP_CONTROLS[svc], svc, of, who))
-    elif svc in LOGIX_WRITES and (msg[2] == 0x91 or cls == _CLASS_SYMBOL):
+    elif svc in LOGIX_WRITES and (len(msg) > 3 and msg[2] == 0x91 or cls == _CLASS_SYMBOL):
         # 0x91: ANSI extended symbol segment (CIP Vol 1 C-1.5): length, then the tag name
         tag = " '%s'" % text(msg[4:4 + msg[3]]) if msg[2] == 0x91 else ""
         an.event(CIP_WRITE, key + "%02x" % svc, ts, "Logix %s%s (service 0x%02x) %s" % (
             LOGIX_WRITES[svc], tag, svc, who))
-    elif 0x64 <= cls <= 0xC7 or 0x300 <= cls <= 0x4FF:  # vendor-specific classes (CIP Vol 1 table 5-1.1)
+    elif 0x64 <= cls <= 0xC7 or 0x300 <= cls <= 0x4FF:  # the vendor-specific class code ranges (CIP Vol 1, ch. 5)
         size = len(msg) - 2 - 2 * msg[1]
         if size >= _DOWNLOAD_BYTES:
             an.event(CIP_DOWNLOAD, key + "%04x" % cls, ts, "service 0x%02x to vendor-specific class 0x%02x with "
@@ -288,8 +288,8 @@ def _changes(an: Analyzer, ts: float, msg: bytes, svc: int, cls: int, src: bytes
 
 
 def _multiple(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes) -> None:
-    """The requests of a Multiple Service Packet (CIP Vol 1 A-4.10.1: number of services, their
-    offsets from the number, then the requests)."""
+    """The requests of a Multiple Service Packet (service 0x0A of the Message Router, as packet-cip.c
+    reads it: number of services, their offsets from that number, then the requests)."""
     d = msg[2 + 2 * msg[1]:]
     n = u16le(d, 0)[0]
     offsets = [u16le(d, 2 + 2 * k)[0] for k in range(min(n, 64))]
