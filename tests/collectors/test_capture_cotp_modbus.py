@@ -152,6 +152,47 @@ def test_s7_plc_stop_and_download_are_graded_control_findings():
     assert writes and all(f.severity == s7comm.S7_WRITE.severity == modbus.MODBUS_WRITE.severity for f in writes)
 
 
+def _s7plus_set_state(version: int, state: int) -> bytes:
+    """An S7comm-plus SetVariable request of the CPU's operating state, laid out field by field as
+    thomas-v2/S7CommPlusDriver writes it (SetPlcOperatingState): no public capture of one may be
+    copied here (those found carry no licence); cbom's rule was checked on four of them by hand."""
+    body = (bytes([0x31]) + b"\0\0" + (0x04F2).to_bytes(2, "big") + b"\0\0" + (0x59).to_bytes(2, "big")
+            + (0x392).to_bytes(4, "big") + b"\x34" + (52).to_bytes(4, "big") + b"\x01\x90\x77"
+            + b"\x00\x08" + bytes([state]) + b"\0\0\x04\xe8\x89\x69\x00\x12\0\0\0\0")
+    integrity = bytes([32]) + bytes(range(32)) if version == 3 else b""
+    plus = b"\x72" + bytes([version]) + len(integrity + body).to_bytes(2, "big") + integrity + body
+    plus += b"\x72" + bytes([version]) + b"\0\0"  # the trailer
+    cotp = b"\x02\xf0\x80" + plus
+    return b"\x03\x00" + (4 + len(cotp)).to_bytes(2, "big") + cotp
+
+
+def test_s7comm_plus_operating_state_requests_are_high_findings():
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    an = Analyzer()
+    seq = 1000
+    for version, state in ((3, 1), (3, 3), (2, 1)):
+        payload = _s7plus_set_state(version, state)
+        frame = (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src="192.0.2.5", dst="192.0.2.10")
+                 / TCP(sport=50001, dport=102, seq=seq, flags="PA") / payload)
+        an.feed(1.0, bytes(frame))
+        seq += len(payload)
+    got = sorted(e.detail for (k, _), e in an.events.items() if k is s7comm.S7P_CONTROL)
+    assert got == ["S7comm-plus SetVariable of the CPU operating state to RUN from 192.0.2.5 to 192.0.2.10",
+                   "S7comm-plus SetVariable of the CPU operating state to STOP from 192.0.2.5 to 192.0.2.10"]
+    assert s7comm.S7P_CONTROL.severity.value == "high"
+    assert not an.malformed and not an.dissector_errors
+
+
+def test_no_s7comm_plus_state_change_in_real_hmi_sessions():
+    # real S7-1200/1500 sessions with an HMI: SetVariable requests on other objects only
+    for name in ("s7comm_plus_s7_1511_hmi_fragments.pcap", "s7comm_plus_s7_1200_hmi_tp1200.pcapng",
+                 "s7comm_plus_s7_1200_hmi_ndpi.pcap"):
+        assert _protocols(name)["s7comm-plus"] > 0
+        assert not [f for f in _items(name) if isinstance(f, Finding) and "S7comm-plus" in f.title], name
+
+
 def test_melsoft_cpu_model():
     assert _identity("melsoft_udp_gxworks3_fx5u.pcap", "192.168.3.250") == {"melsoft-cpu-model": "FX5U-32MT/ES"}
     # an iQ-R Safety CPU on TCP 5007 (the capture's README: GX Works 3 and an R08SFCPU)

@@ -49,6 +49,9 @@ S7_WRITE = EventKind("s7_write", "CBOM-NET-ICS-WRITE", Severity.MEDIUM, "S7comm 
 S7_CONTROL = EventKind("s7_control", "CBOM-NET-ICS-WRITE", Severity.HIGH, "S7comm program download or PLC stop seen",
                        "A station downloaded, activated or deleted program blocks of a PLC, or stopped it "
                        "(S7comm download functions, PI services, PLC Stop).")
+S7P_CONTROL = EventKind("s7p_control", "CBOM-NET-ICS-WRITE", Severity.HIGH, "S7comm-plus PLC stop or start seen",
+                        "A station set the operating state of an S7-1200/1500 CPU (STOP or RUN) through "
+                        "S7comm-plus, as TIA Portal does before and after a download.")
 
 _N_TPKT = ("tpkt",)
 _N_COTP = ("tpkt", "cotp")
@@ -166,7 +169,7 @@ def decode(an: Analyzer, ts: float, pdu: bytes, src: bytes, dst: bytes, sport: i
     s = 5 + li
     first = pdu[s] if len(pdu) > s else -1
     if first == 0x72:
-        plus_decode(an, pdu, s, src, dst, dport)
+        plus_decode(an, ts, pdu, s, src, dst, dport)
         return
     if first != 0x32:
         if pdu[6] & 0x80 and is_session(pdu, s, len(pdu)):  # a whole unit (a fragment is not decoded)
@@ -236,12 +239,29 @@ def pi_service(param: bytes) -> str:
 # ServerSessionVersion string in clear: "1;<order number>;V<firmware>".
 _PLUS_CREATE_OBJECT = 0x04CA
 _PLUS_VERSION = re.compile(rb"\d;(6E[SK]7 ?[0-9A-Z][0-9A-Z -]{6,22}?) *;V(\d{1,3}(?:\.\d{1,3}){1,3})")
+# A request's SetVariable (function 0x04F2) of the CPU execution unit (object 52), address 2167 (its
+# requested operating state; the variable-length unsigned 0x90 0x77), value a DInt (type 0x08): 1 STOP,
+# 3 RUN (thomas-v2/S7CommPlusDriver: Core/Ids.cs, Core/Functioncode.cs, SetPlcOperatingState). After
+# the opcode: reserved (2), function (2), reserved (2), sequence (2), session (4), transport flags (1),
+# object (4), address count (1), address, value flags (1), type (1), value. Protocol version 3 puts an
+# integrity part (its length, 32, and a digest) before the opcode.
+_PLUS_SET_STATE = bytes.fromhex("00000034019077")
+_PLUS_STATES = {1: "STOP", 3: "RUN"}
 
 
-def plus_decode(an: Analyzer, pdu: bytes, s: int, src: bytes, dst: bytes, dport: int) -> None:
-    """S7comm-plus: the endpoint, and the PLC's order number and firmware from a session's opening."""
+def plus_decode(an: Analyzer, ts: float, pdu: bytes, s: int, src: bytes, dst: bytes, dport: int) -> None:
+    """S7comm-plus: the endpoint, the PLC's order number and firmware from a session's opening, and a
+    request setting the CPU's operating state."""
     if dport == 102:
         an.serve("s7comm-plus", dst, 102, "tcp")
+        p = s + 4 + (33 if pdu[s + 1] == 3 and pdu[s + 4] == 0x20 else 0)
+        if pdu[p] == 0x31 and u16(pdu, p + 3)[0] == 0x04F2 and pdu[p + 14:p + 21] == _PLUS_SET_STATE \
+                and pdu[p + 22] == 0x08:
+            value = pdu[p + 23] if pdu[p + 23] < 0x40 else -1  # a one-byte positive variable-length integer
+            an.event(S7P_CONTROL, src.hex() + dst.hex() + "%02x" % value, ts,
+                     "S7comm-plus SetVariable of the CPU operating state to %s from %s to %s" % (
+                         _PLUS_STATES.get(value, "value %d" % value if value >= 0 else "an unknown value"),
+                         ip(src), ip(dst)))
     elif pdu[s + 4] == 0x32 and u16(pdu, s + 7)[0] == _PLUS_CREATE_OBJECT:
         m = _PLUS_VERSION.search(pdu, s + 9)
         if m:
@@ -288,4 +308,4 @@ S7COMM = Dissector(name="s7comm", title="Siemens S7 Communication",
                           "s7comm-plus": "Siemens S7 Communication Plus (S7-1200/1500; named as the "
                                          "Wireshark plugin does: Wireshark 4.0 has no built-in dissector)"},
                    tcp_ports=(102,), check=check, frame=frame, pdu=decode, keep_pdu_start=True,
-                   events=(S7_WRITE, S7_CONTROL))
+                   events=(S7_WRITE, S7_CONTROL, S7P_CONTROL))
