@@ -283,8 +283,8 @@ def _changes(an: Analyzer, ts: float, msg: bytes, svc: int, cls: int, src: bytes
     elif 0x64 <= cls <= 0xC7 or 0x300 <= cls <= 0x4FF:  # the vendor-specific class code ranges (CIP Vol 1, ch. 5)
         size = len(msg) - 2 - 2 * msg[1]
         if size >= _DOWNLOAD_BYTES:
-            an.event(CIP_DOWNLOAD, key + "%04x" % cls, ts, "service 0x%02x to vendor-specific class 0x%02x with "
-                     "%d bytes of data (first of the blocks counted) %s" % (svc, cls, size, who))
+            an.event(CIP_DOWNLOAD, key + "%04x" % cls, ts, "CIP service 0x%02x with %d bytes of data to vendor-specific "
+                     "class 0x%02x %s (requests of %d bytes or more are counted)" % (svc, size, cls, who, _DOWNLOAD_BYTES))
 
 
 def _multiple(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes) -> None:
