@@ -4,9 +4,9 @@
 passive-capture hot path with mypyc, the compiler that ships with mypy: the same typed
 sources, turned into a C extension next to each module, which Python then imports instead
 of the .py. Measured on the million-packet mix of benchmarks/bench_capture.py: the whole
-capture run takes 2.5 s instead of 5.6 s (identical tables). Without the variable, or where no
-C compiler or mypy is at hand (the USB bundle's wheel, Windows), cbom is pure Python and gives
-the same results, only slower (tests/collectors/capture/test_compiled.py checks both).
+capture run takes 2.5 s instead of 5.6 s (identical tables). Without the variable (a plain
+`pip install`, the USB bundle's wheel, Windows) cbom is pure Python and gives the same results,
+only slower (tests/collectors/test_capture_compiled.py compares both).
 """
 import os
 from glob import glob
