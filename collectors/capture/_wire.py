@@ -8,8 +8,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
+from typing import Tuple
 
-__all__ = ["u16", "u32", "u16le", "u32le", "text", "ip", "mac", "ber_len_size"]
+__all__ = ["u16", "u32", "u16le", "u32le", "text", "ip", "mac", "ber_len_size", "ber_tlv"]
 
 u16 = struct.Struct(">H").unpack_from
 u32 = struct.Struct(">I").unpack_from
@@ -41,3 +42,20 @@ def mac(b: bytes) -> str:
 def ber_len_size(p: bytes, i: int) -> int:
     """Bytes taken by the BER length at `i` (X.690 section 8.1.3: short or long form)."""
     return 1 + (p[i] & 0x7F if p[i] & 0x80 else 0)
+
+
+def ber_tlv(p: bytes, i: int) -> Tuple[int, int, int]:
+    """(tag, content start, content end) of the BER element at `i` with a one-byte tag (X.690
+    section 8.1, definite lengths only). ValueError for a length form not taken, IndexError when
+    the element runs past `p`."""
+    tag, n = p[i], p[i + 1]
+    if n < 0x80:
+        start, ln = i + 2, n
+    else:
+        k = n & 0x7F
+        if not 1 <= k <= 3:
+            raise ValueError("BER length")
+        start, ln = i + 2 + k, int.from_bytes(p[i + 2:i + 2 + k], "big")
+    if start + ln > len(p):
+        raise IndexError("BER element cut")
+    return tag, start, start + ln

@@ -266,25 +266,28 @@ def _request(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes, tag: b
 
 
 def _changes(an: Analyzer, ts: float, msg: bytes, svc: int, cls: int, src: bytes, dst: bytes) -> None:
-    """Events of one request `msg` (service, path size in words, path, data) that changes the device."""
-    who = "from %s to %s" % (ip(src), ip(dst))
-    key = src.hex() + dst.hex()
+    """Events of one request `msg` (service, path size in words, path, data) that changes the device.
+    Most requests change nothing: the evidence text is made only for those that do."""
+    tail = ""
     if svc in CIP_WRITES:
-        an.event(CIP_WRITE, key + "%02x" % svc, ts, "CIP %s (service 0x%02x) %s" % (CIP_WRITES[svc], svc, who))
+        kind, sub, what = CIP_WRITE, "%02x" % svc, "CIP %s (service 0x%02x)" % (CIP_WRITES[svc], svc)
     elif svc in CIP_CONTROLS:
         of = " of class 0x%02x" % cls if cls >= 0 else ""
-        an.event(CIP_CONTROL, key + "%02x" % svc, ts, "CIP %s (service 0x%02x)%s %s" % (
-            CIP_CONTROLS[svc], svc, of, who))
+        kind, sub, what = CIP_CONTROL, "%02x" % svc, "CIP %s (service 0x%02x)%s" % (CIP_CONTROLS[svc], svc, of)
     elif svc in LOGIX_WRITES and (len(msg) > 3 and msg[2] == 0x91 or cls == _CLASS_SYMBOL):
         # 0x91: ANSI extended symbol segment (CIP Vol 1 C-1.5): length, then the tag name
         tag = " '%s'" % text(msg[4:4 + msg[3]]) if msg[2] == 0x91 else ""
-        an.event(CIP_WRITE, key + "%02x" % svc, ts, "Logix %s%s (service 0x%02x) %s" % (
-            LOGIX_WRITES[svc], tag, svc, who))
+        kind, sub, what = CIP_WRITE, "%02x" % svc, "Logix %s%s (service 0x%02x)" % (LOGIX_WRITES[svc], tag, svc)
     elif 0x64 <= cls <= 0xC7 or 0x300 <= cls <= 0x4FF:  # the vendor-specific class code ranges (CIP Vol 1, ch. 5)
         size = len(msg) - 2 - 2 * msg[1]
-        if size >= _DOWNLOAD_BYTES:
-            an.event(CIP_DOWNLOAD, key + "%04x" % cls, ts, "CIP service 0x%02x with %d bytes of data to vendor-specific "
-                     "class 0x%02x %s (requests of %d bytes or more are counted)" % (svc, size, cls, who, _DOWNLOAD_BYTES))
+        if size < _DOWNLOAD_BYTES:
+            return
+        kind, sub = CIP_DOWNLOAD, "%04x" % cls
+        what = "CIP service 0x%02x with %d bytes of data to vendor-specific class 0x%02x" % (svc, size, cls)
+        tail = " (requests of %d bytes or more are counted)" % _DOWNLOAD_BYTES
+    else:
+        return
+    an.event(kind, src.hex() + dst.hex() + sub, ts, "%s from %s to %s%s" % (what, ip(src), ip(dst), tail))
 
 
 def _multiple(an: Analyzer, ts: float, msg: bytes, src: bytes, dst: bytes) -> None:

@@ -10,10 +10,10 @@ listed in the order first seen). Wireshark: packet-goose.c (`goose.gocbRef`,
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional
 
 from .._records import HostRec, Truncated
-from .._wire import text
+from .._wire import ber_tlv, text
 from ._dissector import Dissector
 
 if TYPE_CHECKING:
@@ -36,16 +36,16 @@ def decode_goose(an: Analyzer, ts: float, b: bytes, off: int, end: int, st: List
 
 
 def _goose(an: Analyzer, b: bytes, off: int, h: HostRec) -> None:
-    tag, q, pend = _tlv(b, off + 8)
+    tag, q, pend = ber_tlv(b, off + 8)
     if tag != 0x61:  # goosePdu [APPLICATION 1]
         return
-    tag, v, e = _tlv(b, q)
+    tag, v, e = ber_tlv(b, q)
     seen = an.memory("goose")
     key = b[6:12] + b[v:e]
     if tag != 0x80 or key in seen or len(seen) >= _MAX_SEEN:
         return
     while q < pend:
-        tag, v, q = _tlv(b, q)
+        tag, v, q = ber_tlv(b, q)
         name = _KEYS.get(tag)
         if name is not None:
             _add(h, name, text(b[v:q]))
@@ -61,21 +61,6 @@ def _add(h: HostRec, key: str, value: str) -> None:
     seen = have.split(", ") if have else []
     if value not in seen and len(seen) < _MAX_VALUES:
         h.ident[key] = ", ".join(seen + [value])
-
-
-def _tlv(b: bytes, p: int) -> Tuple[int, int, int]:
-    """(tag, value start, value end) of a BER element (X.690 8.1, definite length)."""
-    tag, n = b[p], b[p + 1]
-    if n < 0x80:
-        start, ln = p + 2, n
-    else:
-        k = n & 0x7F
-        if not 1 <= k <= 3:
-            raise ValueError("BER length")
-        start, ln = p + 2 + k, int.from_bytes(b[p + 2:p + 2 + k], "big")
-    if start + ln > len(b):
-        raise Truncated
-    return tag, start, start + ln
 
 
 GOOSE = Dissector(name="goose", title="IEC 61850 GOOSE", ethertypes=(0x88B8,), link=decode_goose)

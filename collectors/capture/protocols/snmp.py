@@ -7,11 +7,11 @@ Wireshark: packet-snmp.c (`snmp.name`, `snmp.value.octets`, `snmp.value.oid`).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Tuple
+from typing import TYPE_CHECKING, List
 
 from cbom.model import Severity
 
-from .._wire import ber_len_size, ip
+from .._wire import ber_len_size, ber_tlv, ip
 from ._dissector import Dissector, EventKind
 
 if TYPE_CHECKING:
@@ -56,23 +56,6 @@ def decode(an: Analyzer, ts: float, pl: bytes, sport: int, dport: int, src: byte
         an.malformed_pdu("snmp")
 
 
-def _tlv(pl: bytes, p: int) -> Tuple[int, int, int]:
-    """(tag, value start, value end) of the BER element at `p` (X.690 8.1: definite lengths only)."""
-    tag = pl[p]
-    n = pl[p + 1]
-    if n < 0x80:
-        start, ln = p + 2, n
-    else:
-        k = n & 0x7F
-        if not 1 <= k <= 3:
-            raise ValueError("BER length")
-        start, ln = p + 2 + k, int.from_bytes(pl[p + 2:p + 2 + k], "big")
-    end = start + ln
-    if end > len(pl):
-        raise IndexError("BER element cut")
-    return tag, start, end
-
-
 def _oid(v: bytes) -> str:
     """Dotted text of a BER OBJECT IDENTIFIER value (X.690 8.19)."""
     arcs: List[int] = []
@@ -91,18 +74,18 @@ def _oid(v: bytes) -> str:
 
 def _pdu(an: Analyzer, ts: float, pl: bytes, p: int, src: bytes, dst: bytes, version: int) -> None:
     # PDU: [tag] { request-id, error-status, error-index, variable-bindings } (RFC 3416 section 3)
-    tag, q, end = _tlv(pl, p)
+    tag, q, end = ber_tlv(pl, p)
     if tag not in (0xA2, 0xA3):  # GetResponse, SetRequest
         return
     for _ in range(3):
-        q = _tlv(pl, q)[2]
-    t, q, vend = _tlv(pl, q)  # SEQUENCE OF VarBind
+        q = ber_tlv(pl, q)[2]
+    t, q, vend = ber_tlv(pl, q)  # SEQUENCE OF VarBind
     if t != 0x30:
         raise ValueError("varbind list")
     oids: List[str] = []
     while q < vend and len(oids) < 64:
-        t, vb, q = _tlv(pl, q)
-        ot, os_, oe = _tlv(pl, vb)
+        t, vb, q = ber_tlv(pl, q)
+        ot, os_, oe = ber_tlv(pl, vb)
         if ot != 0x06:
             raise ValueError("varbind name")
         oid = pl[os_:oe]
@@ -111,7 +94,7 @@ def _pdu(an: Analyzer, ts: float, pl: bytes, p: int, src: bytes, dst: bytes, ver
             continue
         # system group scalar: 1.3.6.1.2.1.1.N.0
         if len(oid) == 8 and oid[:6] == _SYS_PREFIX and oid[7] == 0 and oid[6] in _SYSTEM:
-            vt, vs, ve = _tlv(pl, oe)
+            vt, vs, ve = ber_tlv(pl, oe)
             if vt == 0x04:  # OCTET STRING (DisplayString)
                 an.ident_ip(src, _SYSTEM[oid[6]], pl[vs:ve].decode("utf-8", "replace"))
             elif vt == 0x06:  # OBJECT IDENTIFIER (sysObjectID)
